@@ -1,0 +1,236 @@
+"""The Backend interface every test body talks to (design principle 1).
+
+A backend gives clients, region, account, unique names, timing budgets and cleanup of what
+the test created. Tests never ask which backend they run on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from ..waiters import eventually
+
+SERVICES = ("sagemaker", "sagemaker-featurestore-runtime", "s3", "glue", "athena", "sts", "iam")
+
+
+class BackendUnavailable(Exception):
+    """The backend cannot run; the message is one line saying why and what to do."""
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """How long each wait may take on a backend, in seconds (C-002, appendix 7.1)."""
+
+    create: float
+    update: float
+    delete: float
+    poll_interval: float
+    max_poll_interval: float
+
+
+class Backend:
+    """Clients, naming, waiting and cleanup for one backend."""
+
+    name: str = "abstract"
+    budgets: Budgets
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.run_id = uuid.uuid4().hex[:6]
+        self.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        self._counter = itertools.count(1)
+        self._clients: dict[str, BaseClient] = {}
+        self._created: list[str] = []
+        self.account_id = ""
+        self.offline_s3_uri = ""
+        self.role_arn = ""
+
+    # -- lifecycle, per session and per test ---------------------------------------------
+
+    def start(self) -> None:
+        """Prepare the session: credentials, account, offline bucket and role."""
+
+    def stop(self) -> None:
+        """End the session."""
+
+    def begin_test(self) -> None:
+        self._created = []
+
+    def cleanup(self) -> list[str]:
+        """Delete every feature group this test created; return the ones left behind."""
+        leftovers = []
+        for name in reversed(self._created):
+            try:
+                self.sagemaker.delete_feature_group(FeatureGroupName=name)
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ResourceNotFound":
+                    leftovers.append(f"{name}: {error}")
+        self._created = []
+        return leftovers
+
+    # -- clients ------------------------------------------------------------------------
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        return {}
+
+    def client(self, service: str) -> BaseClient:
+        if service not in self._clients:
+            client = boto3.session.Session().client(
+                service,
+                region_name=self.region,
+                # Few retries: a gap in an emulation must fail fast, not be retried.
+                config=Config(retries={"max_attempts": 2, "mode": "standard"}),
+                **self._client_kwargs(),
+            )
+            if service == "sagemaker":
+                self._track_creations(client)
+            self._clients[service] = client
+        return self._clients[service]
+
+    def _track_creations(self, client: BaseClient) -> None:
+        """Remember every feature group created through this client, for cleanup."""
+
+        def remember_name(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+            context["fsconformance_name"] = params.get("FeatureGroupName")
+
+        def track(http_response: Any, context: dict[str, Any], **_: Any) -> None:
+            if http_response.status_code == 200 and context.get("fsconformance_name"):
+                self._created.append(context["fsconformance_name"])
+
+        events = client.meta.events
+        events.register("before-parameter-build.sagemaker.CreateFeatureGroup", remember_name)
+        events.register("after-call.sagemaker.CreateFeatureGroup", track)
+
+    @property
+    def sagemaker(self) -> BaseClient:
+        return self.client("sagemaker")
+
+    @property
+    def runtime(self) -> BaseClient:
+        return self.client("sagemaker-featurestore-runtime")
+
+    @property
+    def s3(self) -> BaseClient:
+        return self.client("s3")
+
+    @property
+    def glue(self) -> BaseClient:
+        return self.client("glue")
+
+    @property
+    def athena(self) -> BaseClient:
+        return self.client("athena")
+
+    # -- naming and requests ------------------------------------------------------------
+
+    def unique_name(self) -> str:
+        """A feature-group name no other test, worker or run uses: fsct-{run}-{worker}-{n}."""
+        return f"fsct-{self.run_id}-{self.worker}-{next(self._counter)}"
+
+    def feature_group_request(
+        self,
+        name: str | None = None,
+        *,
+        definitions: list[dict[str, Any]] | None = None,
+        record_identifier: str = "customer_id",
+        event_time: str = "event_time",
+        online: bool = True,
+        offline: bool = True,
+        **members: Any,
+    ) -> dict[str, Any]:
+        """A valid CreateFeatureGroup request; ``members`` add or replace top-level members."""
+        request: dict[str, Any] = {
+            "FeatureGroupName": name or self.unique_name(),
+            "RecordIdentifierFeatureName": record_identifier,
+            "EventTimeFeatureName": event_time,
+            "FeatureDefinitions": definitions
+            or [
+                {"FeatureName": record_identifier, "FeatureType": "String"},
+                {"FeatureName": event_time, "FeatureType": "Fractional"},
+                {"FeatureName": "n_days_active", "FeatureType": "Fractional"},
+                {"FeatureName": "is_married", "FeatureType": "Integral"},
+            ],
+        }
+        if online:
+            request["OnlineStoreConfig"] = {"EnableOnlineStore": True}
+        if offline:
+            request["OfflineStoreConfig"] = {"S3StorageConfig": {"S3Uri": self.offline_s3_uri}}
+            request["RoleArn"] = self.role_arn
+        request.update(members)
+        return request
+
+    # -- waiting ------------------------------------------------------------------------
+
+    def describe(self, name: str) -> dict[str, Any]:
+        return self.sagemaker.describe_feature_group(FeatureGroupName=name)
+
+    def wait_until_created(self, name: str) -> dict[str, Any]:
+        """Poll while the group is ``Creating`` (C-016); return the final description."""
+        description = eventually(
+            lambda: _unless(self.describe(name), "FeatureGroupStatus", "Creating"),
+            timeout=self.budgets.create,
+            interval=self.budgets.poll_interval,
+            max_interval=self.budgets.max_poll_interval,
+            what=f"feature group {name} leaving Creating",
+        )
+        assert description["FeatureGroupStatus"] == "Created", (
+            f"{name} ended {description['FeatureGroupStatus']}: {description.get('FailureReason')}"
+        )
+        return description
+
+    def create_and_wait(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.sagemaker.create_feature_group(**request)
+        return self.wait_until_created(request["FeatureGroupName"])
+
+    def wait_for_update(self, name: str) -> dict[str, Any]:
+        """Poll while ``LastUpdateStatus`` is ``InProgress`` (C-051); return the description."""
+        description = eventually(
+            lambda: _unless_update_in_progress(self.describe(name)),
+            timeout=self.budgets.update,
+            interval=self.budgets.poll_interval,
+            max_interval=self.budgets.max_poll_interval,
+            what=f"update of feature group {name}",
+        )
+        status = description["LastUpdateStatus"]
+        assert status["Status"] == "Successful", f"update of {name} ended {status}"
+        return description
+
+    def wait_until_deleted(self, name: str) -> None:
+        """Poll until Describe answers ResourceNotFound (C-130)."""
+
+        def gone() -> bool:
+            try:
+                description = self.describe(name)
+            except self.sagemaker.exceptions.ResourceNotFound:
+                return True
+            assert description["FeatureGroupStatus"] != "DeleteFailed", description
+            return False
+
+        eventually(
+            gone,
+            timeout=self.budgets.delete,
+            interval=self.budgets.poll_interval,
+            max_interval=self.budgets.max_poll_interval,
+            what=f"deletion of feature group {name}",
+        )
+
+    def header_lines(self) -> list[str]:
+        return [f"fsconformance backend: {self.name}, region {self.region}"]
+
+
+def _unless(description: dict[str, Any], member: str, transient: str) -> dict[str, Any] | None:
+    return None if description.get(member) == transient else description
+
+
+def _unless_update_in_progress(description: dict[str, Any]) -> dict[str, Any] | None:
+    status = description.get("LastUpdateStatus", {}).get("Status")
+    return None if status in (None, "InProgress") else description

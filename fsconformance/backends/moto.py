@@ -1,0 +1,65 @@
+"""The default backend: in-process moto plus the Feature Store emulation."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ..mock import mock_featurestore
+from .base import Backend, Budgets
+
+_TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "sagemaker.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+class MotoBackend(Backend):
+    """Each pytest process (each xdist worker) has its own emulated account."""
+
+    name = "moto"
+    budgets = Budgets(create=10, update=10, delete=10, poll_interval=0.02, max_poll_interval=0.2)
+
+    def __init__(self, region: str) -> None:
+        super().__init__(region)
+        self._mock = mock_featurestore()
+        self._saved_env: dict[str, str | None] = {}
+
+    def start(self) -> None:
+        # Fake credentials, so no real ones on the machine can ever be used by a moto run.
+        for key, value in (
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_SESSION_TOKEN", "testing"),
+            ("AWS_DEFAULT_REGION", self.region),
+        ):
+            self._saved_env[key] = os.environ.get(key)
+            os.environ[key] = value
+        self._mock.start()
+        self.account_id = self.client("sts").get_caller_identity()["Account"]
+        bucket = f"fsct-offline-{self.account_id}-{self.region}"
+        if self.region == "us-east-1":
+            self.s3.create_bucket(Bucket=bucket)
+        else:
+            self.s3.create_bucket(
+                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region}
+            )
+        self.offline_s3_uri = f"s3://{bucket}/offline-store"
+        role = self.client("iam").create_role(
+            RoleName="fsct-feature-store", AssumeRolePolicyDocument=json.dumps(_TRUST_POLICY)
+        )
+        self.role_arn = role["Role"]["Arn"]
+
+    def stop(self) -> None:
+        self._mock.stop()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -1,0 +1,1 @@
+"""Serves the model over moto: request routing, wire formats and the transports."""

@@ -1,0 +1,107 @@
+"""Wire formats: the request and response as bytes, and AWS's JSON protocol details."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.model import Shape
+
+from ..model.errors import ServiceError
+
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/")
+_HOST_REGION = re.compile(r"\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.amazonaws\.com")
+
+
+@dataclass
+class WireRequest:
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == lowered:
+                return value
+        return None
+
+    def access_key_and_region(self) -> tuple[str | None, str]:
+        match = _CREDENTIAL.search(self.header("Authorization") or "")
+        if match:
+            return match.group(1), match.group(2)
+        host = _HOST_REGION.search(self.url)
+        return None, host.group(1) if host else "us-east-1"
+
+    def json_body(self) -> dict[str, Any]:
+        if not self.body:
+            return {}
+        try:
+            body = json.loads(self.body)
+        except ValueError:
+            raise ServiceError(
+                "SerializationException", "The request body is not valid JSON."
+            ) from None
+        if not isinstance(body, dict):
+            raise ServiceError("SerializationException", "The request body must be a JSON object.")
+        return body
+
+
+@dataclass
+class WireResponse:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_response(payload: Mapping[str, Any], content_type: str) -> WireResponse:
+    return WireResponse(
+        200,
+        json.dumps(payload).encode(),
+        {"Content-Type": content_type, "x-amzn-RequestId": str(uuid.uuid4())},
+    )
+
+
+def json_error(error: ServiceError, content_type: str) -> WireResponse:
+    body = {"__type": error.code, "message": error.message, "Message": error.message}
+    return WireResponse(
+        error.status,
+        json.dumps(body).encode(),
+        {
+            "Content-Type": content_type,
+            "x-amzn-ErrorType": error.code,
+            "x-amzn-RequestId": str(uuid.uuid4()),
+        },
+    )
+
+
+def epoch_seconds(value: Any) -> float:
+    """A timestamp member as epoch seconds: numbers as sent by botocore, or ISO-8601 text."""
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.timestamp()
+
+
+def normalise_timestamps(shape: Shape | None, params: dict[str, Any]) -> None:
+    """Turn the top-level timestamp members of a request into epoch seconds, in place."""
+    if shape is None:
+        return
+    for name, member in shape.members.items():
+        if member.type_name == "timestamp" and params.get(name) is not None:
+            try:
+                params[name] = epoch_seconds(params[name])
+            except ValueError:
+                raise ServiceError(
+                    "ValidationException", f"Value '{params[name]}' for {name} is not a timestamp."
+                ) from None

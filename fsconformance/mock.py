@@ -1,0 +1,61 @@
+"""``mock_featurestore``: moto's ``mock_aws`` plus the Feature Store emulation."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, TypeVar
+
+from moto import mock_aws
+
+from .emulator import inprocess, moto_bridge
+from .model.control_plane import Delays
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class mock_featurestore:  # noqa: N801 - named like moto's mock_aws, which it extends
+    """Every boto3 client created inside talks to moto plus the Feature Store emulation.
+
+    Use it as a context manager, a decorator, or with ``start()``/``stop()``::
+
+        with mock_featurestore():
+            boto3.client("sagemaker", region_name="us-east-1").create_feature_group(...)
+
+    ``delays`` sets how long creation, updates and deletion stay in progress
+    (default: ``Delays.from_env()``). State starts empty and is dropped on stop, as moto's is.
+    """
+
+    def __init__(self, delays: Delays | None = None) -> None:
+        self._delays = delays
+        self._moto = mock_aws()
+
+    def start(self) -> None:
+        moto_bridge.configure(self._delays or Delays.from_env())
+        self._moto.start()
+        inprocess.activate()
+
+    def stop(self) -> None:
+        inprocess.deactivate()
+        self._moto.stop()
+
+    def __enter__(self) -> mock_featurestore:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __call__(self, func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with mock_featurestore(self._delays):
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]

@@ -1,0 +1,496 @@
+"""The feature-group control plane: lifecycle, asynchrony, listing, metadata and tags.
+
+Every operation takes the request as the API spells it and the current time (epoch seconds),
+and returns the response as the API spells it, times as epoch seconds. Time only moves
+forward through ``now``, so the model is deterministic for a given sequence of calls.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import rules
+from .errors import ServiceError, group_not_found, in_use, limit_exceeded, not_found, validation
+
+
+@dataclass(frozen=True)
+class Delays:
+    """How long the emulated asynchronous steps take, in seconds (design principle 4)."""
+
+    create: float = 0.25
+    update: float = 0.25
+    delete: float = 0.25
+
+    @classmethod
+    def from_env(cls) -> Delays:
+        """Defaults, overridden by ``FSCONFORMANCE_DELAY_<STEP>`` environment variables."""
+        values = {}
+        for step in ("create", "update", "delete"):
+            raw = os.environ.get(f"FSCONFORMANCE_DELAY_{step.upper()}")
+            if raw is None:
+                continue
+            try:
+                values[step] = float(raw)
+            except ValueError:
+                raise ValueError(
+                    f"FSCONFORMANCE_DELAY_{step.upper()}={raw!r} is not a number of seconds"
+                ) from None
+        return cls(**values)
+
+
+@dataclass
+class FeatureMetadata:
+    created: float
+    modified: float
+    description: str | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class PendingUpdate:
+    done_at: float
+    additions: list[dict[str, Any]] | None = None
+    ttl: dict[str, Any] | None = None
+    throughput: dict[str, Any] | None = None
+
+
+@dataclass
+class FeatureGroup:
+    """One feature group as the service holds it."""
+
+    name: str
+    arn: str
+    request: dict[str, Any]
+    created: float
+    created_done_at: float
+    definitions: list[dict[str, Any]]
+    online: dict[str, Any] | None
+    offline: dict[str, Any] | None
+    throughput: dict[str, Any]
+    tags: dict[str, str]
+    metadata: dict[str, FeatureMetadata]
+    last_modified: float
+    deleted_at: float | None = None
+    delete_done_at: float | None = None
+    last_update: dict[str, Any] | None = None
+    pending: PendingUpdate | None = None
+    # When each feature became usable by the data plane (issue: runtime lag after an update).
+    feature_ready_at: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def record_identifier(self) -> str:
+        return self.request["RecordIdentifierFeatureName"]
+
+    @property
+    def event_time_feature(self) -> str:
+        return self.request["EventTimeFeatureName"]
+
+    @property
+    def online_enabled(self) -> bool:
+        return bool(self.online and self.online.get("EnableOnlineStore"))
+
+    def status(self, now: float) -> str:
+        if self.deleted_at is not None:
+            return "Deleting"
+        return "Creating" if now < self.created_done_at else "Created"
+
+    def offline_status(self) -> dict[str, str] | None:
+        return {"Status": "Active"} if self.offline is not None else None
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+class ControlPlane:
+    """The feature groups of one account in one region."""
+
+    def __init__(self, account_id: str, region: str, delays: Delays | None = None) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.delays = delays or Delays()
+        self._groups: dict[str, FeatureGroup] = {}
+
+    # -- time ---------------------------------------------------------------------------
+
+    def advance(self, now: float) -> None:
+        """Finish every asynchronous step that is due at ``now``."""
+        for key, group in list(self._groups.items()):
+            if group.delete_done_at is not None and now >= group.delete_done_at:
+                del self._groups[key]
+                continue
+            pending = group.pending
+            if pending is not None and now >= pending.done_at:
+                self._apply_update(group, pending)
+
+    def _apply_update(self, group: FeatureGroup, pending: PendingUpdate) -> None:
+        done = pending.done_at
+        if pending.additions:
+            group.definitions.extend(copy.deepcopy(pending.additions))
+            for definition in pending.additions:
+                group.metadata[definition["FeatureName"]] = FeatureMetadata(done, done)
+                group.feature_ready_at[definition["FeatureName"]] = done
+        if pending.ttl is not None:
+            if pending.ttl:
+                group.online["TtlDuration"] = dict(pending.ttl)
+            else:
+                group.online.pop("TtlDuration", None)
+        if pending.throughput is not None:
+            group.throughput = _merge_throughput(group.throughput, pending.throughput)
+        group.pending = None
+        group.last_update = {"Status": "Successful"}
+        group.last_modified = done
+
+    # -- lookups ------------------------------------------------------------------------
+
+    def arn_for(self, name: str) -> str:
+        # U-13: ARNs carry the name in lower case, as for other SageMaker resources.
+        return (
+            f"arn:{partition_of(self.region)}:sagemaker:{self.region}:{self.account_id}:"
+            f"feature-group/{name.lower()}"
+        )
+
+    def find(self, name_or_arn: str) -> FeatureGroup:
+        name = name_or_arn
+        if name_or_arn.startswith("arn:"):
+            prefix = self.arn_for("")
+            if not name_or_arn.lower().startswith(prefix):
+                raise group_not_found(name_or_arn)
+            name = name_or_arn[len(prefix) :]
+        group = self._groups.get(name.lower())
+        if group is None:
+            raise group_not_found(name)
+        return group
+
+    def groups(self) -> list[FeatureGroup]:
+        return list(self._groups.values())
+
+    # -- CreateFeatureGroup -------------------------------------------------------------
+
+    def create_feature_group(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        self.advance(now)
+        definitions = request["FeatureDefinitions"]
+        rules.check_feature_names(definitions)
+        rules.check_key_features(request)
+        rules.check_stores(request)
+        online = copy.deepcopy(request.get("OnlineStoreConfig"))
+        if online is not None:
+            online.setdefault("EnableOnlineStore", False)
+            if online["EnableOnlineStore"]:
+                online.setdefault("StorageType", "Standard")
+        rules.check_collections(definitions, (online or {}).get("StorageType"))
+        name = request["FeatureGroupName"]
+        if name.lower() in self._groups:
+            raise in_use(
+                f"Resource Already Exists: FeatureGroup with name {name} already exists. "
+                "Choose a different name."
+            )
+        if len(self._groups) >= rules.MAX_FEATURE_GROUPS_PER_ACCOUNT:
+            raise limit_exceeded(
+                f"The account already has {len(self._groups)} feature groups, the most allowed "
+                "in one Region."
+            )
+        tags = request.get("Tags") or []
+        if len(tags) > rules.MAX_TAGS:
+            raise validation(f"A resource can have at most {rules.MAX_TAGS} tags.")
+        created = now
+        group = FeatureGroup(
+            name=name,
+            arn=self.arn_for(name),
+            request=copy.deepcopy(request),
+            created=created,
+            created_done_at=created + self.delays.create,
+            definitions=copy.deepcopy(definitions),
+            online=online,
+            offline=self._offline_config(request, name, created),
+            throughput=_merge_throughput(
+                {"ThroughputMode": "OnDemand"}, request.get("ThroughputConfig") or {}
+            ),
+            tags={tag["Key"]: tag["Value"] for tag in tags},
+            metadata={d["FeatureName"]: FeatureMetadata(created, created) for d in definitions},
+            last_modified=created,
+        )
+        group.feature_ready_at = {d["FeatureName"]: created for d in definitions}
+        self._groups[name.lower()] = group
+        return {"FeatureGroupArn": group.arn}
+
+    def _offline_config(
+        self, request: dict[str, Any], name: str, created: float
+    ) -> dict[str, Any] | None:
+        given = request.get("OfflineStoreConfig")
+        if given is None:
+            return None
+        offline = copy.deepcopy(given)
+        storage = offline["S3StorageConfig"]
+        epoch = int(created)
+        # C-062: <S3Uri>/<account>/sagemaker/<region>/offline-store/<name>-<epoch>/data
+        storage["ResolvedOutputS3Uri"] = (
+            f"{storage['S3Uri'].rstrip('/')}/{self.account_id}/sagemaker/{self.region}/"
+            f"offline-store/{name}-{epoch}/data"
+        )
+        offline.setdefault("DisableGlueTableCreation", False)
+        offline.setdefault("TableFormat", "Glue")  # the documented default (C-015, U-12)
+        if not offline["DisableGlueTableCreation"] and "DataCatalogConfig" not in offline:
+            # C-080: generated names; the table name follows Athena's recommendations.
+            offline["DataCatalogConfig"] = {
+                "TableName": f"{name.lower()}_{epoch}",
+                "Catalog": "AwsDataCatalog",
+                "Database": "sagemaker_featurestore",
+            }
+        return offline
+
+    # -- DescribeFeatureGroup -----------------------------------------------------------
+
+    def describe_feature_group(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        self.advance(now)
+        group = self.find(request["FeatureGroupName"])
+        response: dict[str, Any] = {
+            "FeatureGroupArn": group.arn,
+            "FeatureGroupName": group.name,
+            "RecordIdentifierFeatureName": group.record_identifier,
+            "EventTimeFeatureName": group.event_time_feature,
+            "FeatureDefinitions": copy.deepcopy(group.definitions),
+            "CreationTime": group.created,
+            "LastModifiedTime": group.last_modified,
+            "FeatureGroupStatus": group.status(now),
+            "ThroughputConfig": dict(group.throughput),
+            "NextToken": "",
+        }
+        if group.online is not None:
+            response["OnlineStoreConfig"] = copy.deepcopy(group.online)
+            if group.online_enabled:
+                response["OnlineStoreTotalSizeBytes"] = 0
+        if group.offline is not None:
+            response["OfflineStoreConfig"] = copy.deepcopy(group.offline)
+            response["OfflineStoreStatus"] = group.offline_status()
+        if group.last_update is not None:
+            response["LastUpdateStatus"] = dict(group.last_update)
+        for member in ("RoleArn", "Description"):
+            if member in group.request:
+                response[member] = group.request[member]
+        return response
+
+    # -- UpdateFeatureGroup -------------------------------------------------------------
+
+    def update_feature_group(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        self.advance(now)
+        group = self.find(request["FeatureGroupName"])
+        rules.check_update_kinds(request)
+        status = group.status(now)
+        if status != "Created":
+            raise validation(
+                f"FeatureGroup {group.name} is in status {status}; it can be updated only when "
+                "its status is Created."
+            )
+        if group.pending is not None:
+            raise validation(
+                f"An update of FeatureGroup {group.name} is in progress; wait until "
+                "LastUpdateStatus is no longer InProgress."
+            )
+        pending = PendingUpdate(done_at=now + self.delays.update)
+        if "FeatureAdditions" in request:
+            additions = request["FeatureAdditions"]
+            rules.check_feature_names(additions, [d["FeatureName"] for d in group.definitions])
+            rules.check_collections(additions, (group.online or {}).get("StorageType"))
+            rules.check_total_features(len(group.definitions) + len(additions))
+            pending.additions = copy.deepcopy(additions)
+        elif "OnlineStoreConfig" in request:
+            if not group.online_enabled:
+                raise validation(f"FeatureGroup {group.name} has no online store to update.")
+            ttl = request["OnlineStoreConfig"].get("TtlDuration") or {}
+            rules.check_ttl_update(ttl)
+            pending.ttl = dict(ttl)
+        else:
+            pending.throughput = dict(request["ThroughputConfig"])
+        group.pending = pending
+        group.last_update = {"Status": "InProgress"}
+        return {"FeatureGroupArn": group.arn}
+
+    # -- DeleteFeatureGroup -------------------------------------------------------------
+
+    def delete_feature_group(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        self.advance(now)
+        group = self.find(request["FeatureGroupName"])
+        if group.deleted_at is None:
+            group.deleted_at = now
+            group.delete_done_at = now + self.delays.delete
+        return {}
+
+    # -- ListFeatureGroups --------------------------------------------------------------
+
+    def list_feature_groups(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        self.advance(now)
+        groups = [g for g in self._groups.values() if _listed(g, request, now)]
+        sort_by = request.get("SortBy", "CreationTime")
+        descending = request.get("SortOrder", "Descending") == "Descending"
+        groups.sort(
+            key=lambda g: (_sort_key(g, sort_by, now), g.created, g.name), reverse=descending
+        )
+        query = {k: v for k, v in request.items() if k not in ("NextToken", "MaxResults")}
+        start = _decode_token(request.get("NextToken"), query) if request.get("NextToken") else 0
+        limit = request.get("MaxResults", 10)
+        page = groups[start : start + limit]
+        response: dict[str, Any] = {"FeatureGroupSummaries": [_summary(g, now) for g in page]}
+        if start + limit < len(groups):
+            response["NextToken"] = _encode_token(start + limit, query)
+        return response
+
+    # -- Feature metadata ---------------------------------------------------------------
+
+    def _feature(self, request: dict[str, Any]) -> tuple[FeatureGroup, dict[str, Any]]:
+        group = self.find(request["FeatureGroupName"])
+        for definition in group.definitions:
+            if definition["FeatureName"] == request["FeatureName"]:
+                return group, definition
+        raise not_found(
+            f"Resource Not Found: Amazon SageMaker can't find a feature named "
+            f"{request['FeatureName']} in FeatureGroup {group.name}"
+        )
+
+    def update_feature_metadata(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        self.advance(now)
+        group, definition = self._feature(request)
+        meta = group.metadata[definition["FeatureName"]]
+        removals = set(request.get("ParameterRemovals") or [])
+        additions = {p["Key"]: p["Value"] for p in request.get("ParameterAdditions") or []}
+        both = removals & additions.keys()
+        if both:
+            raise validation(
+                f"Parameter keys cannot be both added and removed in one call: {sorted(both)}"
+            )
+        if "Description" in request:
+            meta.description = request["Description"]
+        for key in removals:
+            meta.parameters.pop(key, None)
+        meta.parameters.update(additions)
+        meta.modified = now
+        return {}
+
+    def describe_feature_metadata(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        self.advance(now)
+        group, definition = self._feature(request)
+        meta = group.metadata[definition["FeatureName"]]
+        response: dict[str, Any] = {
+            "FeatureGroupArn": group.arn,
+            "FeatureGroupName": group.name,
+            "FeatureName": definition["FeatureName"],
+            "FeatureType": definition["FeatureType"],
+            "CreationTime": meta.created,
+            "LastModifiedTime": meta.modified,
+            "Parameters": [{"Key": k, "Value": v} for k, v in meta.parameters.items()],
+        }
+        if meta.description is not None:
+            response["Description"] = meta.description
+        return response
+
+    # -- Tags on feature-group ARNs -----------------------------------------------------
+
+    def _tagged(self, arn: str) -> FeatureGroup:
+        try:
+            return self.find(arn)
+        except ServiceError:
+            raise validation(f"Resource {arn} does not exist.") from None
+
+    def add_tags(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        self.advance(now)
+        group = self._tagged(request["ResourceArn"])
+        merged = dict(group.tags)
+        merged.update({t["Key"]: t["Value"] for t in request["Tags"]})
+        if len(merged) > rules.MAX_TAGS:
+            raise validation(f"A resource can have at most {rules.MAX_TAGS} tags.")
+        group.tags = merged
+        return {"Tags": copy.deepcopy(request["Tags"])}
+
+    def list_tags(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        self.advance(now)
+        group = self._tagged(request["ResourceArn"])
+        tags = [{"Key": k, "Value": v} for k, v in group.tags.items()]
+        query = {"ResourceArn": request["ResourceArn"]}
+        start = _decode_token(request.get("NextToken"), query) if request.get("NextToken") else 0
+        limit = request.get("MaxResults", 50)
+        response: dict[str, Any] = {"Tags": tags[start : start + limit]}
+        if start + limit < len(tags):
+            response["NextToken"] = _encode_token(start + limit, query)
+        return response
+
+    def delete_tags(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        self.advance(now)
+        group = self._tagged(request["ResourceArn"])
+        for key in request["TagKeys"]:
+            group.tags.pop(key, None)
+        return {}
+
+
+def _merge_throughput(current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(current)
+    merged.update(update)
+    if merged.get("ThroughputMode") == "OnDemand" and update.get("ThroughputMode") == "OnDemand":
+        merged.pop("ProvisionedReadCapacityUnits", None)
+        merged.pop("ProvisionedWriteCapacityUnits", None)
+    return merged
+
+
+def _listed(group: FeatureGroup, request: dict[str, Any], now: float) -> bool:
+    contains = request.get("NameContains")
+    if contains is not None and contains.lower() not in group.name.lower():
+        return False
+    status = request.get("FeatureGroupStatusEquals")
+    if status is not None and group.status(now) != status:
+        return False
+    offline_status = request.get("OfflineStoreStatusEquals")
+    if (
+        offline_status is not None
+        and (group.offline_status() or {}).get("Status") != offline_status
+    ):
+        return False
+    after, before = request.get("CreationTimeAfter"), request.get("CreationTimeBefore")
+    if after is not None and not group.created > after:
+        return False
+    return before is None or group.created < before
+
+
+def _sort_key(group: FeatureGroup, sort_by: str, now: float) -> Any:
+    if sort_by == "Name":
+        return group.name.lower()
+    if sort_by == "FeatureGroupStatus":
+        return group.status(now)
+    if sort_by == "OfflineStoreStatus":
+        return (group.offline_status() or {}).get("Status", "")
+    return group.created
+
+
+def _summary(group: FeatureGroup, now: float) -> dict[str, Any]:
+    summary = {
+        "FeatureGroupName": group.name,
+        "FeatureGroupArn": group.arn,
+        "CreationTime": group.created,
+        "FeatureGroupStatus": group.status(now),
+    }
+    if group.offline is not None:
+        summary["OfflineStoreStatus"] = group.offline_status()
+    return summary
+
+
+def _encode_token(offset: int, query: dict[str, Any]) -> str:
+    raw = json.dumps({"offset": offset, "query": query}, sort_keys=True, default=str)
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_token(token: str, query: dict[str, Any]) -> int:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        expected = json.loads(json.dumps(query, sort_keys=True, default=str))
+        if data["query"] != expected or not isinstance(data["offset"], int):
+            raise ValueError
+        return data["offset"]
+    except (ValueError, KeyError, TypeError):
+        raise validation("The NextToken is not valid for this request.") from None

@@ -1,0 +1,36 @@
+"""Service errors, carrying the HTTP status and error code AWS answers with."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """An error the service answers with: HTTP status, error code and message."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def validation(message: str) -> ServiceError:
+    """The control plane's generic validation error (C-004)."""
+    return ServiceError("ValidationException", message, 400)
+
+
+def not_found(message: str) -> ServiceError:
+    return ServiceError("ResourceNotFound", message, 400)
+
+
+def in_use(message: str) -> ServiceError:
+    return ServiceError("ResourceInUse", message, 400)
+
+
+def limit_exceeded(message: str) -> ServiceError:
+    return ServiceError("ResourceLimitExceeded", message, 400)
+
+
+def group_not_found(name: str) -> ServiceError:
+    return not_found(
+        f"Resource Not Found: Amazon SageMaker can't find a FeatureGroup with name {name}"
+    )

@@ -1,0 +1,137 @@
+"""Feature Store's semantic rules for feature groups, beyond the service model's constraints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import limit_exceeded, validation
+
+RESERVED_FEATURE_NAMES = frozenset({"is_deleted", "write_time", "api_invocation_time"})  # C-013
+EVENT_TIME_TYPES = frozenset({"String", "Fractional"})  # C-012
+MAX_FEATURE_DEFINITIONS = 2500  # C-140
+MAX_FEATURE_GROUPS_PER_ACCOUNT = 100  # C-140, a soft quota
+MAX_TAGS = 50
+
+
+def check_feature_names(definitions: list[dict[str, Any]], existing: list[str] = ()) -> None:
+    """No reserved name (C-013) and no name twice, ignoring case as Glue and Athena do (C-083)."""
+    seen = {name.lower() for name in existing}
+    for definition in definitions:
+        name = definition["FeatureName"]
+        if name.lower() in RESERVED_FEATURE_NAMES:
+            raise validation(
+                f"The feature name '{name}' is reserved. Feature names cannot be any of: "
+                + ", ".join(sorted(RESERVED_FEATURE_NAMES))
+            )
+        if name.lower() in seen:
+            raise validation(f"The feature name '{name}' is defined more than once.")
+        seen.add(name.lower())
+
+
+def check_collections(definitions: list[dict[str, Any]], storage_type: str | None) -> None:
+    """Collection types need an InMemory online store; vectors are Fractional (C-120)."""
+    vectors = 0
+    for definition in definitions:
+        collection = definition.get("CollectionType")
+        if collection is None:
+            if definition.get("CollectionConfig"):
+                raise validation(
+                    f"Feature '{definition['FeatureName']}' has a CollectionConfig but no "
+                    "CollectionType."
+                )
+            continue
+        if storage_type != "InMemory":
+            raise validation(
+                f"Feature '{definition['FeatureName']}' has CollectionType {collection}; collection "
+                "types are supported only for an online store with StorageType InMemory."
+            )
+        if collection == "Vector":
+            vectors += 1
+            if definition["FeatureType"] != "Fractional":
+                raise validation(
+                    f"Vector feature '{definition['FeatureName']}' must have FeatureType Fractional."
+                )
+            if not (definition.get("CollectionConfig") or {}).get("VectorConfig"):
+                raise validation(
+                    f"Vector feature '{definition['FeatureName']}' needs "
+                    "CollectionConfig.VectorConfig.Dimension."
+                )
+    if vectors > 1:
+        raise validation("A feature group can have at most one Vector feature.")
+
+
+def check_key_features(request: dict[str, Any]) -> None:
+    """The record identifier and event time are defined scalar features (C-012)."""
+    by_name = {d["FeatureName"]: d for d in request["FeatureDefinitions"]}
+    for member in ("RecordIdentifierFeatureName", "EventTimeFeatureName"):
+        name = request[member]
+        if name not in by_name:
+            raise validation(
+                f"{member} '{name}' must be the name of one of the feature definitions."
+            )
+        if by_name[name].get("CollectionType"):
+            raise validation(f"{member} '{name}' cannot have a CollectionType.")
+    event_time = by_name[request["EventTimeFeatureName"]]
+    if event_time["FeatureType"] not in EVENT_TIME_TYPES:
+        raise validation(
+            f"EventTimeFeatureName '{event_time['FeatureName']}' has FeatureType "
+            f"{event_time['FeatureType']}; an event time must be String or Fractional."
+        )
+
+
+def check_stores(request: dict[str, Any]) -> None:
+    """At least one store (C-014), and the offline store's own rules (C-015, C-120)."""
+    online = request.get("OnlineStoreConfig") or {}
+    offline = request.get("OfflineStoreConfig")
+    online_enabled = bool(online.get("EnableOnlineStore"))
+    if not online_enabled and offline is None:
+        raise validation(
+            "You must enable an online store (OnlineStoreConfig.EnableOnlineStore) or configure "
+            "an offline store (OfflineStoreConfig), or both."
+        )
+    if not online_enabled and (online.get("TtlDuration") or online.get("StorageType")):
+        raise validation(
+            "OnlineStoreConfig settings need OnlineStoreConfig.EnableOnlineStore=true."
+        )
+    if offline is None:
+        return
+    if not request.get("RoleArn"):
+        raise validation("RoleArn is required when an OfflineStoreConfig is given.")
+    if online_enabled and online.get("StorageType") == "InMemory":
+        raise validation("An InMemory online store cannot be combined with an offline store.")
+    if offline.get("TableFormat") == "Iceberg":
+        if offline.get("DisableGlueTableCreation"):
+            raise validation("The Iceberg table format needs DisableGlueTableCreation=false.")
+        by_name = {d["FeatureName"]: d for d in request["FeatureDefinitions"]}
+        if by_name[request["EventTimeFeatureName"]]["FeatureType"] != "String":
+            raise validation("The Iceberg table format needs an event time of FeatureType String.")
+
+
+def check_ttl_update(ttl: dict[str, Any]) -> None:
+    if ("Unit" in ttl) != ("Value" in ttl):
+        raise validation("TtlDuration needs both Unit and Value, or neither to remove the TTL.")
+
+
+def check_update_kinds(request: dict[str, Any]) -> None:
+    """UpdateFeatureGroup changes one kind of setting per call (C-050)."""
+    kinds = [
+        k for k in ("FeatureAdditions", "OnlineStoreConfig", "ThroughputConfig") if k in request
+    ]
+    if not kinds:
+        raise validation(
+            "UpdateFeatureGroup needs one of FeatureAdditions, OnlineStoreConfig or ThroughputConfig."
+        )
+    if len(kinds) > 1:
+        raise validation(
+            "UpdateFeatureGroup takes one of FeatureAdditions, OnlineStoreConfig or "
+            f"ThroughputConfig per call; got {', '.join(kinds)}."
+        )
+
+
+def check_total_features(total: int) -> None:
+    """A group holds at most 2,500 features, additions included (C-052, C-140)."""
+    if total > MAX_FEATURE_DEFINITIONS:
+        raise limit_exceeded(
+            f"A feature group can have at most {MAX_FEATURE_DEFINITIONS} features; "
+            f"this update would make {total}."
+        )
