@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from moto import mock_aws
 
-from .emulator import inprocess, moto_bridge
+from .emulator import inprocess, moto_bridge, offline_store
 from .model.control_plane import Delays
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,6 +37,8 @@ class mock_featurestore:  # noqa: N801 - named like moto's mock_aws, which it ex
         inprocess.activate()
 
     def stop(self) -> None:
+        # Every accepted offline row is written before moto's state goes (C-060).
+        offline_store.flush_all()
         inprocess.deactivate()
         self._moto.stop()
 

@@ -48,7 +48,7 @@ def _resolve(config: pytest.Config) -> tuple[str, str]:
     name = config.getoption("backend") or os.environ.get("FSCONFORMANCE_BACKEND") or "moto"
     if name not in BACKEND_NAMES:
         raise pytest.UsageError(
-            f"FSCONFORMANCE_BACKEND={name!r} is not a backend; choose one of "
+            f"fsconformance: FSCONFORMANCE_BACKEND={name!r} is not a backend; choose one of "
             f"{', '.join(BACKEND_NAMES)}"
         )
     region = config.getoption("region") or os.environ.get("FSCONFORMANCE_REGION") or "us-east-1"
@@ -126,6 +126,8 @@ def fsconformance_session(pytestconfig: pytest.Config) -> Iterator[Backend]:
 def backend(fsconformance_session: Backend) -> Iterator[Backend]:
     """The backend, with everything the test creates deleted after it."""
     fsconformance_session.begin_test()
-    yield fsconformance_session
-    leftovers = fsconformance_session.cleanup()
+    try:
+        yield fsconformance_session
+    finally:
+        leftovers = fsconformance_session.end_test()
     assert not leftovers, "cleanup left resources behind:\n" + "\n".join(leftovers)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +34,10 @@ class Budgets:
     create: float
     update: float
     delete: float
+    data_plane: float  # until PutRecord accepts features added by an update (C-055)
     poll_interval: float
     max_poll_interval: float
+    offline: float = 1200.0  # until offline rows are queryable in Athena (C-060: 15 min + margin)
 
 
 class Backend:
@@ -46,12 +49,15 @@ class Backend:
     def __init__(self, region: str) -> None:
         self.region = region
         self.run_id = uuid.uuid4().hex[:6]
-        self.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        # Only letters and digits, so every name stays valid under the name pattern.
+        worker = re.sub(r"[^a-zA-Z0-9]", "", os.environ.get("PYTEST_XDIST_WORKER", "main"))
+        self.worker = worker[:8] or "main"
         self._counter = itertools.count(1)
         self._clients: dict[str, BaseClient] = {}
         self._created: list[str] = []
         self.account_id = ""
         self.offline_s3_uri = ""
+        self.athena_output = ""  # s3:// URI under which Athena writes query results (C-090)
         self.role_arn = ""
 
     # -- lifecycle, per session and per test ---------------------------------------------
@@ -64,6 +70,10 @@ class Backend:
 
     def begin_test(self) -> None:
         self._created = []
+
+    def end_test(self) -> list[str]:
+        """Clean up after a test; return what could not be deleted."""
+        return self.cleanup()
 
     def cleanup(self) -> list[str]:
         """Delete every feature group this test created; return the ones left behind."""

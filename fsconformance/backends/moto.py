@@ -24,11 +24,19 @@ class MotoBackend(Backend):
     """Each pytest process (each xdist worker) has its own emulated account."""
 
     name = "moto"
-    budgets = Budgets(create=10, update=10, delete=10, poll_interval=0.02, max_poll_interval=0.2)
+    budgets = Budgets(
+        create=10,
+        update=10,
+        delete=10,
+        data_plane=10,
+        poll_interval=0.02,
+        max_poll_interval=0.2,
+        offline=10,
+    )
 
     def __init__(self, region: str) -> None:
         super().__init__(region)
-        self._mock = mock_featurestore()
+        self._mock: mock_featurestore | None = None
         self._saved_env: dict[str, str | None] = {}
 
     def start(self) -> None:
@@ -41,6 +49,15 @@ class MotoBackend(Backend):
         ):
             self._saved_env[key] = os.environ.get(key)
             os.environ[key] = value
+
+    def begin_test(self) -> None:
+        """A fresh emulated account for each test, active only while the test runs.
+
+        Keeping the mock active between tests would leave it running under other code in
+        the same process (self-tests with mocks of their own, for one).
+        """
+        super().begin_test()
+        self._mock = mock_featurestore()
         self._mock.start()
         self.account_id = self.client("sts").get_caller_identity()["Account"]
         bucket = f"fsct-offline-{self.account_id}-{self.region}"
@@ -51,13 +68,21 @@ class MotoBackend(Backend):
                 Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region}
             )
         self.offline_s3_uri = f"s3://{bucket}/offline-store"
+        self.athena_output = f"s3://{bucket}/athena-results/"
         role = self.client("iam").create_role(
             RoleName="fsct-feature-store", AssumeRolePolicyDocument=json.dumps(_TRUST_POLICY)
         )
         self.role_arn = role["Role"]["Arn"]
 
+    def end_test(self) -> list[str]:
+        try:
+            return super().end_test()
+        finally:
+            if self._mock is not None:
+                self._mock.stop()
+                self._mock = None
+
     def stop(self) -> None:
-        self._mock.stop()
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)

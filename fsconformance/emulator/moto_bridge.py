@@ -15,6 +15,7 @@ from typing import Any
 from moto.core.base_backend import BackendDict, BaseBackend
 
 from ..model.control_plane import ControlPlane, Delays
+from ..model.records import DataPlane
 
 _settings_lock = threading.Lock()
 _delays = Delays.from_env()
@@ -38,6 +39,13 @@ class FeatureStoreState(BaseBackend):
         super().__init__(region_name, account_id)
         self.lock = threading.RLock()
         self.control_plane = ControlPlane(account_id, region_name, current_delays())
+        self.data_plane = DataPlane(self.control_plane)
+        # The offline store's bookkeeping and Athena's query executions (emulator-side state).
+        from .athena import AthenaState
+        from .offline_store import OfflineProgress
+
+        self.offline = OfflineProgress()
+        self.athena = AthenaState()
 
 
 _states: BackendDict[FeatureStoreState] = BackendDict(FeatureStoreState, "sagemaker")
@@ -73,3 +81,117 @@ def route_through(answer: Callable[[Any], tuple[int, dict[str, str], bytes] | No
 
     process_request.fsconformance_answer = answer  # type: ignore[attr-defined]
     BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
+
+
+def all_states() -> list[FeatureStoreState]:
+    """Every Feature Store state that exists now, across accounts and regions (none created)."""
+    states: list[FeatureStoreState] = []
+    for account in list(dict.values(_states)):
+        states.extend(s for s in list(dict.values(account)) if isinstance(s, FeatureStoreState))
+    return states
+
+
+# -- Glue (the offline store's catalog, C-080-C-083) ----------------------------------------
+
+
+def _glue(account_id: str, region: str) -> Any:
+    from moto.glue.models import glue_backends
+
+    return glue_backends[account_id][region]
+
+
+def glue_ensure_database(account_id: str, region: str, database: str) -> None:
+    """Create the Glue database unless it exists."""
+    glue = _glue(account_id, region)
+    if database not in glue.databases:
+        glue.create_database(database, {"Name": database})
+
+
+def glue_table_input(account_id: str, region: str, database: str, table: str) -> dict | None:
+    """The current ``TableInput`` of a Glue table, or ``None`` if there is no such table.
+
+    Names are matched case-insensitively, as Athena does (C-083).
+    """
+    glue = _glue(account_id, region)
+    found = _find_ci(glue.databases, database)
+    if found is None:
+        return None
+    entry = _find_ci(found.tables, table)
+    if entry is None:
+        return None
+    return entry.get_version(str(entry._current_version))
+
+
+def glue_create_table(
+    account_id: str, region: str, database: str, table: str, table_input: dict
+) -> None:
+    """Create a Glue table (the database must exist); an existing table is left alone."""
+    glue = _glue(account_id, region)
+    if table not in glue.get_database(database).tables:
+        glue.create_table(database, table, table_input)
+
+
+def glue_update_table(
+    account_id: str, region: str, database: str, table: str, table_input: dict
+) -> None:
+    """Replace a Glue table's definition with a new version, as UpdateTable does."""
+    _glue(account_id, region).get_table(database, table).update(table_input)
+
+
+def _find_ci(mapping: dict[str, Any], name: str) -> Any:
+    if name in mapping:
+        return mapping[name]
+    lowered = name.lower()
+    for key, value in mapping.items():
+        if key.lower() == lowered:
+            return value
+    return None
+
+
+# -- S3 (the offline store's files and Athena's results) ------------------------------------
+
+
+def _s3(account_id: str, region: str) -> Any:
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+
+    return s3_backends[account_id][get_partition(region)]
+
+
+def s3_bucket_exists(account_id: str, region: str, bucket: str) -> bool:
+    from moto.s3.exceptions import MissingBucket
+
+    try:
+        _s3(account_id, region).get_bucket(bucket)
+    except MissingBucket:
+        return False
+    return True
+
+
+def s3_put(account_id: str, region: str, bucket: str, key: str, body: bytes) -> None:
+    """Store an object in moto's S3 without a request (no re-entry into the mock)."""
+    _s3(account_id, region).put_object(bucket, key, body)
+
+
+def s3_objects(account_id: str, region: str, bucket: str, prefix: str) -> list[tuple[str, str]]:
+    """(key, etag) of every object under ``prefix``, sorted by key; [] if there is no bucket."""
+    from moto.s3.exceptions import MissingBucket
+
+    try:
+        bucket_obj = _s3(account_id, region).get_bucket(bucket)
+    except MissingBucket:
+        return []
+    found = []
+    for name in list(bucket_obj.keys.keys()):
+        if name.startswith(prefix):
+            key = bucket_obj.keys.get(name)
+            if key is not None and not getattr(key, "is_delete_marker", False):
+                found.append((name, key.etag))
+    return sorted(found)
+
+
+def s3_get(account_id: str, region: str, bucket: str, key: str) -> bytes:
+    obj = _s3(account_id, region).get_object(bucket, key)
+    if obj is None:
+        raise KeyError(key)
+    return obj.value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import urllib.parse
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -105,3 +106,35 @@ def normalise_timestamps(shape: Shape | None, params: dict[str, Any]) -> None:
                 raise ServiceError(
                     "ValidationException", f"Value '{params[name]}' for {name} is not a timestamp."
                 ) from None
+
+
+def runtime_params(request: WireRequest) -> tuple[str, dict[str, Any]] | None:
+    """The Feature Store runtime operation and its members, from a REST-JSON request (C-001)."""
+    url = urllib.parse.urlsplit(request.url)
+    query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+    if url.path == "/BatchGetRecord" and request.method == "POST":
+        return "BatchGetRecord", request.json_body()
+    prefix = "/FeatureGroup/"
+    if not url.path.startswith(prefix):
+        return None
+    params: dict[str, Any] = {"FeatureGroupName": urllib.parse.unquote(url.path[len(prefix) :])}
+    if request.method == "PUT":
+        params.update(request.json_body())
+        return "PutRecord", params
+    for member in (
+        "RecordIdentifierValueAsString",
+        "EventTime",
+        "ExpirationTimeResponse",
+        "DeletionMode",
+    ):
+        if member in query:
+            params[member] = query[member][0]
+    if request.method == "GET":
+        if "FeatureName" in query:
+            params["FeatureNames"] = query["FeatureName"]
+        return "GetRecord", params
+    if request.method == "DELETE":
+        if "TargetStores" in query:
+            params["TargetStores"] = query["TargetStores"]
+        return "DeleteRecord", params
+    return None

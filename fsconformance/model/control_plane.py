@@ -25,12 +25,17 @@ class Delays:
     create: float = 0.25
     update: float = 0.25
     delete: float = 0.25
+    # After an update succeeds, the data plane accepts the added features only this much later
+    # (C-055: up to five minutes on AWS).
+    data_plane: float = 0.25
+    # A put or delete reaches the offline store's files this much later (C-060: up to 15 min).
+    offline: float = 0.25
 
     @classmethod
     def from_env(cls) -> Delays:
         """Defaults, overridden by ``FSCONFORMANCE_DELAY_<STEP>`` environment variables."""
         values = {}
-        for step in ("create", "update", "delete"):
+        for step in ("create", "update", "delete", "data_plane", "offline"):
             raw = os.environ.get(f"FSCONFORMANCE_DELAY_{step.upper()}")
             if raw is None:
                 continue

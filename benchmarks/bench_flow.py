@@ -1,0 +1,70 @@
+"""Time the project's flow in-process on the moto backend, step by step.
+
+Run: ``python benchmarks/bench_flow.py [--scenario customers] [--delays 0]``. The customers
+scenario has the public sample's size (500 records, 10 features, one added). ``--delays``
+sets the emulated create/update/data-plane delays (default: the emulation's defaults).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from fsconformance.backends.moto import MotoBackend
+from fsconformance.flow import Flow
+from fsconformance.scenarios import load_scenario
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="customers")
+    parser.add_argument("--delays", type=float, default=None, help="seconds for every delay")
+    args = parser.parse_args()
+    if args.delays is not None:
+        for step in ("CREATE", "UPDATE", "DELETE", "DATA_PLANE"):
+            os.environ[f"FSCONFORMANCE_DELAY_{step}"] = str(args.delays)
+
+    scenario = load_scenario(FIXTURES / f"{args.scenario}.toml")
+    backend = MotoBackend("us-east-1")
+    backend.start()
+    backend.begin_test()
+    steps: list[tuple[str, float]] = []
+    clock = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        steps.append((name, now - clock))
+        clock = now
+
+    try:
+        flow = Flow(backend, scenario)
+        flow.create()
+        step("create + wait Created")
+        initial = flow.rows_at(scenario.initial_rows(), 1_700_000_000)
+        assert flow.ingest(initial).ok
+        step(f"ingest {len(initial)}")
+        ids = [row[scenario.record_identifier] for row in initial]
+        assert len(flow.online_records(ids)) == len(ids)
+        step(f"verify {len(ids)} online")
+        flow.add_features()
+        step("update + wait Successful")
+        updated = flow.rows_at(scenario.update_rows(), 1_700_003_600)
+        assert flow.reingest(updated).ok
+        step(f"re-ingest {len(updated)} (incl. data-plane lag)")
+        assert len(flow.online_records(ids)) == len(ids)
+        step(f"verify {len(ids)} online")
+    finally:
+        backend.end_test()
+        backend.stop()
+    for name, seconds in steps:
+        print(f"{name:>38}: {seconds:6.3f} s")
+    print(f"{'online half of the flow':>38}: {sum(s for _, s in steps):6.3f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""Replication of offline rows to Parquet files in moto's S3 (C-060-C-065, C-067, C-102).
+
+The data-plane model appends an ``OfflineRow`` for every put or delete that targets the
+offline store. This module writes those rows, exactly once each, as Parquet files under the
+group's ``ResolvedOutputS3Uri`` in the Glue-format layout of C-063::
+
+    <ResolvedOutputS3Uri>/year=YYYY/month=MM/day=DD/hour=HH/<yyyyMMddTHHmmssZ>_<16 chars>.parquet
+
+Replication is eventual: a row is written on the first request that arrives
+``Delays.offline`` seconds or more after it was accepted, and at once before an Athena query
+runs, before a group is deleted, and before the mock stops. A row is marked written only
+after its file is stored, so nothing accepted is ever lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import secrets
+import string
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..model.control_plane import FeatureGroup
+from ..model.errors import ServiceError
+from ..model.records import OfflineRow
+from . import glue_catalog, moto_bridge
+
+ARROW_TYPES = {"Integral": pa.int64(), "Fractional": pa.float64(), "String": pa.string()}
+TIMESTAMP = pa.timestamp("ms", tz="UTC")
+_ALPHANUMERICS = string.ascii_letters + string.digits
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+@dataclass
+class OfflineProgress:
+    """Per account and region: how far each group's offline rows have been written."""
+
+    # (group ARN, creation time) -> number of rows of GroupData.offline already in S3
+    flushed: dict[tuple[str, float], int] = field(default_factory=dict)
+    # (group ARN, creation time) -> the feature names the Glue table was last synced with
+    glue_synced: dict[tuple[str, float], tuple[str, ...]] = field(default_factory=dict)
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/prefix`` -> (bucket, prefix without a trailing slash)."""
+    if not uri.startswith("s3://"):
+        raise ValueError(f"{uri!r} is not an s3:// URI")
+    bucket, _, prefix = uri[len("s3://") :].partition("/")
+    return bucket, prefix.rstrip("/")
+
+
+def utc(epoch: float) -> dt.datetime:
+    """Epoch seconds as an aware UTC datetime, clamped to what datetime can hold."""
+    try:
+        return _EPOCH + dt.timedelta(seconds=epoch)
+    except OverflowError:
+        return dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+
+
+def partition_path(event_time: float) -> str:
+    """C-063: hourly partition folders from the event time, in UTC, zero-padded."""
+    moment = utc(event_time)
+    return (
+        f"year={moment.year:04d}/month={moment.month:02d}/day={moment.day:02d}/"
+        f"hour={moment.hour:02d}"
+    )
+
+
+def file_name(latest_event_time: float) -> str:
+    """C-063: ``<yyyyMMdd'T'HHmmss'Z'>_<16 alphanumerics>.parquet``."""
+    stamp = utc(latest_event_time).strftime("%Y%m%dT%H%M%SZ")
+    if len(stamp) < 16:  # years before 1000 are not zero-padded by strftime everywhere
+        stamp = stamp.zfill(16)
+    suffix = "".join(secrets.choice(_ALPHANUMERICS) for _ in range(16))
+    return f"{stamp}_{suffix}.parquet"
+
+
+def arrow_type(definition: dict[str, Any]) -> pa.DataType:
+    """C-066: Integral -> int64, Fractional -> double, String -> string (lists for collections)."""
+    scalar = ARROW_TYPES[definition["FeatureType"]]
+    return pa.list_(scalar) if definition.get("CollectionType") else scalar
+
+
+def _typed(value: Any, feature_type: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [_typed(item, feature_type) for item in value]
+    if feature_type == "Integral":
+        return int(value)
+    if feature_type == "Fractional":
+        return float(value)
+    return value
+
+
+def parquet_file(
+    rows: list[OfflineRow], definitions: list[dict[str, Any]], write_time: float
+) -> bytes:
+    """One Parquet file of ``rows``: a column per feature (NULL where a row has no value),
+    then ``write_time``, ``api_invocation_time`` (ms, UTC) and ``is_deleted`` (C-065)."""
+    arrays: list[pa.Array] = []
+    names: list[str] = []
+    for definition in definitions:
+        name, kind = definition["FeatureName"], definition["FeatureType"]
+        values = [_typed(row.values.get(name), kind) for row in rows]
+        arrays.append(pa.array(values, type=arrow_type(definition)))
+        names.append(name.lower())
+    invoked = [int(row.api_invocation_time * 1000) for row in rows]
+    written = [max(int(write_time * 1000), ms) for ms in invoked]
+    arrays += [
+        pa.array(written, type=TIMESTAMP),
+        pa.array(invoked, type=TIMESTAMP),
+        pa.array([row.is_deleted for row in rows], type=pa.bool_()),
+    ]
+    names += ["write_time", "api_invocation_time", "is_deleted"]
+    sink = io.BytesIO()
+    pq.write_table(pa.Table.from_arrays(arrays, names=names), sink, compression="snappy")
+    return sink.getvalue()
+
+
+def _write(
+    state: moto_bridge.FeatureStoreState, group: FeatureGroup, rows: list[OfflineRow], now: float
+) -> bool:
+    """Store ``rows`` as one file per hour partition; False (nothing marked) if impossible."""
+    bucket, prefix = split_s3_uri(glue_catalog.location_of(group))
+    account, region = state.account_id, state.region_name
+    if not moto_bridge.s3_bucket_exists(account, region, bucket):
+        return False  # AWS would block the offline store; keep the rows for later
+    partitions: dict[str, list[OfflineRow]] = {}
+    for row in rows:
+        partitions.setdefault(partition_path(row.event_time), []).append(row)
+    for path, members in partitions.items():
+        latest = max(row.event_time for row in members)
+        key = f"{prefix}/{path}/{file_name(latest)}" if prefix else f"{path}/{file_name(latest)}"
+        body = parquet_file(members, group.definitions, now)
+        moto_bridge.s3_put(account, region, bucket, key, body)
+    return True
+
+
+def due_before(now: float, lag: float) -> float:
+    """Rows accepted before this time are due at ``now``.
+
+    Rows are buffered in windows of ``lag`` seconds and a window is written once it has
+    been closed for ``lag`` seconds, so every row waits between ``lag`` and ``2 * lag`` and a
+    group gets at most one batch of files per window (C-060: "buffered, batched").
+    """
+    if lag <= 0:
+        return math.inf
+    return (math.floor(now / lag) - 1) * lag
+
+
+def flush_state(
+    state: moto_bridge.FeatureStoreState,
+    now: float,
+    *,
+    force: bool = False,
+    groups: Iterable[FeatureGroup] | None = None,
+) -> int:
+    """Write the rows of ``state`` that are due at ``now`` (all of them if ``force``).
+
+    Call with ``state.lock`` held. Returns the number of rows written.
+    """
+    lag = state.control_plane.delays.offline
+    written = 0
+    for group in list(groups if groups is not None else state.control_plane.groups()):
+        if group.offline is None:
+            continue
+        key = (group.arn, group.created)
+        start = state.offline.flushed.get(key, 0)
+        rows = state.data_plane.data_for(group).offline
+        end = len(rows)
+        if not force:
+            end = start
+            cutoff = due_before(now, lag)
+            while end < len(rows) and rows[end].api_invocation_time < cutoff:
+                end += 1
+        if end > start and _write(state, group, rows[start:end], now):
+            state.offline.flushed[key] = end
+            written += end - start
+    return written
+
+
+def flush_group(state: moto_bridge.FeatureStoreState, name_or_arn: str, now: float) -> int:
+    """Write every pending row of one group now (before it is deleted); 0 if no such group."""
+    try:
+        group = state.control_plane.find(name_or_arn)
+    except ServiceError:
+        return 0
+    return flush_state(state, now, force=True, groups=[group])
+
+
+def tick(now: float | None = None) -> None:
+    """The emulator's clock: apply what is due in every account and region (every request).
+
+    Rows of groups being deleted are written first, as the group is about to go away; then
+    finished updates reach the Glue table (C-054) and due rows reach S3 (C-060).
+    """
+    now = time.time() if now is None else now
+    for state in moto_bridge.all_states():
+        with state.lock:
+            deleting = [g for g in state.control_plane.groups() if g.deleted_at is not None]
+            if deleting:
+                flush_state(state, now, force=True, groups=deleting)
+            state.control_plane.advance(now)
+            glue_catalog.sync(state)
+            flush_state(state, now)
+
+
+def flush_now(state: moto_bridge.FeatureStoreState, now: float | None = None) -> int:
+    """Write every accepted row of ``state`` and bring its Glue tables up to date (before an
+    Athena query of that account and region runs). Takes ``state.lock`` (re-entrant)."""
+    now = time.time() if now is None else now
+    with state.lock:
+        written = flush_state(state, now, force=True)
+        state.control_plane.advance(now)
+        glue_catalog.sync(state)
+    return written
+
+
+def flush_all(now: float | None = None) -> int:
+    """Write every accepted row now, in every account and region (on stop).
+
+    The states are flushed one after another, never holding two locks at once.
+    """
+    return sum(flush_now(state, now) for state in moto_bridge.all_states())

@@ -1,0 +1,419 @@
+"""The data plane: PutRecord, GetRecord, BatchGetRecord and DeleteRecord semantics.
+
+The online store keeps one version per record identifier, the latest by event time (C-035,
+C-045); the offline store only appends (C-067). Like the control plane, every operation takes
+the request as the API spells it and the current time in epoch seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .control_plane import ControlPlane, FeatureGroup
+from .errors import ServiceError
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # C-020
+MAX_RECORD_BYTES = 350 * 1024  # C-037
+MAX_IDENTIFIER_BYTES = 2 * 1024  # C-037
+MAX_BATCH_RECORDS = 100  # C-044
+MAX_BATCH_GROUPS = 100  # C-044: the current developer guide (an older one said 10)
+# C-023: event times between 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z.
+EVENT_TIME_MIN = -62167219200.0
+EVENT_TIME_MAX = 253402300799.999
+TTL_SECONDS = {"Seconds": 1, "Minutes": 60, "Hours": 3600, "Days": 86400, "Weeks": 604800}
+
+_INTEGRAL = re.compile(r"[+-]?\d+")
+_FRACTIONAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_ISO_EVENT_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{3})?Z")
+
+
+def runtime_error(message: str) -> ServiceError:
+    """The data plane's validation error (C-004: declared as ValidationError, 400)."""
+    return ServiceError("ValidationError", message, 400)
+
+
+def _missing_group(name: str) -> ServiceError:
+    return runtime_error(
+        f"Resource Not Found: Amazon SageMaker can't find a FeatureGroup with name {name}"
+    )
+
+
+@dataclass
+class OnlineRecord:
+    values: dict[str, Any]  # feature name -> str, or list[str] for collections; put order
+    event_time: float
+    expires_at: float | None
+    deleted: bool = False
+
+
+@dataclass
+class OfflineRow:
+    """One row bound for the offline store (C-065): features, event time and bookkeeping."""
+
+    values: dict[str, Any]
+    event_time: float
+    api_invocation_time: float
+    is_deleted: bool
+
+
+@dataclass
+class GroupData:
+    created: float  # tells a group from an earlier one of the same name
+    online: dict[str, OnlineRecord] = field(default_factory=dict)
+    offline: list[OfflineRow] = field(default_factory=list)
+
+
+def parse_event_time(value: str, feature_type: str) -> float:
+    """Epoch seconds of an event-time value (C-023), or a validation error."""
+    if feature_type == "Fractional":
+        seconds = _parse_double(value)
+        if seconds is None:
+            raise runtime_error(
+                f"Event time value '{value}' is not a Fractional number of seconds since the "
+                "Unix epoch."
+            )
+    else:
+        match = _ISO_EVENT_TIME.fullmatch(value)
+        if match is None:
+            raise runtime_error(
+                f"Event time value '{value}' must be ISO-8601 in UTC, as yyyy-MM-dd'T'HH:mm:ssZ "
+                "or yyyy-MM-dd'T'HH:mm:ss.SSSZ."
+            )
+        year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+        try:
+            # The proleptic Gregorian count from year 1; year 0 is outside datetime's range.
+            moment = dt.datetime(max(year, 1), month, day, hour, minute, second)
+        except ValueError:
+            raise runtime_error(f"Event time value '{value}' is not a valid date.") from None
+        seconds = (moment - dt.datetime(1970, 1, 1)).total_seconds()
+        if year == 0:
+            seconds -= 366 * 86400
+        if match.group(7):
+            seconds += int(match.group(7)[1:]) / 1000
+    if not EVENT_TIME_MIN <= seconds <= EVENT_TIME_MAX:
+        raise runtime_error(
+            f"Event time value '{value}' is outside 0000-01-01T00:00:00.000Z to "
+            "9999-12-31T23:59:59.999Z."
+        )
+    return seconds
+
+
+def _parse_double(value: str) -> float | None:
+    if not _FRACTIONAL.fullmatch(value):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def check_value(feature: dict[str, Any], value: str) -> None:
+    """A scalar value must parse as its feature's declared type (C-020, C-022)."""
+    kind = feature["FeatureType"]
+    name = feature["FeatureName"]
+    if kind == "Integral":
+        if not _INTEGRAL.fullmatch(value) or not INT64_MIN <= int(value) <= INT64_MAX:
+            raise runtime_error(
+                f"Value '{value[:100]}' for feature '{name}' is not an Integral (a signed 64-bit "
+                "integer)."
+            )
+    elif kind == "Fractional" and _parse_double(value) is None:
+        raise runtime_error(
+            f"Value '{value[:100]}' for feature '{name}' is not a Fractional (a 64-bit floating "
+            "point number)."
+        )
+
+
+def format_expires_at(epoch: float) -> str:
+    moment = dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def ttl_seconds(ttl: dict[str, Any] | None) -> float | None:
+    if not ttl or "Unit" not in ttl or "Value" not in ttl:
+        return None
+    return TTL_SECONDS[ttl["Unit"]] * ttl["Value"]
+
+
+class DataPlane:
+    """Online and offline records of the feature groups of one account and region."""
+
+    def __init__(self, control_plane: ControlPlane) -> None:
+        self.control_plane = control_plane
+        self._data: dict[str, GroupData] = {}
+
+    # -- lookups ------------------------------------------------------------------------
+
+    def _group(self, name_or_arn: str, now: float) -> FeatureGroup:
+        """The group, if the data plane can see it: created and not being deleted (C-038)."""
+        self.control_plane.advance(now)
+        try:
+            group = self.control_plane.find(name_or_arn)
+        except ServiceError:
+            raise _missing_group(name_or_arn) from None
+        if group.status(now) != "Created":
+            raise _missing_group(name_or_arn)
+        return group
+
+    def data_for(self, group: FeatureGroup) -> GroupData:
+        data = self._data.get(group.arn)
+        if data is None or data.created != group.created:
+            data = self._data[group.arn] = GroupData(group.created)
+        return data
+
+    def _usable_features(self, group: FeatureGroup, now: float) -> dict[str, dict[str, Any]]:
+        """Features the data plane accepts at ``now``: additions only after the lag (C-055)."""
+        lag = self.control_plane.delays.data_plane
+        usable = {}
+        for definition in group.definitions:
+            ready = group.feature_ready_at.get(definition["FeatureName"], group.created)
+            if ready == group.created or ready + lag <= now:
+                usable[definition["FeatureName"]] = definition
+        return usable
+
+    def _stores(self, group: FeatureGroup, requested: list[str] | None) -> tuple[bool, bool]:
+        has_online, has_offline = group.online_enabled, group.offline is not None
+        if requested is None:
+            return has_online, has_offline
+        if len(set(requested)) != len(requested):
+            raise runtime_error("TargetStores must not name a store twice.")
+        if "OnlineStore" in requested and not has_online:
+            raise runtime_error(f"FeatureGroup {group.name} has no online store.")
+        if "OfflineStore" in requested and not has_offline:
+            raise runtime_error(f"FeatureGroup {group.name} has no offline store.")
+        return "OnlineStore" in requested, "OfflineStore" in requested
+
+    # -- PutRecord ----------------------------------------------------------------------
+
+    def put_record(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        group = self._group(request["FeatureGroupName"], now)
+        features = self._usable_features(group, now)
+        values = self._record_values(group, features, request["Record"])
+        event_time = parse_event_time(
+            values[group.event_time_feature], features[group.event_time_feature]["FeatureType"]
+        )
+        to_online, to_offline = self._stores(group, request.get("TargetStores"))
+        if "TtlDuration" in request and not group.online_enabled:
+            raise runtime_error(f"FeatureGroup {group.name} has no online store for a TtlDuration.")
+        data = self.data_for(group)
+        if to_online:
+            identifier = values[group.record_identifier]
+            current = self._visible(data, identifier, now, include_deleted=True)
+            # C-035: an older event time is historic and leaves the online record alone; an
+            # equal or newer one replaces the whole record (C-031).
+            if current is None or event_time >= current.event_time:
+                ttl = ttl_seconds(request.get("TtlDuration")) or ttl_seconds(
+                    (group.online or {}).get("TtlDuration")
+                )
+                data.online[identifier] = OnlineRecord(
+                    values, event_time, event_time + ttl if ttl is not None else None
+                )
+        if to_offline:
+            data.offline.append(OfflineRow(values, event_time, now, is_deleted=False))
+        return {}
+
+    def _record_values(
+        self, group: FeatureGroup, features: dict[str, dict[str, Any]], record: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        size = 0
+        for entry in record:
+            name = entry["FeatureName"]
+            feature = features.get(name)
+            if feature is None:
+                raise runtime_error(
+                    f"The feature '{name}' is not defined in FeatureGroup {group.name}."
+                )
+            if name in values:
+                raise runtime_error(f"The feature '{name}' appears more than once in the record.")
+            if feature.get("CollectionType"):
+                value = entry.get("ValueAsStringList")
+                if value is None or "ValueAsString" in entry:
+                    raise runtime_error(
+                        f"Collection feature '{name}' takes ValueAsStringList, not ValueAsString."
+                    )
+                for item in value:
+                    check_value(feature, item)
+                if feature["CollectionType"] == "Set" and len(set(value)) != len(value):
+                    raise runtime_error(f"Set feature '{name}' has duplicate elements.")
+                size += sum(len(item.encode()) for item in value)
+            else:
+                value = entry.get("ValueAsString")
+                if value is None or "ValueAsStringList" in entry:
+                    raise runtime_error(f"Scalar feature '{name}' takes ValueAsString.")
+                check_value(feature, value)
+                size += len(value.encode())
+            values[name] = value
+        for key in (group.record_identifier, group.event_time_feature):
+            if key not in values:  # C-032
+                raise runtime_error(
+                    f"The record has no value for '{key}'; every record needs the record "
+                    "identifier and the event time."
+                )
+        if len(values[group.record_identifier].encode()) > MAX_IDENTIFIER_BYTES:
+            raise runtime_error("The record identifier value is larger than 2 KB.")
+        if size > MAX_RECORD_BYTES:
+            raise runtime_error("The record is larger than 350 KB.")
+        return values
+
+    # -- reads --------------------------------------------------------------------------
+
+    def _visible(
+        self, data: GroupData, identifier: str, now: float, include_deleted: bool = False
+    ) -> OnlineRecord | None:
+        current = data.online.get(identifier)
+        if current is None:
+            return None
+        if current.expires_at is not None and now >= current.expires_at:
+            # C-111: an expired record is hard-deleted and invisible at once.
+            del data.online[identifier]
+            return None
+        if current.deleted and not include_deleted:
+            return None
+        return current
+
+    def _projected(
+        self,
+        group: FeatureGroup,
+        record: OnlineRecord,
+        feature_names: list[str] | None,
+        expiration: str | None,
+        now: float,
+    ) -> dict[str, Any]:
+        if feature_names is not None:
+            usable = self._usable_features(group, now)
+            unknown = [n for n in feature_names if n not in usable]
+            if unknown:
+                raise runtime_error(
+                    f"FeatureNames {unknown} are not defined in FeatureGroup {group.name}."
+                )
+            wanted = set(feature_names)
+            values = {k: v for k, v in record.values.items() if k in wanted}
+        else:
+            values = record.values
+        result: dict[str, Any] = {"Record": [_feature_value(k, v) for k, v in values.items()]}
+        if expiration == "Enabled" and record.expires_at is not None:
+            result["ExpiresAt"] = format_expires_at(record.expires_at)
+        return result
+
+    def get_record(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        self.control_plane.advance(now)
+        try:
+            group = self.control_plane.find(request["FeatureGroupName"])
+        except ServiceError:
+            # C-040 (U-4): GetRecord declares ResourceNotFound for a missing group.
+            raise ServiceError(
+                "ResourceNotFound",
+                f"Resource Not Found: Amazon SageMaker can't find a FeatureGroup with name "
+                f"{request['FeatureGroupName']}",
+                404,
+            ) from None
+        if group.status(now) != "Created":
+            raise _missing_group(request["FeatureGroupName"])
+        if not group.online_enabled:
+            raise runtime_error(f"FeatureGroup {group.name} has no online store.")
+        record = self._visible(self.data_for(group), request["RecordIdentifierValueAsString"], now)
+        if record is None:
+            return {}  # C-040: 200 with no Record
+        result = self._projected(
+            group, record, request.get("FeatureNames"), request.get("ExpirationTimeResponse"), now
+        )
+        return result if result["Record"] else {}
+
+    def batch_get_record(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        identifiers = request["Identifiers"]
+        total = sum(len(i["RecordIdentifiersValueAsString"]) for i in identifiers)
+        if total > MAX_BATCH_RECORDS:
+            raise runtime_error(
+                f"BatchGetRecord takes at most {MAX_BATCH_RECORDS} record identifiers; got {total}."
+            )
+        if len({i["FeatureGroupName"] for i in identifiers}) > MAX_BATCH_GROUPS:
+            raise runtime_error(f"BatchGetRecord takes at most {MAX_BATCH_GROUPS} feature groups.")
+        records: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        for entry in identifiers:
+            name = entry["FeatureGroupName"]
+            try:
+                group = self._group(name, now)
+                if not group.online_enabled:
+                    raise runtime_error(f"FeatureGroup {group.name} has no online store.")
+            except ServiceError as error:
+                errors.extend(
+                    {
+                        "FeatureGroupName": name,
+                        "RecordIdentifierValueAsString": identifier,
+                        "ErrorCode": error.code,
+                        "ErrorMessage": error.message,
+                    }
+                    for identifier in entry["RecordIdentifiersValueAsString"]
+                )
+                continue
+            data = self.data_for(group)
+            for identifier in entry["RecordIdentifiersValueAsString"]:
+                record = self._visible(data, identifier, now)
+                if record is None:
+                    continue  # C-044: a missing record is simply absent from Records
+                result = self._projected(
+                    group,
+                    record,
+                    entry.get("FeatureNames"),
+                    request.get("ExpirationTimeResponse"),
+                    now,
+                )
+                if result["Record"]:
+                    records.append(
+                        {"FeatureGroupName": name, "RecordIdentifierValueAsString": identifier}
+                        | result
+                    )
+        return {"Records": records, "Errors": errors, "UnprocessedIdentifiers": []}
+
+    # -- DeleteRecord -------------------------------------------------------------------
+
+    def delete_record(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        group = self._group(request["FeatureGroupName"], now)
+        event_type = next(
+            d["FeatureType"]
+            for d in group.definitions
+            if d["FeatureName"] == group.event_time_feature
+        )
+        event_time = parse_event_time(request["EventTime"], event_type)
+        to_online, to_offline = self._stores(group, request.get("TargetStores"))
+        hard = request.get("DeletionMode", "SoftDelete") == "HardDelete"
+        identifier = request["RecordIdentifierValueAsString"]
+        data = self.data_for(group)
+        if to_online:
+            current = self._visible(data, identifier, now, include_deleted=True)
+            later = current is None or event_time > current.event_time
+            if hard and not later:
+                # C-102: a hard delete must be later than the online record; nothing is written.
+                raise runtime_error(
+                    f"The EventTime {request['EventTime']} of a HardDelete must be later than the "
+                    "event time of the record in the online store."
+                )
+            if current is not None and later:
+                if hard:
+                    del data.online[identifier]
+                else:
+                    # C-101: soft delete keeps only the identifier and event time, hidden.
+                    current.values = {
+                        group.record_identifier: identifier,
+                        group.event_time_feature: request["EventTime"],
+                    }
+                    current.event_time = event_time
+                    current.deleted = True
+        if to_offline:
+            # C-102: the marker row has the identifier, the delete's event time, is_deleted.
+            marker = {
+                group.record_identifier: identifier,
+                group.event_time_feature: request["EventTime"],
+            }
+            data.offline.append(OfflineRow(marker, event_time, now, is_deleted=True))
+        return {}
+
+
+def _feature_value(name: str, value: Any) -> dict[str, Any]:
+    if isinstance(value, list):
+        return {"FeatureName": name, "ValueAsStringList": list(value)}
+    return {"FeatureName": name, "ValueAsString": value}

@@ -1,0 +1,227 @@
+"""DescribeFeatureGroup after a create, and the settings it echoes through later updates."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+
+from .helpers import NOT_FOUND, expect_client_error, feature, types_by_name
+
+pytestmark = pytest.mark.control_plane
+
+REQUIRED_MEMBERS = {
+    "FeatureGroupArn",
+    "FeatureGroupName",
+    "RecordIdentifierFeatureName",
+    "EventTimeFeatureName",
+    "FeatureDefinitions",
+    "CreationTime",
+    "NextToken",
+}
+
+
+@pytest.mark.clause("C-017", "C-016")
+@pytest.mark.uncertain("C-017 (no U-number): is OfflineStoreStatus present before any data?")
+def test_describe_reports_the_group_as_it_was_requested(backend):
+    request = backend.feature_group_request()
+    arn = backend.sagemaker.create_feature_group(**request)["FeatureGroupArn"]
+
+    description = backend.wait_until_created(request["FeatureGroupName"])
+
+    assert set(description) >= REQUIRED_MEMBERS
+    assert description["FeatureGroupArn"] == arn
+    assert description["FeatureGroupName"] == request["FeatureGroupName"]
+    assert description["RecordIdentifierFeatureName"] == "customer_id"
+    assert description["EventTimeFeatureName"] == "event_time"
+    assert types_by_name(description["FeatureDefinitions"]) == types_by_name(
+        request["FeatureDefinitions"]
+    )
+    assert isinstance(description["CreationTime"], datetime.datetime)
+    assert not description["NextToken"]  # four features fit on the first page
+    assert description["FeatureGroupStatus"] == "Created"
+    assert description["RoleArn"] == backend.role_arn
+    assert description["OnlineStoreConfig"]["EnableOnlineStore"] is True
+    assert description["OfflineStoreStatus"]["Status"] == "Active"
+
+
+@pytest.mark.clause("C-017", "C-015")
+@pytest.mark.uncertain("U-12: which defaults does Describe report for members not sent?")
+def test_describe_reports_the_documented_defaults(backend):
+    request = backend.feature_group_request()
+    assert "ThroughputConfig" not in request
+    assert "StorageType" not in request["OnlineStoreConfig"]
+    assert "TableFormat" not in request["OfflineStoreConfig"]
+
+    description = backend.create_and_wait(request)
+
+    assert description["ThroughputConfig"]["ThroughputMode"] == "OnDemand"
+    assert description["OnlineStoreConfig"]["StorageType"] == "Standard"
+    assert description["OfflineStoreConfig"]["TableFormat"] == "Glue"
+
+
+@pytest.mark.clause("C-062")
+def test_resolved_output_s3_uri_names_account_region_group_and_creation_epoch(backend):
+    request = backend.feature_group_request()
+    name = request["FeatureGroupName"]
+
+    description = backend.create_and_wait(request)
+
+    resolved = description["OfflineStoreConfig"]["S3StorageConfig"]["ResolvedOutputS3Uri"]
+    assert resolved.startswith(backend.offline_s3_uri)
+    prefix = (
+        f"{backend.offline_s3_uri}/{backend.account_id}/sagemaker/{backend.region}/"
+        f"offline-store/{name}-"
+    )
+    match = re.fullmatch(re.escape(prefix) + r"(\d+)/data", resolved)
+    assert match, resolved
+    assert abs(int(match[1]) - int(description["CreationTime"].timestamp())) <= 1
+
+
+@pytest.mark.clause("C-080", "C-017")
+@pytest.mark.uncertain("U-7: TableName separator and casing")
+def test_generated_data_catalog_entry(backend):
+    request = backend.feature_group_request()
+    name = request["FeatureGroupName"]
+
+    description = backend.create_and_wait(request)
+
+    catalog = description["OfflineStoreConfig"]["DataCatalogConfig"]
+    assert catalog["Catalog"] == "AwsDataCatalog"
+    assert catalog["Database"] == "sagemaker_featurestore"
+    match = re.fullmatch(r"(.+)[-_](\d+)", catalog["TableName"])
+    assert match, catalog["TableName"]
+    assert match[1].lower() in {name.lower(), name.lower().replace("-", "_")}
+    assert abs(int(match[2]) - int(description["CreationTime"].timestamp())) <= 1
+
+
+@pytest.mark.clause("C-017")
+def test_describe_accepts_the_arn_in_place_of_the_name(backend):
+    request = backend.feature_group_request()
+    arn = backend.sagemaker.create_feature_group(**request)["FeatureGroupArn"]
+    backend.wait_until_created(request["FeatureGroupName"])
+
+    description = backend.sagemaker.describe_feature_group(FeatureGroupName=arn)
+
+    assert description["FeatureGroupName"] == request["FeatureGroupName"]
+    assert description["FeatureGroupArn"] == arn
+
+
+@pytest.mark.clause("C-018", "C-132", "C-004")
+@pytest.mark.parametrize(
+    ("method", "members"),
+    [
+        ("describe_feature_group", {}),
+        ("update_feature_group", {"FeatureAdditions": [feature("added")]}),
+        ("delete_feature_group", {}),
+        ("describe_feature_metadata", {"FeatureName": "customer_id"}),
+        ("update_feature_metadata", {"FeatureName": "customer_id", "Description": "x"}),
+    ],
+)
+def test_operations_on_a_missing_group_are_resource_not_found(backend, method, members):
+    missing = backend.unique_name()  # never created
+
+    expect_client_error(
+        lambda: getattr(backend.sagemaker, method)(FeatureGroupName=missing, **members),
+        status=400,
+        codes=NOT_FOUND,
+    )
+
+
+@pytest.mark.clause("C-017")
+@pytest.mark.parametrize(("storage_type", "offline"), [("Standard", True), ("InMemory", False)])
+def test_describe_echoes_the_online_storage_type(backend, storage_type, offline):
+    request = backend.feature_group_request(offline=offline)
+    request["OnlineStoreConfig"]["StorageType"] = storage_type
+
+    description = backend.create_and_wait(request)
+
+    assert description["OnlineStoreConfig"]["StorageType"] == storage_type
+
+
+@pytest.mark.clause("C-017", "C-056", "C-051")
+def test_provisioned_throughput_is_echoed_and_can_switch_to_on_demand(backend):
+    request = backend.feature_group_request(
+        ThroughputConfig={
+            "ThroughputMode": "Provisioned",
+            "ProvisionedReadCapacityUnits": 4000,
+            "ProvisionedWriteCapacityUnits": 4000,
+        }
+    )
+    name = request["FeatureGroupName"]
+    created = backend.create_and_wait(request)
+    assert created["ThroughputConfig"]["ThroughputMode"] == "Provisioned"
+    assert created["ThroughputConfig"]["ProvisionedReadCapacityUnits"] == 4000
+    assert created["ThroughputConfig"]["ProvisionedWriteCapacityUnits"] == 4000
+
+    backend.sagemaker.update_feature_group(
+        FeatureGroupName=name, ThroughputConfig={"ThroughputMode": "OnDemand"}
+    )
+
+    assert backend.describe(name)["LastUpdateStatus"]["Status"] == "InProgress"
+    updated = backend.wait_for_update(name)
+    assert updated["ThroughputConfig"]["ThroughputMode"] == "OnDemand"
+
+
+@pytest.mark.clause("C-017", "C-056", "C-051")
+def test_on_demand_throughput_can_switch_to_provisioned(backend):
+    request = backend.feature_group_request(ThroughputConfig={"ThroughputMode": "OnDemand"})
+    name = request["FeatureGroupName"]
+    assert backend.create_and_wait(request)["ThroughputConfig"]["ThroughputMode"] == "OnDemand"
+
+    backend.sagemaker.update_feature_group(
+        FeatureGroupName=name,
+        ThroughputConfig={
+            "ThroughputMode": "Provisioned",
+            "ProvisionedReadCapacityUnits": 100,
+            "ProvisionedWriteCapacityUnits": 200,
+        },
+    )
+
+    throughput = backend.wait_for_update(name)["ThroughputConfig"]
+    assert throughput["ThroughputMode"] == "Provisioned"
+    assert throughput["ProvisionedReadCapacityUnits"] == 100
+    assert throughput["ProvisionedWriteCapacityUnits"] == 200
+
+
+@pytest.mark.clause("C-056", "C-051", "C-017")
+def test_the_group_ttl_is_echoed_and_can_be_updated(backend):
+    request = backend.feature_group_request()
+    request["OnlineStoreConfig"]["TtlDuration"] = {"Unit": "Seconds", "Value": 30}
+    name = request["FeatureGroupName"]
+    created = backend.create_and_wait(request)
+    assert created["OnlineStoreConfig"]["TtlDuration"] == {"Unit": "Seconds", "Value": 30}
+
+    backend.sagemaker.update_feature_group(
+        FeatureGroupName=name, OnlineStoreConfig={"TtlDuration": {"Unit": "Seconds", "Value": 40}}
+    )
+
+    updated = backend.wait_for_update(name)
+    assert updated["OnlineStoreConfig"]["TtlDuration"] == {"Unit": "Seconds", "Value": 40}
+
+
+@pytest.mark.clause("C-056", "C-004")
+@pytest.mark.uncertain("U-2: which code refuses an update while another is in progress?")
+def test_a_second_update_cannot_start_while_one_is_in_progress(backend):
+    request = backend.feature_group_request()
+    name = request["FeatureGroupName"]
+    backend.create_and_wait(request)
+    backend.sagemaker.update_feature_group(
+        FeatureGroupName=name,
+        ThroughputConfig={
+            "ThroughputMode": "Provisioned",
+            "ProvisionedReadCapacityUnits": 100,
+            "ProvisionedWriteCapacityUnits": 100,
+        },
+    )
+    assert backend.describe(name)["LastUpdateStatus"]["Status"] == "InProgress"
+
+    expect_client_error(
+        lambda: backend.sagemaker.update_feature_group(
+            FeatureGroupName=name, ThroughputConfig={"ThroughputMode": "OnDemand"}
+        ),
+        status=400,
+        codes={"ValidationException", "ResourceInUse"},
+    )
+    backend.wait_for_update(name)

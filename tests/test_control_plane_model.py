@@ -1,0 +1,265 @@
+"""Self-tests of the pure control-plane model, driven with explicit ``now`` values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fsconformance.model.control_plane import ControlPlane, Delays
+from fsconformance.model.errors import ServiceError
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+T0 = 1_700_000_000.0
+
+
+@pytest.fixture
+def plane() -> ControlPlane:
+    return ControlPlane(ACCOUNT, REGION, Delays(create=10, update=5, delete=3))
+
+
+def request(name: str = "customers", **members: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "FeatureGroupName": name,
+        "RecordIdentifierFeatureName": "customer_id",
+        "EventTimeFeatureName": "event_time",
+        "FeatureDefinitions": [
+            {"FeatureName": "customer_id", "FeatureType": "String"},
+            {"FeatureName": "event_time", "FeatureType": "Fractional"},
+        ],
+        "OnlineStoreConfig": {"EnableOnlineStore": True},
+    }
+    body.update(members)
+    return body
+
+
+def status(plane: ControlPlane, name: str, now: float) -> str:
+    return plane.describe_feature_group({"FeatureGroupName": name}, now)["FeatureGroupStatus"]
+
+
+def error_of(call: Any, *args: Any) -> ServiceError:
+    with pytest.raises(ServiceError) as info:
+        call(*args)
+    return info.value
+
+
+def created(plane: ControlPlane, name: str = "customers") -> None:
+    plane.create_feature_group(request(name), T0)
+    assert status(plane, name, T0 + 10) == "Created"
+
+
+def test_create_returns_the_arn(plane: ControlPlane) -> None:
+    response = plane.create_feature_group(request("Customers"), T0)
+    assert response == {
+        "FeatureGroupArn": "arn:aws:sagemaker:us-east-1:123456789012:feature-group/customers"
+    }
+
+
+def test_creating_until_the_create_delay_has_passed(plane: ControlPlane) -> None:
+    plane.create_feature_group(request(), T0)
+    assert status(plane, "customers", T0) == "Creating"
+    assert status(plane, "customers", T0 + 9.999) == "Creating"
+    assert status(plane, "customers", T0 + 10) == "Created"
+    assert status(plane, "customers", T0 + 1000) == "Created"
+
+
+def test_update_in_progress_then_successful_and_additions_visible_after(
+    plane: ControlPlane,
+) -> None:
+    created(plane)
+    addition = {"FeatureName": "n_orders", "FeatureType": "Integral"}
+    plane.update_feature_group(
+        {"FeatureGroupName": "customers", "FeatureAdditions": [addition]}, T0 + 20
+    )
+    during = plane.describe_feature_group({"FeatureGroupName": "customers"}, T0 + 24.9)
+    assert during["LastUpdateStatus"] == {"Status": "InProgress"}
+    assert [d["FeatureName"] for d in during["FeatureDefinitions"]] == [
+        "customer_id",
+        "event_time",
+    ]
+    after = plane.describe_feature_group({"FeatureGroupName": "customers"}, T0 + 25)
+    assert after["LastUpdateStatus"] == {"Status": "Successful"}
+    assert [d["FeatureName"] for d in after["FeatureDefinitions"]] == [
+        "customer_id",
+        "event_time",
+        "n_orders",
+    ]
+    assert after["LastModifiedTime"] == T0 + 25
+
+
+def test_no_last_update_status_before_any_update(plane: ControlPlane) -> None:
+    created(plane)
+    assert "LastUpdateStatus" not in plane.describe_feature_group(
+        {"FeatureGroupName": "customers"}, T0 + 11
+    )
+
+
+def test_second_update_while_one_is_in_progress_is_rejected(plane: ControlPlane) -> None:
+    created(plane)
+    first = {"FeatureName": "a", "FeatureType": "String"}
+    second = {"FeatureName": "b", "FeatureType": "String"}
+    plane.update_feature_group(
+        {"FeatureGroupName": "customers", "FeatureAdditions": [first]}, T0 + 20
+    )
+    error = error_of(
+        plane.update_feature_group,
+        {"FeatureGroupName": "customers", "FeatureAdditions": [second]},
+        T0 + 21,
+    )
+    assert error.code == "ValidationException"
+    assert "in progress" in error.message
+    # Once the first update has finished, the next one is accepted.
+    plane.update_feature_group(
+        {"FeatureGroupName": "customers", "FeatureAdditions": [second]}, T0 + 25
+    )
+
+
+def test_update_while_creating_is_rejected(plane: ControlPlane) -> None:
+    plane.create_feature_group(request(), T0)
+    error = error_of(
+        plane.update_feature_group,
+        {
+            "FeatureGroupName": "customers",
+            "FeatureAdditions": [{"FeatureName": "a", "FeatureType": "String"}],
+        },
+        T0 + 1,
+    )
+    assert error.code == "ValidationException"
+    assert "Creating" in error.message
+
+
+def test_delete_is_deleting_then_gone(plane: ControlPlane) -> None:
+    created(plane)
+    assert plane.delete_feature_group({"FeatureGroupName": "customers"}, T0 + 20) == {}
+    assert status(plane, "customers", T0 + 20) == "Deleting"
+    assert status(plane, "customers", T0 + 22.9) == "Deleting"
+    error = error_of(plane.describe_feature_group, {"FeatureGroupName": "customers"}, T0 + 23)
+    assert error.code == "ResourceNotFound"
+    assert error.message == (
+        "Resource Not Found: Amazon SageMaker can't find a FeatureGroup with name customers"
+    )
+    assert plane.groups() == []
+
+
+def test_name_is_taken_while_deleting_and_free_after(plane: ControlPlane) -> None:
+    created(plane)
+    plane.delete_feature_group({"FeatureGroupName": "customers"}, T0 + 20)
+    error = error_of(plane.create_feature_group, request(), T0 + 21)
+    assert error.code == "ResourceInUse"
+    plane.create_feature_group(request(), T0 + 23)
+    assert status(plane, "customers", T0 + 23) == "Creating"
+
+
+def test_name_is_unique_ignoring_case(plane: ControlPlane) -> None:
+    created(plane)
+    assert error_of(plane.create_feature_group, request("CUSTOMERS"), T0 + 11).code == (
+        "ResourceInUse"
+    )
+
+
+def test_describe_by_arn(plane: ControlPlane) -> None:
+    created(plane, "Customers")
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:feature-group/customers"
+    description = plane.describe_feature_group({"FeatureGroupName": arn}, T0 + 11)
+    assert description["FeatureGroupName"] == "Customers"
+    assert description["FeatureGroupArn"] == arn
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:sagemaker:us-east-1:210987654321:feature-group/customers",
+        "arn:aws:sagemaker:eu-west-1:123456789012:feature-group/customers",
+        "arn:aws-cn:sagemaker:us-east-1:123456789012:feature-group/customers",
+        "arn:aws:sagemaker:us-east-1:123456789012:model/customers",
+    ],
+)
+def test_arn_of_another_account_region_or_resource_is_not_found(
+    plane: ControlPlane, arn: str
+) -> None:
+    created(plane)
+    error = error_of(plane.describe_feature_group, {"FeatureGroupName": arn}, T0 + 11)
+    assert error.code == "ResourceNotFound"
+
+
+def test_missing_group_is_not_found(plane: ControlPlane) -> None:
+    assert (
+        error_of(plane.describe_feature_group, {"FeatureGroupName": "nope"}, T0).code
+        == "ResourceNotFound"
+    )
+
+
+def list_names(response: dict[str, Any]) -> list[str]:
+    return [s["FeatureGroupName"] for s in response["FeatureGroupSummaries"]]
+
+
+def test_list_pages_with_next_token(plane: ControlPlane) -> None:
+    for i in range(5):
+        plane.create_feature_group(request(f"g{i}"), T0 + i)
+    query = {"SortBy": "Name", "SortOrder": "Ascending", "MaxResults": 2}
+    first = plane.list_feature_groups(query, T0 + 100)
+    assert list_names(first) == ["g0", "g1"]
+    second = plane.list_feature_groups({**query, "NextToken": first["NextToken"]}, T0 + 100)
+    assert list_names(second) == ["g2", "g3"]
+    third = plane.list_feature_groups({**query, "NextToken": second["NextToken"]}, T0 + 100)
+    assert list_names(third) == ["g4"]
+    assert "NextToken" not in third
+
+
+def test_next_token_reused_with_a_different_query_is_rejected(plane: ControlPlane) -> None:
+    for i in range(3):
+        plane.create_feature_group(request(f"g{i}"), T0 + i)
+    first = plane.list_feature_groups({"SortBy": "Name", "MaxResults": 1}, T0 + 100)
+    error = error_of(
+        plane.list_feature_groups,
+        {"SortBy": "CreationTime", "MaxResults": 1, "NextToken": first["NextToken"]},
+        T0 + 100,
+    )
+    assert error.code == "ValidationException"
+    assert "NextToken" in error.message
+    # A different MaxResults is not a different query.
+    plane.list_feature_groups(
+        {"SortBy": "Name", "MaxResults": 2, "NextToken": first["NextToken"]}, T0 + 100
+    )
+
+
+def test_garbage_next_token_is_rejected(plane: ControlPlane) -> None:
+    error = error_of(plane.list_feature_groups, {"NextToken": "not-a-token!"}, T0)
+    assert error.code == "ValidationException"
+
+
+STEPS = ("CREATE", "UPDATE", "DELETE", "DATA_PLANE", "OFFLINE")
+
+
+@pytest.fixture
+def no_delay_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for step in STEPS:
+        monkeypatch.delenv(f"FSCONFORMANCE_DELAY_{step}", raising=False)
+    return monkeypatch
+
+
+def test_delays_default(no_delay_env: pytest.MonkeyPatch) -> None:
+    delays = Delays.from_env()
+    assert (delays.create, delays.update, delays.delete) == (0.25, 0.25, 0.25)
+    assert delays == Delays()
+
+
+def test_delays_from_env(no_delay_env: pytest.MonkeyPatch) -> None:
+    no_delay_env.setenv("FSCONFORMANCE_DELAY_CREATE", "1.5")
+    no_delay_env.setenv("FSCONFORMANCE_DELAY_UPDATE", "0")
+    delays = Delays.from_env()
+    assert (delays.create, delays.update, delays.delete) == (1.5, 0.0, 0.25)
+    no_delay_env.setenv("FSCONFORMANCE_DELAY_DELETE", "7")
+    assert Delays.from_env().delete == 7.0
+
+
+@pytest.mark.parametrize("step", ["CREATE", "UPDATE", "DELETE"])
+def test_delays_from_env_rejects_a_non_number(no_delay_env: pytest.MonkeyPatch, step: str) -> None:
+    no_delay_env.setenv(f"FSCONFORMANCE_DELAY_{step}", "soon")
+    with pytest.raises(ValueError) as info:
+        Delays.from_env()
+    message = str(info.value)
+    assert f"FSCONFORMANCE_DELAY_{step}" in message
+    assert "'soon'" in message
+    assert "\n" not in message

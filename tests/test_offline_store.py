@@ -1,0 +1,441 @@
+"""Self-tests of the emulated offline store: Glue table, Parquet replication and Athena."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from fsconformance import Delays, mock_featurestore
+from fsconformance.emulator import athena, glue_catalog, moto_bridge, offline_store
+from fsconformance.model.records import OfflineRow
+
+REGION = "us-east-1"
+# Creation/updates finish at once; offline rows wait a minute unless flushed.
+SLOW_OFFLINE = Delays(create=0, update=0, delete=0, data_plane=0, offline=60)
+KEY = re.compile(
+    r"/data/year=\d{4}/month=\d{2}/day=\d{2}/hour=\d{2}/\d{8}T\d{6}Z_[A-Za-z0-9]{16}\.parquet$"
+)
+
+
+@pytest.fixture(autouse=True)
+def account(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh account per test: its emulated state is new even inside an outer mock (the
+    suites' session backend), so the delays configured here apply."""
+    account_id = f"{random.randrange(10**11, 10**12)}"
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", account_id)
+    return account_id
+
+
+class Session:
+    """Clients inside one mock, with helpers for a feature group named ``customers``."""
+
+    def __init__(self, account_id: str) -> None:
+        self.account_id = account_id
+        self.s3 = boto3.client("s3", region_name=REGION)
+        self.sm = boto3.client("sagemaker", region_name=REGION)
+        self.rt = boto3.client("sagemaker-featurestore-runtime", region_name=REGION)
+        self.athena = boto3.client("athena", region_name=REGION)
+        self.glue = boto3.client("glue", region_name=REGION)
+        self.bucket = f"fsct-offline-{account_id}"
+        self.output = f"s3://{self.bucket}/athena/"
+        self.s3.create_bucket(Bucket=self.bucket)
+
+    def create(self, name: str = "customers", **members: Any) -> dict[str, str]:
+        request = {
+            "FeatureGroupName": name,
+            "RecordIdentifierFeatureName": "id",
+            "EventTimeFeatureName": "ts",
+            "FeatureDefinitions": [
+                {"FeatureName": "id", "FeatureType": "String"},
+                {"FeatureName": "ts", "FeatureType": "Fractional"},
+                {"FeatureName": "Age", "FeatureType": "Integral"},
+                {"FeatureName": "age_18-29", "FeatureType": "Fractional"},
+            ],
+            "OnlineStoreConfig": {"EnableOnlineStore": True},
+            "OfflineStoreConfig": {"S3StorageConfig": {"S3Uri": f"s3://{self.bucket}/fs"}},
+            "RoleArn": "arn:aws:iam::123456789012:role/fs",
+        }
+        request.update(members)
+        self.sm.create_feature_group(**request)
+        return self.sm.describe_feature_group(FeatureGroupName=name)["OfflineStoreConfig"]
+
+    def put(self, name: str = "customers", **values: Any) -> None:
+        record = [{"FeatureName": k, "ValueAsString": str(v)} for k, v in values.items()]
+        self.rt.put_record(FeatureGroupName=name, Record=record)
+
+    def start(self, sql: str, **kwargs: Any) -> str:
+        return self.athena.start_query_execution(
+            QueryString=sql,
+            QueryExecutionContext={"Database": "sagemaker_featurestore"},
+            ResultConfiguration={"OutputLocation": self.output},
+            **kwargs,
+        )["QueryExecutionId"]
+
+    def rows(self, sql: str) -> list[list[str | None]]:
+        query_id = self.start(sql)
+        status = self.athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+        assert status["Status"]["State"] == "SUCCEEDED", status["Status"]
+        result = self.athena.get_query_results(QueryExecutionId=query_id)
+        return [[c.get("VarCharValue") for c in r["Data"]] for r in result["ResultSet"]["Rows"]]
+
+    def flush(self) -> int:
+        """Write every pending row of this account now; the number of rows written."""
+        state = moto_bridge.state_for(self.account_id, REGION)
+        with state.lock:
+            return offline_store.flush_state(state, time.time(), force=True)
+
+    def keys(self, prefix: str = "fs/") -> list[str]:
+        listing = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix)
+        return [o["Key"] for o in listing.get("Contents", [])]
+
+
+@pytest.fixture
+def session(account: str) -> Iterator[Session]:
+    with mock_featurestore(delays=SLOW_OFFLINE):
+        yield Session(account)
+
+
+# -- pure helpers ----------------------------------------------------------------------------
+
+
+def test_partition_and_file_name_follow_the_glue_layout() -> None:
+    moment = 1709622900.0  # 2024-03-05T07:15:00Z
+    assert offline_store.partition_path(moment) == "year=2024/month=03/day=05/hour=07"
+    name = offline_store.file_name(moment)
+    assert re.fullmatch(r"20240305T071500Z_[A-Za-z0-9]{16}\.parquet", name)
+    assert offline_store.file_name(moment) != name
+
+
+def test_due_before_batches_rows_in_windows_of_the_lag() -> None:
+    assert offline_store.due_before(10.3, 0.25) == pytest.approx(10.0)
+    assert offline_store.due_before(10.3, 0) == float("inf")
+
+
+def test_parquet_file_types_and_nulls() -> None:
+    definitions = [
+        {"FeatureName": "ID", "FeatureType": "String"},
+        {"FeatureName": "n", "FeatureType": "Integral"},
+        {"FeatureName": "x", "FeatureType": "Fractional"},
+        {"FeatureName": "tags", "FeatureType": "String", "CollectionType": "List"},
+    ]
+    rows = [
+        OfflineRow({"ID": "a", "n": "5", "x": "1.5", "tags": ["p", "q"]}, 1.0, 10.0, False),
+        OfflineRow({"ID": "b"}, 2.0, 11.0, True),
+    ]
+    table = pq.read_table(io.BytesIO(offline_store.parquet_file(rows, definitions, 12.0)))
+    assert table.column_names == [
+        "id",
+        "n",
+        "x",
+        "tags",
+        "write_time",
+        "api_invocation_time",
+        "is_deleted",
+    ]
+    assert table.schema.field("n").type == pa.int64()
+    assert table.schema.field("x").type == pa.float64()
+    assert table.schema.field("tags").type == pa.list_(pa.string())
+    assert table.schema.field("write_time").type == pa.timestamp("ms", tz="UTC")
+    assert table.to_pydict()["n"] == [5, None]
+    assert table.to_pydict()["is_deleted"] == [False, True]
+    written = table.column("write_time").cast(pa.int64()).to_pylist()
+    invoked = table.column("api_invocation_time").cast(pa.int64()).to_pylist()
+    assert all(w >= i for w, i in zip(written, invoked, strict=True))
+
+
+def test_added_columns_go_before_the_bookkeeping_columns() -> None:
+    current = {"StorageDescriptor": {"Columns": [{"Name": "id", "Type": "string"}]}}
+    current["StorageDescriptor"]["Columns"] += glue_catalog.BOOKKEEPING_COLUMNS
+    definitions = [
+        {"FeatureName": "id", "FeatureType": "String"},
+        {"FeatureName": "Has_Kids", "FeatureType": "Integral"},
+    ]
+    updated = glue_catalog.with_added_columns(current, definitions)
+    names = [c["Name"] for c in updated["StorageDescriptor"]["Columns"]]
+    assert names == ["id", "has_kids", "write_time", "api_invocation_time", "is_deleted"]
+    assert glue_catalog.with_added_columns(updated, definitions) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1657826274.0, "1.657826274E9"),
+        (15.0, "15.0"),
+        (0.5, "0.5"),
+        (1e-4, "1.0E-4"),
+        (-2.5e10, "-2.5E10"),
+        (1234567.0, "1234567.0"),
+        (0.0, "0.0"),
+    ],
+)
+def test_doubles_print_as_athena_does(value: float, text: str) -> None:
+    assert athena.java_double(value) == text
+
+
+# -- Glue ------------------------------------------------------------------------------------
+
+
+def test_glue_table_follows_the_group(session: Session) -> None:
+    offline = session.create()
+    catalog = offline["DataCatalogConfig"]
+    table = session.glue.get_table(DatabaseName=catalog["Database"], Name=catalog["TableName"])
+    descriptor = table["Table"]["StorageDescriptor"]
+    assert descriptor["Location"] == offline["S3StorageConfig"]["ResolvedOutputS3Uri"]
+    assert descriptor["SerdeInfo"]["SerializationLibrary"] == glue_catalog.PARQUET_SERDE
+    assert [(c["Name"], c["Type"]) for c in descriptor["Columns"]] == [
+        ("id", "string"),
+        ("ts", "double"),
+        ("age", "bigint"),
+        ("age_18-29", "double"),
+        ("write_time", "timestamp"),
+        ("api_invocation_time", "timestamp"),
+        ("is_deleted", "boolean"),
+    ]
+
+    session.sm.update_feature_group(
+        FeatureGroupName="customers",
+        FeatureAdditions=[{"FeatureName": "has_kids", "FeatureType": "Integral"}],
+    )
+    session.sm.describe_feature_group(FeatureGroupName="customers")  # the update completes
+    table = session.glue.get_table(DatabaseName=catalog["Database"], Name=catalog["TableName"])
+    names = [c["Name"] for c in table["Table"]["StorageDescriptor"]["Columns"]]
+    assert names.index("has_kids") == names.index("write_time") - 1
+
+    session.sm.delete_feature_group(FeatureGroupName="customers")
+    session.glue.get_table(DatabaseName=catalog["Database"], Name=catalog["TableName"])
+
+
+def test_no_glue_table_when_creation_is_disabled(session: Session) -> None:
+    session.create(
+        OfflineStoreConfig={
+            "S3StorageConfig": {"S3Uri": f"s3://{session.bucket}/fs"},
+            "DisableGlueTableCreation": True,
+            "DataCatalogConfig": {
+                "TableName": "mine",
+                "Catalog": "AwsDataCatalog",
+                "Database": "d",
+            },
+        }
+    )
+    with pytest.raises(session.glue.exceptions.EntityNotFoundException):
+        session.glue.get_table(DatabaseName="d", Name="mine")
+
+
+# -- replication -----------------------------------------------------------------------------
+
+
+def test_rows_wait_for_the_lag_and_are_written_exactly_once(session: Session) -> None:
+    session.create()
+    for index in range(5):
+        session.put(id=f"c{index}", ts=1709622900 + index, Age=index)
+    assert session.keys() == []  # the lag is a minute
+
+    assert session.flush() == 5
+    assert session.flush() == 0
+    keys = session.keys()
+    assert len(keys) == 1 and KEY.search(keys[0])
+    assert "/year=2024/month=03/day=05/hour=07/20240305T071504Z_" in keys[0]
+    body = session.s3.get_object(Bucket=session.bucket, Key=keys[0])["Body"].read()
+    assert pq.read_table(io.BytesIO(body)).num_rows == 5
+
+
+def test_delete_feature_group_writes_pending_rows_first(session: Session) -> None:
+    session.create()
+    session.put(id="a", ts=1, Age=1)
+    session.sm.delete_feature_group(FeatureGroupName="customers")
+    assert len(session.keys()) == 1
+
+
+def test_lazy_flush_happens_on_a_later_request(account: str) -> None:
+    with mock_featurestore(delays=Delays(create=0, update=0, delete=0, data_plane=0, offline=0)):
+        session = Session(account)
+        session.create()
+        session.put(id="a", ts=1, Age=1)
+        assert len(session.keys()) == 1
+
+
+def test_missing_bucket_keeps_rows_until_it_exists(session: Session) -> None:
+    later = f"fsct-later-{session.account_id}"
+    session.create(OfflineStoreConfig={"S3StorageConfig": {"S3Uri": f"s3://{later}/fs"}})
+    session.put(id="a", ts=1, Age=1)
+    assert session.flush() == 0
+    session.s3.create_bucket(Bucket=later)
+    assert session.flush() == 1
+
+
+# -- Athena ----------------------------------------------------------------------------------
+
+
+def test_query_reads_files_of_both_schemas(session: Session) -> None:
+    table = session.create()["DataCatalogConfig"]["TableName"]
+    session.put(id="a", ts=1, Age=1, **{"age_18-29": 0.5})
+    offline_store.flush_all()  # the mock's own hook: every account and region
+    session.sm.update_feature_group(
+        FeatureGroupName="customers",
+        FeatureAdditions=[{"FeatureName": "has_kids", "FeatureType": "Integral"}],
+    )
+    session.sm.describe_feature_group(FeatureGroupName="customers")
+    session.put(id="a", ts=2, Age=2, has_kids=1)
+
+    rows = session.rows(
+        f'SELECT id, "age_18-29", has_kids, is_deleted FROM AwsDataCatalog.sagemaker_featurestore."{table}" ORDER BY ts'
+    )
+    assert rows == [
+        ["id", "age_18-29", "has_kids", "is_deleted"],
+        ["a", "0.5", None, "false"],
+        ["a", None, "1", "false"],
+    ]
+    assert session.rows(f'SELECT count(*), sum(age) FROM "{table}"') == [
+        ["_col0", "_col1"],
+        ["2", "3"],
+    ]
+
+
+def test_string_event_time_stays_a_string(session: Session) -> None:
+    definitions = [
+        {"FeatureName": "id", "FeatureType": "String"},
+        {"FeatureName": "ts", "FeatureType": "String"},
+    ]
+    offline = session.create(FeatureDefinitions=definitions)
+    table = offline["DataCatalogConfig"]["TableName"]
+    session.put(id="a", ts="2024-03-05T07:15:00Z")
+    assert session.rows(f'SELECT ts AS "When", is_deleted FROM "{table}"') == [
+        ["when", "is_deleted"],
+        ["2024-03-05T07:15:00Z", "false"],
+    ]
+    (key,) = session.keys()
+    assert "/year=2024/month=03/day=05/hour=07/20240305T071500Z_" in key
+    body = session.s3.get_object(Bucket=session.bucket, Key=key)["Body"].read()
+    assert pq.read_table(io.BytesIO(body)).schema.field("ts").type == pa.string()
+
+
+def test_results_paginate_with_the_header_first(session: Session) -> None:
+    table = session.create()["DataCatalogConfig"]["TableName"]
+    for index in range(5):
+        session.put(id=f"c{index}", ts=index, Age=index)
+    query_id = session.start(f'SELECT id FROM "{table}" ORDER BY id')
+    seen: list[str | None] = []
+    kwargs: dict[str, Any] = {"QueryExecutionId": query_id, "MaxResults": 2}
+    pages = 0
+    while True:
+        page = session.athena.get_query_results(**kwargs)
+        pages += 1
+        info = page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]
+        assert [(c["Name"], c["Type"]) for c in info] == [("id", "varchar")]
+        seen += [r["Data"][0].get("VarCharValue") for r in page["ResultSet"]["Rows"]]
+        if "NextToken" not in page:
+            break
+        kwargs["NextToken"] = page["NextToken"]
+    assert seen == ["id", "c0", "c1", "c2", "c3", "c4"]
+    assert pages == 3
+
+
+def test_results_are_written_as_csv_with_metadata(session: Session) -> None:
+    table = session.create()["DataCatalogConfig"]["TableName"]
+    session.put(id='say "hi"', ts=1, Age=1)
+    query_id = session.start(f'SELECT id, "age_18-29" FROM "{table}"')
+    execution = session.athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+    assert execution["ResultConfiguration"]["OutputLocation"] == f"{session.output}{query_id}.csv"
+    assert execution["Statistics"]["DataScannedInBytes"] > 0
+    body = session.s3.get_object(Bucket=session.bucket, Key=f"athena/{query_id}.csv")["Body"].read()
+    assert body.decode() == '"id","age_18-29"\n"say ""hi""",\n'
+    assert list(csv.reader(io.StringIO(body.decode())))[1] == ['say "hi"', ""]
+    session.s3.head_object(Bucket=session.bucket, Key=f"athena/{query_id}.csv.metadata")
+
+
+@pytest.mark.parametrize(
+    ("sql", "reason"),
+    [
+        ("SELEC 1", "SYNTAX_ERROR"),
+        ('SELECT * FROM "nope"', "TABLE_NOT_FOUND"),
+        ("SELECT no_such_column FROM customers_table", "TABLE_NOT_FOUND"),
+        ("SELECT 1; SELECT 2", "Only one sql statement"),
+        ("CREATE TABLE t (a int)", "NOT_SUPPORTED"),
+    ],
+)
+def test_bad_queries_fail_with_a_reason(session: Session, sql: str, reason: str) -> None:
+    session.create()
+    query_id = session.start(sql)
+    status = session.athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+    assert status["Status"]["State"] == "FAILED"
+    assert reason in status["Status"]["StateChangeReason"]
+    with pytest.raises(session.athena.exceptions.InvalidRequestException):
+        session.athena.get_query_results(QueryExecutionId=query_id)
+
+
+def test_unknown_column_fails(session: Session) -> None:
+    table = session.create()["DataCatalogConfig"]["TableName"]
+    query_id = session.start(f'SELECT no_such_column FROM "{table}"')
+    status = session.athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+    assert status["Status"]["State"] == "FAILED"
+    assert "no_such_column" in status["Status"]["StateChangeReason"]
+
+
+def test_list_stop_and_missing_executions(session: Session) -> None:
+    first, second = session.start("SELECT 1"), session.start("SELECT 2")
+    listed = session.athena.list_query_executions()["QueryExecutionIds"]
+    assert listed[:2] == [second, first]
+    session.athena.stop_query_execution(QueryExecutionId=first)  # finished: no change
+    state = session.athena.get_query_execution(QueryExecutionId=first)["QueryExecution"]
+    assert state["Status"]["State"] == "SUCCEEDED"
+    with pytest.raises(session.athena.exceptions.InvalidRequestException):
+        session.athena.get_query_execution(QueryExecutionId="00000000-0000-0000-0000-0000000000")
+    with pytest.raises(session.athena.exceptions.InvalidRequestException):
+        session.athena.start_query_execution(QueryString="SELECT 1")  # no output location
+
+
+def test_other_athena_operations_fall_through_to_moto(session: Session) -> None:
+    session.athena.create_work_group(Name="fsct")
+    names = [w["Name"] for w in session.athena.list_work_groups()["WorkGroups"]]
+    assert "fsct" in names
+
+
+def test_execution_parameters_are_bound(session: Session) -> None:
+    table = session.create()["DataCatalogConfig"]["TableName"]
+    session.put(id="a", ts=1, Age=7)
+    session.put(id="b", ts=1, Age=8)
+    query_id = session.start(f'SELECT age FROM "{table}" WHERE id = ?', ExecutionParameters=["'b'"])
+    result = session.athena.get_query_results(QueryExecutionId=query_id)
+    assert result["ResultSet"]["Rows"][1]["Data"] == [{"VarCharValue": "8"}]
+
+
+def test_pyathena_cursors_read_the_results(session: Session) -> None:
+    pyathena = pytest.importorskip("pyathena", reason="pyathena is in the dev extra only")
+    table = session.create()["DataCatalogConfig"]["TableName"]
+    session.put(id="a", ts=1.5, Age=7)
+    connection = pyathena.connect(
+        s3_staging_dir=session.output, region_name=REGION, schema_name="sagemaker_featurestore"
+    )
+    cursor = connection.cursor()
+    cursor.execute(f'SELECT id, ts, age, is_deleted FROM "{table}"')
+    assert cursor.fetchall() == [("a", 1.5, 7, False)]
+    from pyathena.pandas.cursor import PandasCursor
+
+    frame = connection.cursor(PandasCursor).execute(f'SELECT id, age FROM "{table}"').as_pandas()
+    assert frame.to_dict("records") == [{"id": "a", "age": 7}]
+
+
+def test_bridge_reads_what_it_wrote(session: Session) -> None:
+    account = session.account_id
+    moto_bridge.s3_put(account, REGION, session.bucket, "x/y", b"z")
+    assert moto_bridge.s3_get(account, REGION, session.bucket, "x/y") == b"z"
+    listed = moto_bridge.s3_objects(account, REGION, session.bucket, "x/")
+    assert [key for key, _ in listed] == ["x/y"]
+
+
+def test_offline_delay_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FSCONFORMANCE_DELAY_OFFLINE", "2.5")
+    assert Delays.from_env().offline == 2.5
+    monkeypatch.setenv("FSCONFORMANCE_DELAY_OFFLINE", "soon")
+    with pytest.raises(ValueError, match="FSCONFORMANCE_DELAY_OFFLINE"):
+        Delays.from_env()
