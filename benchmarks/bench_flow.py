@@ -1,4 +1,4 @@
-"""Time the project's flow in-process on the moto backend, step by step.
+"""Time the project's flow in-process on the moto backend, step by step, online and offline.
 
 Run: ``python benchmarks/bench_flow.py [--scenario customers] [--delays 0]``. The customers
 scenario has the public sample's size (500 records, 10 features, one added). ``--delays``
@@ -17,6 +17,19 @@ from fsconformance.flow import Flow
 from fsconformance.scenarios import load_scenario
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def _athena_count(backend: MotoBackend, sql: str) -> int:
+    athena = backend.athena
+    query_id = athena.start_query_execution(
+        QueryString=sql,
+        QueryExecutionContext={"Database": "sagemaker_featurestore"},
+        ResultConfiguration={"OutputLocation": backend.athena_output},
+    )["QueryExecutionId"]
+    status = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
+    assert status["State"] == "SUCCEEDED", status
+    result = athena.get_query_results(QueryExecutionId=query_id)["ResultSet"]["Rows"]
+    return int(result[1]["Data"][0]["VarCharValue"])
 
 
 def main() -> None:
@@ -58,12 +71,16 @@ def main() -> None:
         step(f"re-ingest {len(updated)} (incl. data-plane lag)")
         assert len(flow.online_records(ids)) == len(ids)
         step(f"verify {len(ids)} online")
+        catalog = flow.backend.describe(flow.name)["OfflineStoreConfig"]["DataCatalogConfig"]
+        rows = _athena_count(backend, f'SELECT count(*) FROM "{catalog["TableName"]}"')
+        assert rows == 2 * len(ids), rows
+        step(f"Athena: {rows} offline rows")
     finally:
         backend.end_test()
         backend.stop()
     for name, seconds in steps:
         print(f"{name:>38}: {seconds:6.3f} s")
-    print(f"{'online half of the flow':>38}: {sum(s for _, s in steps):6.3f} s")
+    print(f"{'whole flow':>38}: {sum(s for _, s in steps):6.3f} s")
 
 
 if __name__ == "__main__":

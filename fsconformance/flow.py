@@ -7,6 +7,7 @@ The same code runs on every backend; waits poll with the backend's budgets.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from .backends.base import Backend
@@ -61,7 +62,8 @@ class Flow:
         """Ingest rows that use the added features, once the data plane accepts them (C-055).
 
         The first row is retried until it is no longer refused for naming an added feature;
-        any other error ends the wait at once. Then every row is ingested.
+        any other error ends the wait at once. Then the other rows are ingested, so every row
+        is written exactly once (the offline store keeps every accepted put, C-067).
         """
         first = rows[0]
         added = self.scenario.added_feature_names
@@ -82,7 +84,12 @@ class Flow:
             max_interval=self.backend.budgets.max_poll_interval,
             what="PutRecord accepting the added features",
         )
-        return self.ingest(rows)
+        rest = self.ingest(rows[1:])
+        return IngestResult(
+            attempted=len(rows),
+            succeeded=rest.succeeded + 1,
+            failed=[replace(f, index=f.index + 1) for f in rest.failed],
+        )
 
     # -- reads --------------------------------------------------------------------------
 

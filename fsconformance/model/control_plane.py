@@ -311,6 +311,14 @@ class ControlPlane:
         elif "OnlineStoreConfig" in request:
             if not group.online_enabled:
                 raise validation(f"FeatureGroup {group.name} has no online store to update.")
+            unsupported = set(request["OnlineStoreConfig"]) - {"TtlDuration"}
+            if unsupported:
+                # Newer service models add members here (C-005); refuse them rather than
+                # accept a change the emulation would not make.
+                raise validation(
+                    f"This emulation can update only OnlineStoreConfig.TtlDuration, not "
+                    f"{', '.join(sorted(unsupported))}."
+                )
             ttl = request["OnlineStoreConfig"].get("TtlDuration") or {}
             rules.check_ttl_update(ttl)
             pending.ttl = dict(ttl)
