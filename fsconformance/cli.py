@@ -2,6 +2,10 @@
 
 Subcommands:
 
+* ``serve``: moto plus the emulation over HTTP on a loopback address.
+* ``sweep``: delete feature groups fsconformance tagged and left behind (dry run by default).
+* ``report``: the conformance report (Markdown and HTML) from JUnit XML runs.
+* ``expectations``: a proposed expectations file from a run's failures.
 * ``datagen``: write the synthetic datasets of the scenarios (``fixtures/``) into ``data/``, or
   with ``--check`` verify that the committed files equal the generator's output.
 
@@ -42,6 +46,107 @@ def _cmd_datagen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+    import threading
+
+    from .emulator.wsgi import EmulatorServer
+
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+    )
+    if not args.debug:  # moto and botocore are chatty; only our request lines at debug level
+        logging.getLogger("fsconformance.server").setLevel(logging.INFO)
+    else:
+        for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "moto"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        server = EmulatorServer(args.host, args.port)
+        url = server.start()
+    except (OSError, ValueError) as error:
+        print(
+            f"fsconformance serve: cannot listen on {args.host}:{args.port}: {error}",
+            file=sys.stderr,
+        )
+        return 1
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: object) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    print(f"fsconformance serve: listening on {url}", flush=True)
+    try:
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        written = server.shutdown()  # writes every buffered offline row before returning
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print(f"fsconformance serve: stopped; {written} offline rows written", flush=True)
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from .backends.sweep import parse_age, sweep
+
+    try:
+        older_than = parse_age(args.older_than)
+    except ValueError as error:
+        print(f"fsconformance sweep: {error}", file=sys.stderr)
+        return 2
+    return sweep(
+        region=args.region,
+        profile=args.profile,
+        endpoint_url=args.endpoint_url,
+        older_than=older_than,
+        apply=args.apply,
+        out=sys.stdout,
+    )
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from . import report
+
+    paths = [Path(p) for p in args.runs]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        print(f"fsconformance report: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    try:
+        md, page = report.write(paths, Path(args.out))
+    except Exception as error:  # a malformed XML file: one line naming it
+        print(f"fsconformance report: cannot read the runs: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {md}\nwrote {page}")
+    return 0
+
+
+def _cmd_expectations(args: argparse.Namespace) -> int:
+    from . import expectations, report
+
+    source = Path(args.from_junit)
+    if not source.is_file():
+        print(f"fsconformance expectations: no such file: {source}", file=sys.stderr)
+        return 2
+    existing_path = expectations.default_path(Path(args.root), args.backend)
+    try:
+        existing = expectations.load(existing_path)
+        cases = report.parse_junit(source)
+    except Exception as error:
+        print(f"fsconformance expectations: {error}", file=sys.stderr)
+        return 2
+    ran = [
+        c
+        for c in cases
+        if c["properties"].get("fsconformance.backend", [args.backend])[0] == args.backend
+    ]
+    sys.stdout.write(expectations.propose(ran, existing, args.backend, source.name))
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fsconformance",
@@ -66,6 +171,59 @@ def _build_parser() -> argparse.ArgumentParser:
         help="write nothing; exit 1 and list every file that is missing or differs",
     )
     datagen.set_defaults(handler=_cmd_datagen)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve moto plus the Feature Store emulation over HTTP on 127.0.0.1",
+        description="Serve moto with the Feature Store emulation in front of it, on a loopback "
+        "address only. Prints one line with the URL when ready; SIGINT or SIGTERM stop it after "
+        "writing every buffered offline row.",
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="loopback address to bind (default 127.0.0.1; other addresses are refused)",
+    )
+    serve.add_argument("--port", type=int, default=5000, help="port, 0 for a free one (5000)")
+    serve.add_argument("--debug", action="store_true", help="log one line per request")
+    serve.set_defaults(handler=_cmd_serve)
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="delete feature groups this tool created and left behind",
+        description="List feature groups tagged by fsconformance whose creation is older than "
+        "a limit, with their offline-store S3 prefix and Glue table; with --apply, delete them. "
+        "Groups without the tags are never touched, whatever their name.",
+    )
+    sweep.add_argument("--older-than", default="6h", help="age limit: 90m, 6h, 2d (default 6h)")
+    sweep.add_argument("--apply", action="store_true", help="delete (default: only list)")
+    sweep.add_argument("--region", default=None, help="region (default: the profile's)")
+    sweep.add_argument("--profile", default=None, help="AWS profile to use")
+    sweep.add_argument("--endpoint-url", default=None, help="endpoint override (tests, CI)")
+    sweep.set_defaults(handler=_cmd_sweep)
+
+    report = commands.add_parser(
+        "report",
+        help="write the conformance report from JUnit XML runs",
+        description="Read JUnit XML files (pytest --junitxml) and write conformance.md and "
+        "conformance.html: per clause, the outcome on each backend and boto3 version.",
+    )
+    report.add_argument("runs", nargs="+", metavar="RUN.xml", help="JUnit XML of a pytest run")
+    report.add_argument("--out", default="reports", metavar="DIR", help="default: reports/")
+    report.set_defaults(handler=_cmd_report)
+
+    proposed = commands.add_parser(
+        "expectations",
+        help="propose an expectations file from a run's failures",
+        description="Print a proposed expectations/<backend>.toml (for review) listing every "
+        "test that failed in the run; reasons of existing entries are kept.",
+    )
+    proposed.add_argument("--from-junit", required=True, metavar="RUN.xml")
+    proposed.add_argument("--backend", default="moto", help="default: moto")
+    proposed.add_argument(
+        "--root", default=".", metavar="DIR", help="the repository root (default: .)"
+    )
+    proposed.set_defaults(handler=_cmd_expectations)
     return parser
 
 

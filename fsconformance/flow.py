@@ -11,9 +11,8 @@ from dataclasses import replace
 from typing import Any
 
 from .backends.base import Backend
-from .ingest import IngestResult, ingest
+from .ingest import IngestResult, ingest, to_record
 from .scenarios import Scenario
-from .waiters import eventually
 
 BATCH_GET_LIMIT = 100  # records per BatchGetRecord call (C-044)
 
@@ -61,30 +60,15 @@ class Flow:
     def reingest(self, rows: list[dict[str, str]]) -> IngestResult:
         """Ingest rows that use the added features, once the data plane accepts them (C-055).
 
-        The first row is retried until it is no longer refused for naming an added feature;
-        any other error ends the wait at once. Then the other rows are ingested, so every row
-        is written exactly once (the offline store keeps every accepted put, C-067).
+        The first row is retried until the data plane accepts it; then the other rows are
+        ingested, so every row is written exactly once (the offline store keeps every accepted
+        put, C-067).
         """
-        first = rows[0]
-        added = self.scenario.added_feature_names
-
-        def first_row_accepted() -> bool:
-            result = self.ingest([first])
-            if result.ok:
-                return True
-            failure = result.failed[0]
-            if not any(name in failure.message for name in added):
-                raise RuntimeError(f"re-ingest refused for another reason: {failure}")
-            raise AssertionError(f"data plane does not accept the added features yet: {failure}")
-
-        eventually(
-            first_row_accepted,
-            timeout=self.backend.budgets.data_plane,
-            interval=self.backend.budgets.poll_interval,
-            max_interval=self.backend.budgets.max_poll_interval,
-            what="PutRecord accepting the added features",
+        first, *others = rows
+        self.backend.put_when_accepted(
+            self.name, to_record(first), self.scenario.added_feature_names
         )
-        rest = self.ingest(rows[1:])
+        rest = self.ingest(others)
         return IngestResult(
             attempted=len(rows),
             succeeded=rest.succeeded + 1,

@@ -16,6 +16,7 @@ import botocore
 import pytest
 
 from .backends import BACKEND_NAMES, Backend, BackendUnavailable, make_backend
+from .backends.options import add_backend_options, backend_options
 from .contract import CLAUSES
 
 FEATURE_MARKERS = {
@@ -34,14 +35,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--backend",
         choices=BACKEND_NAMES,
         default=None,
-        help="where the suites run: moto (in-process emulation, default) or aws "
-        "(env FSCONFORMANCE_BACKEND)",
+        help="where the suites run: moto (in-process emulation, default), moto-server (the "
+        "emulation over HTTP on 127.0.0.1) or aws (a real account) (env FSCONFORMANCE_BACKEND)",
     )
     group.addoption(
         "--region",
         default=None,
         help="AWS region for every client (env FSCONFORMANCE_REGION, default us-east-1)",
     )
+    add_backend_options(group)  # --aws-account-id, --endpoint-url, --keep-on-failure, ...
 
 
 def _resolve(config: pytest.Config) -> tuple[str, str]:
@@ -69,9 +71,28 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{marker}: {description}")
     name, region = _resolve(config)
     try:
-        config.stash[_BACKEND] = make_backend(name, region)
+        config.stash[_BACKEND] = make_backend(name, region, backend_options(config))
     except BackendUnavailable as error:
         raise pytest.UsageError(f"fsconformance: {error}") from None
+    _register_outcome_plugins(config, config.stash[_BACKEND])
+
+
+def _register_outcome_plugins(config: pytest.Config, backend: Backend) -> None:
+    """Unsupported outcomes, expectations files and the report's per-test properties."""
+    from . import capabilities, expectations, report
+
+    config.addinivalue_line(
+        "markers",
+        "requires(operations=[...], members=[...], features=[...]): what the test needs from "
+        "the installed botocore and the backend; unmet needs report the test unsupported",
+    )
+    manager = config.pluginmanager
+    manager.register(capabilities.RequiresPlugin(backend.capabilities), "fsconformance-requires")
+    path = os.environ.get("FSCONFORMANCE_EXPECTATIONS") or expectations.default_path(
+        config.rootpath, backend.name
+    )
+    manager.register(expectations.ExpectationsPlugin(Path(path)), "fsconformance-expectations")
+    manager.register(report.RecordPlugin(backend.name), "fsconformance-record")
 
 
 _BACKEND = pytest.StashKey[Backend]()
@@ -122,12 +143,53 @@ def fsconformance_session(pytestconfig: pytest.Config) -> Iterator[Backend]:
         backend.stop()
 
 
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    """Remember whether a test failed, for ``--keep-on-failure``."""
+    report = yield
+    if report.when in ("setup", "call") and report.failed:
+        item.stash[_FAILED] = True
+    return report
+
+
 @pytest.fixture
-def backend(fsconformance_session: Backend) -> Iterator[Backend]:
+def backend(fsconformance_session: Backend, request: pytest.FixtureRequest) -> Iterator[Backend]:
     """The backend, with everything the test creates deleted after it."""
     fsconformance_session.begin_test()
     try:
         yield fsconformance_session
     finally:
-        leftovers = fsconformance_session.end_test()
+        leftovers = fsconformance_session.end_test(request.node.stash.get(_FAILED, False))
     assert not leftovers, "cleanup left resources behind:\n" + "\n".join(leftovers)
+
+
+def _is_controller(config: pytest.Config) -> bool:
+    return not hasattr(config, "workerinput")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Resources a teardown could not delete fail the whole run (design principle 8)."""
+    backend = session.config.stash.get(_BACKEND, None)
+    if backend is not None and _is_controller(session.config) and backend.session_leftovers():
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """List what teardown left behind, and what --keep-on-failure kept."""
+    backend = terminalreporter.config.stash.get(_BACKEND, None)
+    if backend is None or not _is_controller(terminalreporter.config):
+        return
+    for title, lines in (
+        (
+            "resources left behind (delete them, or run fsconformance sweep)",
+            backend.session_leftovers(),
+        ),
+        ("resources kept for inspection (--keep-on-failure)", backend.session_kept()),
+    ):
+        if lines:
+            terminalreporter.section(f"fsconformance: {title}")
+            for line in lines:
+                terminalreporter.line(line)

@@ -109,6 +109,7 @@ def expect_update_rejected(backend: Backend, name: str, **update: Any) -> None:
         description = eventually(
             lambda: _update_settled(backend.describe(name)),
             timeout=backend.budgets.update,
+            kind="update",
             interval=backend.budgets.poll_interval,
             max_interval=backend.budgets.max_poll_interval,
             what=f"update of {name} settling",

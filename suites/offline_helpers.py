@@ -8,52 +8,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from botocore.exceptions import ClientError
 
 from fsconformance.backends import Backend
+from fsconformance.offline import OfflineStore
 from fsconformance.waiters import eventually
 
 TERMINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
-
-
-@dataclass(frozen=True)
-class OfflineStore:
-    """Where a group's offline data lives, as DescribeFeatureGroup reports it (C-062, C-080)."""
-
-    catalog: str
-    database: str
-    table: str
-    s3_uri: str
-
-    @classmethod
-    def of(cls, description: dict[str, Any]) -> OfflineStore:
-        config = description["OfflineStoreConfig"]
-        catalog = config["DataCatalogConfig"]
-        return cls(
-            catalog=catalog["Catalog"],
-            database=catalog["Database"],
-            table=catalog["TableName"],
-            s3_uri=config["S3StorageConfig"]["ResolvedOutputS3Uri"],
-        )
-
-    @property
-    def qualified(self) -> str:
-        """``"<db>"."<table>"``, quoted as C-083 asks."""
-        return f'"{self.database}"."{self.table}"'
-
-    @property
-    def bucket(self) -> str:
-        return self.s3_uri[len("s3://") :].partition("/")[0]
-
-    @property
-    def prefix(self) -> str:
-        return self.s3_uri[len("s3://") :].partition("/")[2].rstrip("/")
 
 
 def record(**values: Any) -> list[dict[str, str]]:
@@ -65,27 +30,9 @@ def record(**values: Any) -> list[dict[str, str]]:
     ]
 
 
-def put_after_update(backend: Backend, name: str, values: dict[str, Any]) -> None:
-    """PutRecord with features added by an update, retried while the data plane does not
-    accept them yet (C-055: only a 400 error is retried, up to the data-plane budget)."""
-
-    def attempt() -> bool:
-        try:
-            backend.runtime.put_record(FeatureGroupName=name, Record=record(**values))
-        except ClientError as error:
-            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if status != 400:
-                raise
-            raise AssertionError(f"PutRecord not accepted yet: {error}") from None
-        return True
-
-    eventually(
-        attempt,
-        timeout=backend.budgets.data_plane,
-        interval=backend.budgets.poll_interval,
-        max_interval=backend.budgets.max_poll_interval,
-        what=f"PutRecord with added features into {name}",
-    )
+def put_after_update(backend: Backend, name: str, values: dict[str, Any], added: list[str]) -> None:
+    """PutRecord with the ``added`` features, once the data plane accepts them (C-055)."""
+    backend.put_when_accepted(name, record(**values), added)
 
 
 def start_query(backend: Backend, store: OfflineStore, sql: str) -> str:
@@ -107,6 +54,7 @@ def finished(backend: Backend, query_id: str) -> dict[str, Any]:
     return eventually(
         probe,
         timeout=backend.budgets.offline,
+        kind="offline",
         interval=backend.budgets.poll_interval,
         max_interval=backend.budgets.max_poll_interval,
         what=f"Athena query {query_id}",
@@ -161,6 +109,7 @@ def wait_for_rows(backend: Backend, store: OfflineStore, expected: int) -> None:
     eventually(
         probe,
         timeout=backend.budgets.offline,
+        kind="offline",
         interval=backend.budgets.poll_interval,
         max_interval=backend.budgets.max_poll_interval,
         what=f"{expected} offline rows in {store.table}",
@@ -200,6 +149,7 @@ def wait_for_glue_columns(
     return eventually(
         probe,
         timeout=backend.budgets.update,
+        kind="update",
         interval=backend.budgets.poll_interval,
         max_interval=backend.budgets.max_poll_interval,
         what=f"columns {sorted(wanted)} in Glue table {store.table}",

@@ -115,6 +115,7 @@ def test_an_iceberg_group_with_a_fractional_event_time_is_not_created(backend):
         description = eventually(
             lambda: _unless_creating(backend.describe(name)),
             timeout=backend.budgets.create,
+            kind="create",
             interval=backend.budgets.poll_interval,
             max_interval=backend.budgets.max_poll_interval,
             what=f"{name} leaving Creating",

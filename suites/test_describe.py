@@ -48,6 +48,12 @@ def test_describe_reports_the_group_as_it_was_requested(backend):
 
 @pytest.mark.clause("C-017", "C-015")
 @pytest.mark.uncertain("U-12: which defaults does Describe report for members not sent?")
+@pytest.mark.requires(
+    members=[
+        "CreateFeatureGroup.ThroughputConfig",
+        "CreateFeatureGroup.OnlineStoreConfig.StorageType",
+    ]
+)
 def test_describe_reports_the_documented_defaults(backend):
     request = backend.feature_group_request()
     assert "ThroughputConfig" not in request
@@ -97,6 +103,7 @@ def test_generated_data_catalog_entry(backend):
 
 
 @pytest.mark.clause("C-017")
+@pytest.mark.requires(features=["feature_group_arn"])
 def test_describe_accepts_the_arn_in_place_of_the_name(backend):
     request = backend.feature_group_request()
     arn = backend.sagemaker.create_feature_group(**request)["FeatureGroupArn"]
@@ -131,6 +138,7 @@ def test_operations_on_a_missing_group_are_resource_not_found(backend, method, m
 
 @pytest.mark.clause("C-017")
 @pytest.mark.parametrize(("storage_type", "offline"), [("Standard", True), ("InMemory", False)])
+@pytest.mark.requires(members=["CreateFeatureGroup.OnlineStoreConfig.StorageType"])
 def test_describe_echoes_the_online_storage_type(backend, storage_type, offline):
     request = backend.feature_group_request(offline=offline)
     request["OnlineStoreConfig"]["StorageType"] = storage_type
@@ -141,6 +149,10 @@ def test_describe_echoes_the_online_storage_type(backend, storage_type, offline)
 
 
 @pytest.mark.clause("C-017", "C-056", "C-051")
+@pytest.mark.requires(
+    members=["CreateFeatureGroup.ThroughputConfig", "UpdateFeatureGroup.ThroughputConfig"],
+    features=["throughput"],
+)
 def test_provisioned_throughput_is_echoed_and_can_switch_to_on_demand(backend):
     request = backend.feature_group_request(
         ThroughputConfig={
@@ -165,6 +177,10 @@ def test_provisioned_throughput_is_echoed_and_can_switch_to_on_demand(backend):
 
 
 @pytest.mark.clause("C-017", "C-056", "C-051")
+@pytest.mark.requires(
+    members=["CreateFeatureGroup.ThroughputConfig", "UpdateFeatureGroup.ThroughputConfig"],
+    features=["throughput"],
+)
 def test_on_demand_throughput_can_switch_to_provisioned(backend):
     request = backend.feature_group_request(ThroughputConfig={"ThroughputMode": "OnDemand"})
     name = request["FeatureGroupName"]
@@ -186,6 +202,13 @@ def test_on_demand_throughput_can_switch_to_provisioned(backend):
 
 
 @pytest.mark.clause("C-056", "C-051", "C-017")
+@pytest.mark.requires(
+    members=[
+        "CreateFeatureGroup.OnlineStoreConfig.TtlDuration",
+        "UpdateFeatureGroup.OnlineStoreConfig.TtlDuration",
+    ],
+    features=["ttl"],
+)
 def test_the_group_ttl_is_echoed_and_can_be_updated(backend):
     request = backend.feature_group_request()
     request["OnlineStoreConfig"]["TtlDuration"] = {"Unit": "Seconds", "Value": 30}
@@ -203,6 +226,10 @@ def test_the_group_ttl_is_echoed_and_can_be_updated(backend):
 
 @pytest.mark.clause("C-056", "C-004")
 @pytest.mark.uncertain("U-2: which code refuses an update while another is in progress?")
+@pytest.mark.requires(
+    members=["CreateFeatureGroup.ThroughputConfig", "UpdateFeatureGroup.ThroughputConfig"],
+    features=["throughput"],
+)
 def test_a_second_update_cannot_start_while_one_is_in_progress(backend):
     request = backend.feature_group_request()
     name = request["FeatureGroupName"]

@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from fsconformance.flow import Flow
+from fsconformance.offline import OfflineStore, OfflineVerifier, quoted
 from fsconformance.scenarios import Scenario, load_scenarios
-
-from .offline_helpers import OfflineStore, query, scalar, wait_for_rows
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SCENARIOS = load_scenarios(FIXTURES)
@@ -85,59 +84,35 @@ def test_flow_offline_store_keeps_both_versions_and_dedups_to_the_latest(backend
     updated = flow.rows_at(scenario.update_rows(), RE_INGEST)
     assert flow.reingest(updated).ok
     count = len(initial)
+    athena = OfflineVerifier(backend)  # SQL through pyathena, as on AWS
 
     # Every accepted put is one row: 2N in all, each identifier twice (C-067, C-091).
-    wait_for_rows(backend, store, 2 * count)
-    identifier = f'"{scenario.record_identifier.lower()}"'
-    per_id = query(
-        backend,
-        store,
-        f"SELECT {identifier} AS id, count(*) AS n FROM {store.qualified} GROUP BY 1",
+    athena.wait_for_rows(store, 2 * count)
+    identifier = quoted(scenario.record_identifier)
+    per_id = athena.rows(
+        store, f"SELECT {identifier} AS id, count(*) AS n FROM {store.qualified} GROUP BY 1"
     )
-    assert len(per_id) == count and {row["n"] for row in per_id} == {"2"}
+    assert len(per_id) == count and {row["n"] for row in per_id} == {2}
 
     # The added columns are NULL in the rows written before the update and set in the others
     # (C-053, C-092); hyphenated or mixed-case names are quoted and lowercased (C-083).
-    event_time = f'"{scenario.event_time_name.lower()}"'
     first = scenario.event_time_value(FIRST_INGEST)
     literal = first if scenario.event_time_type == "Fractional" else f"'{first}'"
+    older = f"{quoted(scenario.event_time_name)} = {literal}"
     for name in scenario.added_feature_names:
-        column = f'"{name.lower()}"'
-        older_nulls = scalar(
-            backend,
-            store,
-            f"SELECT count(*) FROM {store.qualified} WHERE {event_time} = {literal} "
-            f"AND {column} IS NULL",
-        )
-        assert older_nulls == str(count)
-        newer_set = scalar(
-            backend, store, f"SELECT count(*) FROM {store.qualified} WHERE {column} IS NOT NULL"
-        )
-        assert newer_set == str(count)
+        assert athena.count(store, f"{older} AND {quoted(name)} IS NULL") == count
+        assert athena.count(store, f"{quoted(name)} IS NOT NULL") == count
 
     # The documented latest-snapshot query returns one row per record, the re-ingested one (C-093).
-    latest = query(
-        backend,
-        store,
-        f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {identifier} "
-        f"ORDER BY {event_time} DESC, api_invocation_time DESC, write_time DESC) AS row_num "
-        f"FROM {store.qualified}) WHERE row_num = 1 AND NOT is_deleted",
-    )
-    expected = {
-        row[scenario.record_identifier]: {k.lower(): v for k, v in row.items()} for row in updated
-    }
+    latest = athena.latest_records(store, scenario.record_identifier, scenario.event_time_name)
     assert len(latest) == count
-    for row in latest:
-        sent = expected[row[scenario.record_identifier.lower()]]
-        for name in scenario.added_feature_names:
-            assert _same_value(row[name.lower()], sent[name.lower()])
+    sent = {row[scenario.record_identifier]: row for row in updated}
+    for addition in scenario.feature_additions():
+        name, kind = addition["FeatureName"], addition["FeatureType"]
+        for row in latest:
+            expected = sent[str(row[scenario.record_identifier.lower()])][name]
+            assert row[name.lower()] == PYTHON_TYPES[kind](expected)
 
 
-def _same_value(athena_text: str | None, sent: str) -> bool:
-    """Athena prints numbers its own way (1.0E-4, 42); compare numbers as numbers."""
-    if athena_text == sent:
-        return True
-    try:
-        return athena_text is not None and float(athena_text) == float(sent)
-    except ValueError:
-        return False
+# How pyathena hands back each feature type's Athena column (C-066: bigint, double, string).
+PYTHON_TYPES = {"Integral": int, "Fractional": float, "String": str}

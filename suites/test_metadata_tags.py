@@ -12,6 +12,7 @@ pytestmark = pytest.mark.control_plane
 
 
 @pytest.mark.clause("C-132")
+@pytest.mark.requires(features=["feature_group_arn"])
 def test_feature_metadata_keeps_the_description_when_a_parameter_is_removed(backend):
     request = backend.feature_group_request()
     name = request["FeatureGroupName"]

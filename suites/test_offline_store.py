@@ -89,6 +89,7 @@ def ingest_update_reingest(backend) -> tuple[str, OfflineStore]:
                 "is_married": 1,
                 "email": f"{customer.lower()}@example.com",
             },
+            added=["email"],
         )
     return name, store
 
@@ -246,6 +247,7 @@ def test_dedup_query_returns_the_post_update_values(backend):
                 "age_18-29": 2,
                 "has_kids": 3,
             },
+            added=["has_kids"],
         )
     wait_for_rows(backend, store, 2 * len(SEED_IDS))
 

@@ -134,6 +134,13 @@ def _expires_at_offset(expires_at: str, event_time: str) -> dt.timedelta:
 
 
 @pytest.mark.clause("C-110")
+@pytest.mark.requires(
+    members=[
+        "CreateFeatureGroup.OnlineStoreConfig.TtlDuration",
+        "GetRecord.ExpirationTimeResponse",
+    ],
+    features=["ttl"],
+)
 def test_expires_at_is_event_time_plus_the_group_ttl(backend):
     group = _ttl_group(backend, _ttl("Hours", 1))
     event_time = iso_now()
@@ -151,6 +158,13 @@ def test_expires_at_is_event_time_plus_the_group_ttl(backend):
 
 @pytest.mark.clause("C-110")
 @pytest.mark.parametrize("flag", [None, "Disabled"], ids=["not-asked", "disabled"])
+@pytest.mark.requires(
+    members=[
+        "CreateFeatureGroup.OnlineStoreConfig.TtlDuration",
+        "GetRecord.ExpirationTimeResponse",
+    ],
+    features=["ttl"],
+)
 def test_expires_at_is_absent_unless_asked_for(backend, flag):
     group = _ttl_group(backend, _ttl("Hours", 1))
     put(backend, group, {"customer_id": "c1", "event_time": iso_now()})
@@ -168,6 +182,13 @@ def test_expires_at_is_absent_unless_asked_for(backend, flag):
 
 
 @pytest.mark.clause("C-110")
+@pytest.mark.requires(
+    members=[
+        "CreateFeatureGroup.OnlineStoreConfig.TtlDuration",
+        "GetRecord.ExpirationTimeResponse",
+    ],
+    features=["ttl"],
+)
 def test_expires_at_is_absent_when_no_ttl_applies(backend):
     group = _ttl_group(backend, None)
     put(backend, group, {"customer_id": "c1", "event_time": iso_now()})
@@ -182,6 +203,10 @@ def test_expires_at_is_absent_when_no_ttl_applies(backend):
 
 @pytest.mark.clause("C-110")
 @pytest.mark.parametrize("group_ttl", [_ttl("Hours", 1), None], ids=["over-group-ttl", "alone"])
+@pytest.mark.requires(
+    members=["CreateFeatureGroup.OnlineStoreConfig.TtlDuration", "PutRecord.TtlDuration"],
+    features=["ttl"],
+)
 def test_a_record_ttl_overrides_the_group_ttl(backend, group_ttl):
     group = _ttl_group(backend, group_ttl)
     event_time = iso_now()
@@ -200,6 +225,13 @@ def test_a_record_ttl_overrides_the_group_ttl(backend, group_ttl):
 
 
 @pytest.mark.clause("C-111")
+@pytest.mark.requires(
+    members=[
+        "CreateFeatureGroup.OnlineStoreConfig.TtlDuration",
+        "GetRecord.ExpirationTimeResponse",
+    ],
+    features=["ttl"],
+)
 def test_a_record_past_its_group_ttl_is_invisible(backend):
     group = _ttl_group(backend, _ttl("Seconds", 30))
     # 2020-10-30 plus 30 seconds is long over, so the record is expired as soon as it lands.
@@ -210,6 +242,10 @@ def test_a_record_past_its_group_ttl_is_invisible(backend):
 
 
 @pytest.mark.clause("C-111", "C-110")
+@pytest.mark.requires(
+    members=["CreateFeatureGroup.OnlineStoreConfig.TtlDuration", "PutRecord.TtlDuration"],
+    features=["ttl"],
+)
 def test_a_record_past_its_own_ttl_is_invisible_despite_a_longer_group_ttl(backend):
     group = _ttl_group(backend, _ttl("Weeks", 1))
     old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -227,6 +263,12 @@ def test_a_record_past_its_own_ttl_is_invisible_despite_a_longer_group_ttl(backe
 
 @U2
 @pytest.mark.clause("C-120", "C-004")
+@pytest.mark.requires(
+    members=[
+        "CreateFeatureGroup.FeatureDefinitions.CollectionType",
+        "CreateFeatureGroup.OnlineStoreConfig.StorageType",
+    ]
+)
 def test_a_collection_type_on_a_standard_online_store_is_refused(backend):
     request = backend.feature_group_request(
         definitions=iso_definitions(feature("tags", "String", CollectionType="List")),
@@ -239,6 +281,12 @@ def test_a_collection_type_on_a_standard_online_store_is_refused(backend):
 
 
 @pytest.mark.clause("C-120", "C-021")
+@pytest.mark.requires(
+    members=[
+        "CreateFeatureGroup.FeatureDefinitions.CollectionType",
+        "CreateFeatureGroup.OnlineStoreConfig.StorageType",
+    ]
+)
 def test_a_list_collection_round_trips_on_an_in_memory_group(backend):
     group = create_iso_group(
         backend,

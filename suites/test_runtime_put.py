@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError
-
-from fsconformance.waiters import eventually
 
 from .runtime_helpers import (
     T_2020_10_29,
     T_2020_10_30,
     T_2020_10_31,
     U1,
+    as_record,
     create_fractional_group,
     create_iso_group,
     expect_runtime_error,
@@ -359,24 +357,7 @@ def test_a_put_using_an_added_feature_eventually_succeeds(backend):
     assert "has_kids" not in get(backend, group, "c1")
     updated = {"customer_id": "c1", "event_time": T_2020_10_31, "name": "John Lee", "has_kids": "0"}
 
-    def accepted() -> bool:
-        try:
-            put(backend, group, updated)
-        except ClientError as error:
-            # Only "the data plane does not know the feature yet" is worth another try; any
-            # other refusal ends the wait at once (an AssertionError would be retried).
-            status = error.response["ResponseMetadata"]["HTTPStatusCode"]
-            if status != 400 or "has_kids" not in error.response["Error"]["Message"]:
-                raise RuntimeError(f"put refused for another reason: {error}") from error
-            raise AssertionError(f"has_kids not accepted yet: {error}") from None
-        return True
-
-    eventually(
-        accepted,
-        timeout=backend.budgets.data_plane,
-        interval=backend.budgets.poll_interval,
-        max_interval=backend.budgets.max_poll_interval,
-        what="PutRecord accepting has_kids",
-    )
+    # Retried only while the refusal names has_kids; any other error fails at once.
+    backend.put_when_accepted(group, as_record(updated), ["has_kids"])
 
     assert get(backend, group, "c1") == updated

@@ -61,6 +61,7 @@ def test_added_features_are_listed_with_their_types_once_the_update_succeeds(bac
 
 
 @pytest.mark.clause("C-050", "C-051")
+@pytest.mark.requires(features=["feature_group_arn"])
 def test_an_update_may_name_the_group_by_arn(backend):
     request = backend.feature_group_request()
     name = request["FeatureGroupName"]
@@ -141,6 +142,7 @@ def test_2500_features_is_the_most_a_group_can_hold(backend):
                 "ThroughputConfig": {"ThroughputMode": "OnDemand"},
             },
             id="additions-and-throughput",
+            marks=pytest.mark.requires(members=["UpdateFeatureGroup.ThroughputConfig"]),
         ),
         pytest.param(
             {
@@ -148,6 +150,9 @@ def test_2500_features_is_the_most_a_group_can_hold(backend):
                 "OnlineStoreConfig": {"TtlDuration": {"Unit": "Days", "Value": 1}},
             },
             id="additions-and-ttl",
+            marks=pytest.mark.requires(
+                members=["UpdateFeatureGroup.OnlineStoreConfig.TtlDuration"]
+            ),
         ),
     ],
 )

@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from .base import Backend, BackendUnavailable, Budgets
 
-BACKEND_NAMES = ("moto", "aws")
+BACKEND_NAMES = ("moto", "moto-server", "aws")
 
 
-def make_backend(name: str, region: str) -> Backend:
-    """The backend called ``name``; raises ``BackendUnavailable`` with a one-line reason."""
+def make_backend(name: str, region: str, options: Mapping[str, Any] | None = None) -> Backend:
+    """The backend called ``name``, checked and ready to start.
+
+    ``options`` maps a backend name to its settings (``{"aws": AwsOptions(...)}``). Raises
+    ``BackendUnavailable`` with a one-line reason, before anything is created.
+    """
     if name == "moto":
         from .moto import MotoBackend
 
         return MotoBackend(region)
+    if name == "moto-server":
+        from .moto_server import MotoServerBackend
+
+        return MotoServerBackend(region)
     if name == "aws":
-        raise BackendUnavailable(
-            "--backend=aws is not implemented yet; run the suite with --backend=moto"
-        )
+        from .aws import AwsBackend, AwsOptions
+
+        aws = AwsBackend(region, (options or {}).get("aws") or AwsOptions())
+        aws.preflight()
+        return aws
     raise BackendUnavailable(f"unknown backend {name!r}; choose one of {', '.join(BACKEND_NAMES)}")
 
 

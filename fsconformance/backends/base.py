@@ -10,6 +10,7 @@ import itertools
 import os
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from ..capabilities import FEATURES, require_request
 from ..waiters import eventually
 
 SERVICES = ("sagemaker", "sagemaker-featurestore-runtime", "s3", "glue", "athena", "sts", "iam")
@@ -45,6 +47,12 @@ class Backend:
 
     name: str = "abstract"
     budgets: Budgets
+    # Backend features tests may require (fsconformance.capabilities.FEATURES); a backend
+    # lacking one narrows this set, and tests requiring it are reported unsupported.
+    capabilities: frozenset[str] = frozenset(FEATURES)
+    # The hypothesis settings profile for property and stateful tests (registered in the
+    # repository's conftest.py): "moto" runs many examples, "aws" a few.
+    hypothesis_profile: str = "moto"
 
     def __init__(self, region: str) -> None:
         self.region = region
@@ -71,9 +79,17 @@ class Backend:
     def begin_test(self) -> None:
         self._created = []
 
-    def end_test(self) -> list[str]:
-        """Clean up after a test; return what could not be deleted."""
+    def end_test(self, failed: bool = False) -> list[str]:
+        """Clean up after a test (``failed`` if it did not pass); return what was left."""
         return self.cleanup()
+
+    def session_leftovers(self) -> list[str]:
+        """What cleanup left behind in the whole run (asked in the controller process)."""
+        return []
+
+    def session_kept(self) -> list[str]:
+        """Resources kept on purpose for inspection (``--keep-on-failure``)."""
+        return []
 
     def cleanup(self) -> list[str]:
         """Delete every feature group this test created; return the ones left behind."""
@@ -89,16 +105,28 @@ class Backend:
 
     # -- clients ------------------------------------------------------------------------
 
+    def _session(self) -> boto3.session.Session:
+        """The boto3 session clients are made from (a backend may name a profile)."""
+        return boto3.session.Session()
+
+    def _client_config(self) -> Config:
+        # Few retries: a gap in an emulation must fail fast, not be retried.
+        return Config(retries={"max_attempts": 2, "mode": "standard"})
+
     def _client_kwargs(self) -> dict[str, Any]:
+        """Extra keyword arguments for every client (``endpoint_url``, credentials, ...)."""
         return {}
+
+    def client_options(self) -> dict[str, Any]:
+        """Extra keyword arguments every client of this backend is made with (e.g. endpoint)."""
+        return self._client_kwargs()
 
     def client(self, service: str) -> BaseClient:
         if service not in self._clients:
-            client = boto3.session.Session().client(
+            client = self._session().client(
                 service,
                 region_name=self.region,
-                # Few retries: a gap in an emulation must fail fast, not be retried.
-                config=Config(retries={"max_attempts": 2, "mode": "standard"}),
+                config=self._client_config(),
                 **self._client_kwargs(),
             )
             if service == "sagemaker":
@@ -176,6 +204,8 @@ class Backend:
             request["OfflineStoreConfig"] = {"S3StorageConfig": {"S3Uri": self.offline_s3_uri}}
             request["RoleArn"] = self.role_arn
         request.update(members)
+        # Never send what the installed botocore cannot express: the test is unsupported.
+        require_request("CreateFeatureGroup", request)
         return request
 
     # -- waiting ------------------------------------------------------------------------
@@ -191,6 +221,7 @@ class Backend:
             interval=self.budgets.poll_interval,
             max_interval=self.budgets.max_poll_interval,
             what=f"feature group {name} leaving Creating",
+            kind="create",
         )
         assert description["FeatureGroupStatus"] == "Created", (
             f"{name} ended {description['FeatureGroupStatus']}: {description.get('FailureReason')}"
@@ -209,6 +240,7 @@ class Backend:
             interval=self.budgets.poll_interval,
             max_interval=self.budgets.max_poll_interval,
             what=f"update of feature group {name}",
+            kind="update",
         )
         status = description["LastUpdateStatus"]
         assert status["Status"] == "Successful", f"update of {name} ended {status}"
@@ -231,6 +263,37 @@ class Backend:
             interval=self.budgets.poll_interval,
             max_interval=self.budgets.max_poll_interval,
             what=f"deletion of feature group {name}",
+            kind="delete",
+        )
+
+    def put_when_accepted(
+        self, name: str, record: list[dict[str, str]], added: Iterable[str]
+    ) -> None:
+        """PutRecord using features an update added, once the data plane accepts them (C-055).
+
+        Only a 400 whose message names one of the ``added`` features is tried again, up to the
+        data-plane budget; any other refusal ends the wait at once.
+        """
+        added = list(added)
+
+        def accepted() -> bool:
+            try:
+                self.runtime.put_record(FeatureGroupName=name, Record=record)
+            except ClientError as error:
+                status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                message = error.response.get("Error", {}).get("Message", "")
+                if status != 400 or not any(feature in message for feature in added):
+                    raise RuntimeError(f"PutRecord refused for another reason: {error}") from error
+                raise AssertionError(f"added features not accepted yet: {error}") from None
+            return True
+
+        eventually(
+            accepted,
+            timeout=self.budgets.data_plane,
+            interval=self.budgets.poll_interval,
+            max_interval=self.budgets.max_poll_interval,
+            what=f"PutRecord into {name} accepting {', '.join(added)}",
+            kind="data_plane",
         )
 
     def header_lines(self) -> list[str]:

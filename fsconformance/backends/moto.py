@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 
+from ..capabilities import emulated_features
 from ..mock import mock_featurestore
 from .base import Backend, Budgets
 
@@ -24,6 +25,8 @@ class MotoBackend(Backend):
     """Each pytest process (each xdist worker) has its own emulated account."""
 
     name = "moto"
+    # The emulation validates with the installed botocore's shapes; see emulated_features().
+    capabilities = emulated_features()
     budgets = Budgets(
         create=10,
         update=10,
@@ -59,6 +62,10 @@ class MotoBackend(Backend):
         super().begin_test()
         self._mock = mock_featurestore()
         self._mock.start()
+        self.provision()
+
+    def provision(self) -> None:
+        """Create what the suites expect in a fresh emulated account: bucket and role."""
         self.account_id = self.client("sts").get_caller_identity()["Account"]
         bucket = f"fsct-offline-{self.account_id}-{self.region}"
         if self.region == "us-east-1":
@@ -74,9 +81,9 @@ class MotoBackend(Backend):
         )
         self.role_arn = role["Role"]["Arn"]
 
-    def end_test(self) -> list[str]:
+    def end_test(self, failed: bool = False) -> list[str]:
         try:
-            return super().end_test()
+            return super().end_test(failed)
         finally:
             if self._mock is not None:
                 self._mock.stop()

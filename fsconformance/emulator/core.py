@@ -115,6 +115,7 @@ def _handle_sagemaker(request: WireRequest, operation: str) -> WireResponse | No
             result = op(state.control_plane, params, now)
             if operation in ("CreateFeatureGroup", "UpdateFeatureGroup"):
                 glue_catalog.sync(state)  # the Glue table of a new group (C-080)
+                state.control_plane.answered_at(operation, params["FeatureGroupName"], time.time())
     except ServiceError as error:
         return json_error(error, SAGEMAKER_JSON)
     return json_response(result, SAGEMAKER_JSON)

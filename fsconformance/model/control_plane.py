@@ -155,6 +155,16 @@ class ControlPlane:
         group.last_update = {"Status": "Successful"}
         group.last_modified = done
 
+    def answered_at(self, operation: str, name_or_arn: str, moment: float) -> None:
+        """Count the asynchronous step ``operation`` began from ``moment``, when its answer
+        left: work done after the model call (the Glue table, say) must not eat into the
+        window in which the group is still Creating or its update InProgress."""
+        group = self.find(name_or_arn)
+        if operation == "CreateFeatureGroup":
+            group.created_done_at = max(group.created_done_at, moment + self.delays.create)
+        elif operation == "UpdateFeatureGroup" and group.pending is not None:
+            group.pending.done_at = max(group.pending.done_at, moment + self.delays.update)
+
     # -- lookups ------------------------------------------------------------------------
 
     def arn_for(self, name: str) -> str:

@@ -1,0 +1,372 @@
+"""Deliberately wrong variants of the emulation, to measure what the suites catch.
+
+Each mutant breaks one documented behaviour by monkeypatching the model (or the offline
+store's partitioning) at run time; no file is edited. A mutant is switched on only in a pytest
+run that loads this module as a plugin and names one in the environment::
+
+    FSCONFORMANCE_MUTANT=put_merges python -m pytest -p fsconformance.mutants suites/...
+
+Without ``-p fsconformance.mutants`` nothing here is imported, so the production code path is
+untouched. ``tests/test_suite_power.py`` runs the relevant suite modules once per mutant and
+asserts that every mutant makes at least one test fail; ``python -m fsconformance.mutants``
+prints the same catch table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .backends.moto import MotoBackend
+from .emulator import core, offline_store
+from .model import rules
+from .model.errors import ServiceError
+from .model.records import DataPlane, OnlineRecord
+
+ENV = "FSCONFORMANCE_MUTANT"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One wrong variant: what it breaks, how, and which suite tests should notice."""
+
+    name: str
+    breaks: str  # the contract clause(s) it violates
+    description: str
+    apply: Callable[[pytest.MonkeyPatch], None]
+    files: tuple[str, ...]  # the suite modules that concern it
+    keyword: str  # a ``-k`` expression selecting the tests in them that should catch it
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _online_slot(
+    plane: DataPlane, request: dict[str, Any]
+) -> tuple[dict[str, OnlineRecord], str] | None:
+    """The online dictionary of the request's group and the record identifier it names."""
+    try:
+        group = plane.control_plane.find(request["FeatureGroupName"])
+    except ServiceError:
+        return None
+    identifier = next(
+        (
+            entry.get("ValueAsString")
+            for entry in request.get("Record", [])
+            if entry.get("FeatureName") == group.record_identifier
+        ),
+        request.get("RecordIdentifierValueAsString"),
+    )
+    if identifier is None:
+        return None
+    return plane.data_for(group).online, identifier
+
+
+def _wrap_put(
+    monkeypatch: pytest.MonkeyPatch,
+    after: Callable[[OnlineRecord, OnlineRecord | None], OnlineRecord | None],
+) -> None:
+    """Run the real PutRecord, then let ``after(before, now_stored)`` pick what stays."""
+    original = DataPlane.put_record
+
+    def put_record(self: DataPlane, request: dict[str, Any], now: float) -> dict[str, Any]:
+        slot = _online_slot(self, request)
+        before = slot[0].get(slot[1]) if slot else None
+        result = original(self, request, now)
+        if slot is not None and before is not None and not before.deleted:
+            stored = slot[0].get(slot[1])
+            chosen = after(before, stored)
+            if chosen is not None:
+                slot[0][slot[1]] = chosen
+        return result
+
+    _replace(monkeypatch, "PutRecord", "put_record", put_record)
+
+
+def _replace(
+    monkeypatch: pytest.MonkeyPatch, operation: str, method: str, function: Callable[..., Any]
+) -> None:
+    """Replace a DataPlane method, and the emulator's dispatch entry that holds the original."""
+    monkeypatch.setattr(DataPlane, method, function)
+    monkeypatch.setitem(core.RUNTIME_OPERATIONS, operation, function)
+
+
+# -- the mutants --------------------------------------------------------------------------
+
+
+def _keep_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    _wrap_put(monkeypatch, lambda before, stored: before)
+
+
+def _merge(monkeypatch: pytest.MonkeyPatch) -> None:
+    def merge(before: OnlineRecord, stored: OnlineRecord | None) -> OnlineRecord | None:
+        if stored is None or stored is before:
+            return None
+        stored.values = {**before.values, **stored.values}
+        return stored
+
+    _wrap_put(monkeypatch, merge)
+
+
+def _equal_time_reversed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def keep_on_tie(before: OnlineRecord, stored: OnlineRecord | None) -> OnlineRecord | None:
+        if stored is not None and stored is not before and stored.event_time == before.event_time:
+            return before
+        return None
+
+    _wrap_put(monkeypatch, keep_on_tie)
+
+
+def _backfill(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = DataPlane._projected
+
+    def projected(
+        self: DataPlane,
+        group: Any,
+        record: OnlineRecord,
+        feature_names: list[str] | None,
+        expiration: str | None,
+        now: float,
+    ) -> dict[str, Any]:
+        result = original(self, group, record, feature_names, expiration, now)
+        if feature_names is None and result["Record"]:
+            for definition in group.definitions:
+                name = definition["FeatureName"]
+                added = group.feature_ready_at.get(name, group.created) != group.created
+                if added and name not in record.values:
+                    default = "" if definition["FeatureType"] == "String" else "0"
+                    result["Record"].append({"FeatureName": name, "ValueAsString": default})
+        return result
+
+    monkeypatch.setattr(DataPlane, "_projected", projected)
+
+
+def _reserved_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "RESERVED_FEATURE_NAMES", frozenset())
+
+
+def _partition_by_write_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = offline_store.partition_path
+    monkeypatch.setattr(offline_store, "partition_path", lambda event_time: original(time.time()))
+
+
+def _no_delete_markers(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = DataPlane.delete_record
+
+    def delete_record(self: DataPlane, request: dict[str, Any], now: float) -> dict[str, Any]:
+        try:
+            rows = self.data_for(self.control_plane.find(request["FeatureGroupName"])).offline
+        except ServiceError:
+            return original(self, request, now)
+        kept = len(rows)
+        result = original(self, request, now)
+        del rows[kept:]
+        return result
+
+    _replace(monkeypatch, "DeleteRecord", "delete_record", delete_record)
+
+
+_PUT = "suites/test_runtime_put.py"
+_OFFLINE = "suites/test_offline_store.py"
+_PROPS = "suites/test_properties.py"
+_STATEFUL = "suites/test_stateful.py"
+_ORACLE = "contract_oracle"  # the stateful machine's test
+
+MUTANTS: dict[str, Mutant] = {
+    m.name: m
+    for m in [
+        Mutant(
+            "online_keeps_first",
+            "C-035, C-045",
+            "the online store keeps the first write instead of the latest",
+            _keep_first,
+            (_PUT, _STATEFUL),
+            f"newer_event_time or replaces_the_whole or {_ORACLE}",
+        ),
+        Mutant(
+            "backfill_added_features",
+            "C-041, C-053",
+            "features added by an update are backfilled into existing records",
+            _backfill,
+            (_PROPS, _PUT, _STATEFUL),
+            f"added_features_are_absent or added_feature_eventually or {_ORACLE}",
+        ),
+        Mutant(
+            "put_merges",
+            "C-031",
+            "PutRecord merges into the stored record instead of replacing it",
+            _merge,
+            (_PUT, _STATEFUL),
+            f"replaces_the_whole or {_ORACLE}",
+        ),
+        Mutant(
+            "reserved_names_accepted",
+            "C-013",
+            "is_deleted, write_time and api_invocation_time are accepted as feature names",
+            _reserved_accepted,
+            ("suites/test_create.py", "suites/test_update.py", _PROPS),
+            "reserved_feature_names or reserve_a_name or invalid_schema",
+        ),
+        Mutant(
+            "partition_by_write_time",
+            "C-063",
+            "offline files are partitioned by write time instead of event time",
+            _partition_by_write_time,
+            (_OFFLINE,),
+            "hourly_event_time_partitions",
+        ),
+        Mutant(
+            "equal_time_reversed",
+            "C-035",
+            "a put with an equal event time leaves the online record unchanged",
+            _equal_time_reversed,
+            (_PUT, _STATEFUL),
+            f"equal_event_time or {_ORACLE}",
+        ),
+        Mutant(
+            "no_delete_markers",
+            "C-102, C-067",
+            "DeleteRecord writes no marker row to the offline store",
+            _no_delete_markers,
+            (_OFFLINE, _PROPS, _STATEFUL),
+            f"marker or offline_rows_equal or {_ORACLE}",
+        ),
+    ]
+}
+
+
+def activate(name: str, monkeypatch: pytest.MonkeyPatch) -> Mutant:
+    """Apply mutant ``name`` through ``monkeypatch`` (undo with ``monkeypatch.undo()``)."""
+    if name not in MUTANTS:
+        raise pytest.UsageError(
+            f"{ENV}={name!r} is not a mutant; choose one of {', '.join(MUTANTS)}"
+        )
+    mutant = MUTANTS[name]
+    mutant.apply(monkeypatch)
+    return mutant
+
+
+# -- the pytest plugin (loaded only with ``-p fsconformance.mutants``) ---------------------
+
+
+NO_MUTANT = "none"  # the control run: the same settings, nothing broken
+
+# A mutant shows up as a wrong value or as a wait that never ends; the emulation settles in
+# well under a second (default delays), so these runs wait at most 3 s instead of 10.
+_MUTANT_RUN_BUDGETS = {"offline": 3.0, "data_plane": 3.0, "update": 3.0, "create": 3.0}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    name = os.environ.get(ENV)
+    if not name:
+        return
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr(
+        MotoBackend, "budgets", dataclasses.replace(MotoBackend.budgets, **_MUTANT_RUN_BUDGETS)
+    )
+    if name != NO_MUTANT:
+        activate(name, monkeypatch)
+    config.add_cleanup(monkeypatch.undo)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    name = os.environ.get(ENV)
+    if not name or name == NO_MUTANT:
+        return [f"fsconformance mutant: {name}"] if name else []
+    return [f"fsconformance mutant: {name} ({MUTANTS[name].description})"]
+
+
+# -- running the suites against every mutant -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    mutant: str  # "" for the run without a mutant
+    exit_code: int
+    failed: tuple[str, ...]
+    passed: int
+    seconds: float
+
+    @property
+    def caught(self) -> bool:
+        return self.exit_code == 1 and bool(self.failed)
+
+
+def run(mutant: str, files: tuple[str, ...], keyword: str, profile: str = "quick") -> Outcome:
+    """Run the tests ``keyword`` selects in ``files`` in a fresh pytest process, with
+    ``mutant`` active ("" for none)."""
+    env = dict(os.environ, FSCONFORMANCE_HYPOTHESIS_PROFILE=profile)
+    env.pop(ENV, None)
+    env.pop("PYTEST_XDIST_WORKER", None)
+    env[ENV] = mutant or NO_MUTANT
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.xml"
+        command = [
+            sys.executable, "-m", "pytest", "-p", "fsconformance.mutants", "-p", "no:xdist",
+            "-q", "--no-header", f"--junitxml={report}", *files, "-k", keyword,
+        ]  # fmt: skip
+        completed = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+        if completed.returncode not in (0, 1):
+            raise RuntimeError(
+                f"pytest {' '.join(command[3:])} with mutant {mutant or '(none)'} exited "
+                f"{completed.returncode}:\n{completed.stdout[-3000:]}{completed.stderr[-3000:]}"
+            )
+        failed: list[str] = []
+        passed = 0
+        for case in ET.parse(report).getroot().iter("testcase"):
+            if case.find("failure") is not None or case.find("error") is not None:
+                failed.append(f"{case.get('classname')}::{case.get('name')}")
+            elif case.find("skipped") is None:
+                passed += 1
+    return Outcome(mutant, completed.returncode, tuple(failed), passed, time.monotonic() - started)
+
+
+def run_all(workers: int = 2, profile: str = "quick") -> tuple[Outcome, list[Outcome]]:
+    """Every mutant's selection together without a mutant (the control run, which must
+    pass), then each mutant with its own selection; ``workers`` processes at a time."""
+    files = tuple(dict.fromkeys(f for m in MUTANTS.values() for f in m.files))
+    keyword = " or ".join(f"({m.keyword})" for m in MUTANTS.values())
+    with ThreadPoolExecutor(workers) as pool:
+        control = pool.submit(run, "", files, keyword, profile)
+        outcomes = list(
+            pool.map(lambda m: run(m.name, m.files, m.keyword, profile), MUTANTS.values())
+        )
+        return control.result(), outcomes
+
+
+def catch_table(control: Outcome, outcomes: list[Outcome]) -> str:
+    caught = sum(o.caught for o in outcomes)
+    lines = [
+        f"control run (no mutant): exit {control.exit_code}, {control.passed} passed, "
+        f"{len(control.failed)} failed, {control.seconds:.1f}s",
+        f"{'mutant':26} {'breaks':14} caught by",
+    ]
+    for outcome in outcomes:
+        mutant = MUTANTS[outcome.mutant]
+        by = ", ".join(name.rpartition(".")[2] for name in outcome.failed) or "NOTHING"
+        lines.append(
+            f"{outcome.mutant:26} {mutant.breaks:14} {outcome.seconds:5.1f}s "
+            f"{len(outcome.failed)}: {by}"
+        )
+    lines.append(f"catch rate: {caught}/{len(outcomes)} = {caught / len(outcomes):.0%}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    control_outcome, mutant_outcomes = run_all()
+    print(catch_table(control_outcome, mutant_outcomes))
+    sys.exit(0 if control_outcome.exit_code == 0 and all(o.caught for o in mutant_outcomes) else 1)

@@ -1,0 +1,333 @@
+"""Properties over generated schemas and records (C-004, C-010-C-013, C-020-C-023, C-031-C-033,
+C-041, C-042, C-053, C-067, C-092, C-140).
+
+Schemas and records come from ``fsconformance.strategies``; the expected outcome of each
+property is the contract's, stated in the test. Creating a group costs an emulated delay (and
+minutes on AWS), so each test creates what it needs once and draws its examples inside, with
+a share of the profile's ``max_examples`` (see the repository's conftest.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
+
+from fsconformance.backends import Backend
+from fsconformance.flow import record_as_dict
+from fsconformance.strategies import (
+    NO_SHRINK,
+    RUNTIME_VALIDATION,
+    Schema,
+    additions,
+    event_time_value,
+    example_budget,
+    group_names,
+    identifier_values,
+    invalid_records,
+    invalid_schemas,
+    records,
+    schemas,
+    values_of,
+)
+
+from .helpers import NOT_FOUND, U2, VALIDATION, expect_client_error, types_by_name
+from .offline_helpers import OfflineStore, scalar, wait_for_rows
+from .runtime_helpers import U1, as_record
+
+FEATURE_GROUP_ARN = re.compile(r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:feature-group/.*")
+
+# One group per event-time type, with a feature of every type (C-012, C-020).
+ROUND_TRIP_SCHEMAS = [
+    Schema(
+        "record_id",
+        "event_time",
+        (
+            {"FeatureName": "record_id", "FeatureType": "String"},
+            {"FeatureName": "event_time", "FeatureType": event_type},
+            {"FeatureName": "an_integral", "FeatureType": "Integral"},
+            {"FeatureName": "a-fractional", "FeatureType": "Fractional"},
+            {"FeatureName": "A_string", "FeatureType": "String"},
+        ),
+    )
+    for event_type in ("String", "Fractional")
+]
+
+
+def create_groups(backend: Backend, schemas_: list[Schema]) -> list[dict[str, Any]]:
+    """Create one online+offline group per schema, then wait for all of them."""
+    requests = [backend.feature_group_request(**schema.members()) for schema in schemas_]
+    for request in requests:
+        backend.sagemaker.create_feature_group(**request)
+    return [backend.wait_until_created(r["FeatureGroupName"]) for r in requests]
+
+
+def get_values(backend: Backend, group: str, identifier: str) -> dict[str, Any] | None:
+    response = backend.runtime.get_record(
+        FeatureGroupName=group, RecordIdentifierValueAsString=identifier
+    )
+    return record_as_dict(response["Record"]) if "Record" in response else None
+
+
+# -- control plane -----------------------------------------------------------------------
+
+
+@pytest.mark.clause("C-010", "C-011", "C-012", "C-016", "C-017")
+@pytest.mark.control_plane
+def test_every_valid_schema_creates(backend):
+    created: dict[str, Schema] = {}
+
+    # At most 60 groups: the account holds 100 (C-140) and shrinking may add a few.
+    @settings(max_examples=example_budget(1.0, cap=60))
+    @given(data=st.data())
+    def create(data: st.DataObject) -> None:
+        schema = data.draw(schemas(), label="schema")
+        name = data.draw(group_names(backend.unique_name()), label="group name")
+        request = backend.feature_group_request(name, **schema.members())
+        response = backend.sagemaker.create_feature_group(**request)
+        arn = response["FeatureGroupArn"]
+        assert FEATURE_GROUP_ARN.fullmatch(arn), arn
+        # C-010: the ARN ends with feature-group/<name> (its case is UNCERTAIN).
+        assert arn.lower().endswith(f"feature-group/{name.lower()}"), arn
+        created[name] = schema
+
+    create()
+    for name, schema in created.items():
+        description = backend.wait_until_created(name)  # C-016: Creating, then Created
+        assert description["FeatureGroupName"] == name
+        assert description["RecordIdentifierFeatureName"] == schema.identifier
+        assert description["EventTimeFeatureName"] == schema.event_time
+        # C-017: the definitions come back as given (their order is not part of it).
+        assert types_by_name(description["FeatureDefinitions"]) == schema.types()
+
+
+@pytest.mark.clause("C-004", "C-003", "C-010", "C-011", "C-012", "C-013", "C-140")
+@pytest.mark.control_plane
+@U2
+def test_every_invalid_schema_is_refused_with_a_validation_error(backend):
+    attempted: list[str] = []
+
+    @settings(max_examples=example_budget(2.0))
+    @given(data=st.data())
+    def refuse(data: st.DataObject) -> None:
+        bad = data.draw(invalid_schemas(), label="invalid schema")
+        note(f"broken rule: {bad.rule} ({bad.clause})")
+        name = backend.unique_name() + (bad.group_name_suffix or "")
+        attempted.append(name)
+        request = backend.feature_group_request(name, **bad.members())
+        # C-004 (2): a 400 with SageMaker's generic validation code, and nothing created.
+        expect_client_error(
+            lambda: backend.sagemaker.create_feature_group(**request), codes=bad.codes
+        )
+
+    refuse()
+    for name in attempted:  # nothing was created under any of the refused names
+        expect_client_error(lambda name=name: backend.describe(name), codes=NOT_FOUND | VALIDATION)
+
+
+# -- data plane --------------------------------------------------------------------------
+
+
+@pytest.mark.clause("C-021", "C-042", "C-020", "C-023", "C-034", "C-041", "C-044")
+@pytest.mark.online_store
+def test_put_then_get_returns_exactly_the_strings_that_were_put(backend):
+    groups = [d["FeatureGroupName"] for d in create_groups(backend, ROUND_TRIP_SCHEMAS)]
+    used: set[str] = set()
+
+    @settings(max_examples=example_budget(1.5))
+    @given(data=st.data())
+    def round_trip(data: st.DataObject) -> None:
+        index = data.draw(st.sampled_from([0, 1]), label="group")
+        schema = ROUND_TRIP_SCHEMAS[index]
+        identifier = data.draw(identifier_values("String"), label="identifier")
+        if identifier in used:  # a fresh record: no earlier version to compete with
+            identifier = f"{identifier}#{len(used)}"
+        used.add(identifier)
+        values = data.draw(records(schema, identifier=identifier), label="record")
+        backend.runtime.put_record(FeatureGroupName=groups[index], Record=as_record(values))
+        # C-021/C-042: every value comes back as the very string that was sent; C-041:
+        # features left out of the put are left out of the answer.
+        assert get_values(backend, groups[index], identifier) == values
+        batch = backend.runtime.batch_get_record(
+            Identifiers=[
+                {"FeatureGroupName": groups[index], "RecordIdentifiersValueAsString": [identifier]}
+            ]
+        )
+        assert [record_as_dict(r["Record"]) for r in batch["Records"]] == [values]
+
+    round_trip()
+
+
+@pytest.mark.clause("C-004", "C-020", "C-022", "C-023", "C-032", "C-033")
+@pytest.mark.online_store
+@U1
+def test_every_invalid_record_is_refused_and_changes_nothing(backend):
+    groups = [d["FeatureGroupName"] for d in create_groups(backend, ROUND_TRIP_SCHEMAS)]
+    kept = {
+        name: {
+            "record_id": "kept",
+            "event_time": event_time_value(schema.type_of("event_time"), 1_000_000),
+            "A_string": "before",
+        }
+        for name, schema in zip(groups, ROUND_TRIP_SCHEMAS, strict=True)
+    }
+    for name, values in kept.items():
+        backend.runtime.put_record(FeatureGroupName=name, Record=as_record(values))
+
+    @settings(max_examples=example_budget(1.5))
+    @given(data=st.data())
+    def refuse(data: st.DataObject) -> None:
+        index = data.draw(st.sampled_from([0, 1]), label="group")
+        bad = data.draw(invalid_records(ROUND_TRIP_SCHEMAS[index]), label="invalid record")
+        note(f"broken rule: {bad.rule} ({bad.clause})")
+        expect_client_error(
+            lambda: backend.runtime.put_record(FeatureGroupName=groups[index], Record=bad.record),
+            codes=bad.codes,
+        )
+
+    refuse()
+    for name, values in kept.items():
+        assert get_values(backend, name, "kept") == values
+
+
+# -- schema evolution --------------------------------------------------------------------
+
+
+@st.composite
+def evolutions(draw: st.DrawFn) -> dict[str, Any]:
+    """A schema, the features an update adds, a record put before the update and the same
+    record re-ingested after it, one second later, with every added feature set."""
+    schema = draw(schemas(max_extra=2), label="schema")
+    added = draw(additions(schema, max_size=2), label="additions")
+    identifier = draw(identifier_values(schema.type_of(schema.identifier)), label="identifier")
+    before = draw(records(schema, identifier=identifier), label="record before")
+    seconds = draw(st.integers(0, 4_000_000_000), label="event time")
+    millis = draw(st.booleans())
+    event_type = schema.type_of(schema.event_time)
+    before[schema.event_time] = event_time_value(event_type, seconds, millis)
+    after = dict(before)
+    after[schema.event_time] = event_time_value(event_type, seconds + 1, millis)
+    for definition in added:
+        after[definition["FeatureName"]] = draw(values_of(definition["FeatureType"]))
+    return {"schema": schema, "added": added, "before": before, "after": after}
+
+
+@pytest.mark.clause("C-041", "C-053", "C-092", "C-067", "C-051", "C-055")
+@pytest.mark.schema_evolution
+@pytest.mark.offline_store
+def test_added_features_are_absent_from_old_records_and_present_after_reingest(backend):
+    @settings(max_examples=example_budget(0.1), phases=NO_SHRINK)
+    @given(cases=st.lists(evolutions(), min_size=1, max_size=3))
+    def evolve(cases: list[dict[str, Any]]) -> None:
+        descriptions = create_groups(backend, [case["schema"] for case in cases])
+        names = [d["FeatureGroupName"] for d in descriptions]
+        try:
+            check(cases, descriptions, names)
+        finally:
+            # The groups of one example go at its end: the account holds 100 (C-140).
+            for name in names:
+                backend.sagemaker.delete_feature_group(FeatureGroupName=name)
+
+    def check(
+        cases: list[dict[str, Any]], descriptions: list[dict[str, Any]], names: list[str]
+    ) -> None:
+        for name, case in zip(names, cases, strict=True):
+            backend.runtime.put_record(FeatureGroupName=name, Record=as_record(case["before"]))
+            backend.sagemaker.update_feature_group(
+                FeatureGroupName=name, FeatureAdditions=case["added"]
+            )
+        for name in names:
+            backend.wait_for_update(name)
+        for name, case in zip(names, cases, strict=True):
+            identifier = case["before"][case["schema"].identifier]
+            # C-041/C-053: no backfill; the old record has exactly what was put.
+            assert get_values(backend, name, identifier) == case["before"]
+            added = [d["FeatureName"] for d in case["added"]]
+            backend.put_when_accepted(name, as_record(case["after"]), added)
+            # C-031: the re-ingested record replaces the old one, added features included.
+            assert get_values(backend, name, identifier) == case["after"]
+        for description, case in zip(descriptions, cases, strict=True):
+            store = OfflineStore.of(description)
+            wait_for_rows(backend, store, 2)  # C-067: both puts, nothing replaced
+            for definition in case["added"]:
+                column = definition["FeatureName"].lower()  # C-083
+                where = f'SELECT count(*) FROM {store.qualified} WHERE "{column}"'
+                # C-092: NULL in the row written before the update, the value after it.
+                assert scalar(backend, store, f"{where} IS NULL") == "1"
+                assert scalar(backend, store, f"{where} IS NOT NULL") == "1"
+
+    evolve()
+
+
+# -- the offline store only appends ------------------------------------------------------
+
+_DEFAULT_IDS = ["c1", "c2", "c3"]
+
+
+def _operations() -> st.SearchStrategy[list[dict[str, Any]]]:
+    put = st.fixed_dictionaries(
+        {
+            "op": st.just("put"),
+            "id": st.sampled_from(_DEFAULT_IDS),
+            "t": st.integers(1, 5),
+            "stores": st.sampled_from(
+                [None, ["OfflineStore"], ["OnlineStore"], ["OnlineStore", "OfflineStore"]]
+            ),
+        }
+    )
+    delete = st.fixed_dictionaries(
+        {
+            "op": st.just("delete"),
+            "id": st.sampled_from(_DEFAULT_IDS),
+            "t": st.integers(1, 5),
+            "mode": st.sampled_from(["SoftDelete", "HardDelete"]),
+        }
+    )
+    return st.lists(st.one_of(put, delete), min_size=1, max_size=6)
+
+
+@pytest.mark.clause("C-067", "C-035", "C-036", "C-102", "C-065", "C-091")
+@pytest.mark.offline_store
+def test_offline_rows_equal_the_accepted_offline_writes(backend):
+    description = backend.create_and_wait(backend.feature_group_request())
+    name, store = description["FeatureGroupName"], OfflineStore.of(description)
+    accepted = {"rows": 0, "markers": 0}
+
+    @settings(max_examples=example_budget(0.5), phases=NO_SHRINK)
+    @given(operations=_operations())
+    def append(operations: list[dict[str, Any]]) -> None:
+        for operation in operations:
+            if operation["op"] == "put":
+                values = {"customer_id": operation["id"], "event_time": str(operation["t"])}
+                members = {"TargetStores": operation["stores"]} if operation["stores"] else {}
+                backend.runtime.put_record(
+                    FeatureGroupName=name, Record=as_record(values), **members
+                )
+                if operation["stores"] is None or "OfflineStore" in operation["stores"]:
+                    accepted["rows"] += 1
+                continue
+            try:
+                backend.runtime.delete_record(
+                    FeatureGroupName=name,
+                    RecordIdentifierValueAsString=operation["id"],
+                    EventTime=str(operation["t"]),
+                    DeletionMode=operation["mode"],
+                )
+            except ClientError as error:
+                # C-102: only a HardDelete not later than the online record may be refused.
+                assert operation["mode"] == "HardDelete", error
+                assert error.response["Error"]["Code"] in RUNTIME_VALIDATION, error
+                continue
+            accepted["rows"] += 1
+            accepted["markers"] += 1
+        # C-067: one row per accepted offline write, whatever its event time; never fewer
+        # (nothing replaced) and never more.
+        wait_for_rows(backend, store, accepted["rows"])
+        markers = f"SELECT count(*) FROM {store.qualified} WHERE is_deleted"
+        assert scalar(backend, store, markers) == str(accepted["markers"])  # C-102, C-065
+
+    append()

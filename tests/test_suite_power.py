@@ -1,0 +1,147 @@
+"""Suite power: every deliberately wrong variant of the emulation (``fsconformance.mutants``)
+must make at least one conformance test fail.
+
+The full check runs the relevant suite modules once per mutant in fresh pytest processes
+(about a minute and a half on two cores), so it is opt-in: ``FSCONFORMANCE_SUITE_POWER=1
+pytest tests/test_suite_power.py -s`` or ``python -m fsconformance.mutants`` print the catch
+table. The fast tests below run always: each mutant really changes the behaviour it targets,
+checked on the pure model, and is undone afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fsconformance import mutants
+from fsconformance.emulator import core, offline_store
+from fsconformance.model.control_plane import ControlPlane, Delays
+from fsconformance.model.errors import ServiceError
+from fsconformance.model.records import DataPlane
+
+T0 = 1_700_000_000.0
+REPO = Path(__file__).resolve().parent.parent
+
+
+def planes(*extra: dict[str, str]) -> tuple[ControlPlane, DataPlane]:
+    control = ControlPlane("123456789012", "us-east-1", Delays(0, 0, 0, 0, 0))
+    control.create_feature_group(
+        {
+            "FeatureGroupName": "g",
+            "RecordIdentifierFeatureName": "id",
+            "EventTimeFeatureName": "t",
+            "FeatureDefinitions": [
+                {"FeatureName": "id", "FeatureType": "String"},
+                {"FeatureName": "t", "FeatureType": "Fractional"},
+                {"FeatureName": "a", "FeatureType": "String"},
+                {"FeatureName": "b", "FeatureType": "String"},
+                *extra,
+            ],
+            "OnlineStoreConfig": {"EnableOnlineStore": True},
+            "OfflineStoreConfig": {"S3StorageConfig": {"S3Uri": "s3://bucket/p"}},
+            "RoleArn": "arn:aws:iam::123456789012:role/r",
+        },
+        T0,
+    )
+    return control, DataPlane(control)
+
+
+def put(data: DataPlane, now: float = T0, **values: str) -> None:
+    """PutRecord through the emulator's dispatch table, as a served request would go."""
+    record = [{"FeatureName": k, "ValueAsString": v} for k, v in values.items()]
+    core.RUNTIME_OPERATIONS["PutRecord"](data, {"FeatureGroupName": "g", "Record": record}, now)
+
+
+def get(data: DataPlane, now: float = T0) -> dict[str, Any] | None:
+    response = core.RUNTIME_OPERATIONS["GetRecord"](
+        data, {"FeatureGroupName": "g", "RecordIdentifierValueAsString": "r"}, now
+    )
+    return {v["FeatureName"]: v["ValueAsString"] for v in response.get("Record", [])} or None
+
+
+def correct_behaviour(name: str) -> Any:
+    """An observation that differs between the correct model and mutant ``name``."""
+    control, data = planes()
+    if name == "online_keeps_first":
+        put(data, id="r", t="1", a="x")
+        put(data, id="r", t="2", a="y")
+        return get(data)
+    if name == "put_merges":
+        put(data, id="r", t="1", a="x", b="y")
+        put(data, id="r", t="2", a="z")
+        return get(data)
+    if name == "equal_time_reversed":
+        put(data, id="r", t="1", a="x")
+        put(data, id="r", t="1", a="y")
+        return get(data)
+    if name == "backfill_added_features":
+        put(data, id="r", t="1")
+        control.update_feature_group(
+            {
+                "FeatureGroupName": "g",
+                "FeatureAdditions": [{"FeatureName": "c", "FeatureType": "String"}],
+            },
+            T0 + 1,
+        )
+        return get(data, now=T0 + 2)
+    if name == "reserved_names_accepted":
+        try:
+            planes({"FeatureName": "write_time", "FeatureType": "String"})
+        except ServiceError as error:
+            return error.code
+        return "created"
+    if name == "partition_by_write_time":
+        return offline_store.partition_path(0.0)
+    if name == "no_delete_markers":
+        put(data, id="r", t="1")
+        core.RUNTIME_OPERATIONS["DeleteRecord"](
+            data,
+            {"FeatureGroupName": "g", "RecordIdentifierValueAsString": "r", "EventTime": "2"},
+            T0,
+        )
+        return [row.is_deleted for row in data.data_for(control.find("g")).offline]
+    raise AssertionError(f"no observation for mutant {name}")
+
+
+@pytest.mark.parametrize("name", sorted(mutants.MUTANTS))
+def test_each_mutant_changes_what_it_targets_and_is_undone(name):
+    correct = correct_behaviour(name)
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        mutants.activate(name, monkeypatch)
+        mutated = correct_behaviour(name)
+    finally:
+        monkeypatch.undo()
+    assert mutated != correct, f"mutant {name} changed nothing: {correct!r}"
+    assert correct_behaviour(name) == correct, f"mutant {name} was not undone"
+
+
+def test_an_unknown_mutant_is_a_usage_error():
+    with pytest.raises(pytest.UsageError, match="not a mutant"):
+        mutants.activate("no_such_mutant", pytest.MonkeyPatch())
+
+
+def test_every_mutant_names_existing_suite_modules():
+    for mutant in mutants.MUTANTS.values():
+        for path in mutant.files:
+            assert (REPO / path).is_file(), f"{mutant.name}: {path} does not exist"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("FSCONFORMANCE_SUITE_POWER") != "1",
+    reason="runs the suites once per mutant in subprocesses (about 90 s); "
+    "set FSCONFORMANCE_SUITE_POWER=1 or run `python -m fsconformance.mutants`",
+)
+def test_every_mutant_is_caught_by_at_least_one_test():
+    control, outcomes = mutants.run_all()
+    table = mutants.catch_table(control, outcomes)
+    print(table)
+    assert control.exit_code == 0 and not control.failed, (
+        f"the selected tests fail without any mutant:\n{table}"
+    )
+    missed = [outcome.mutant for outcome in outcomes if not outcome.caught]
+    assert not missed, f"mutants no test caught: {missed}\n{table}"
