@@ -41,7 +41,6 @@ from fsconformance.strategies import (
     records,
     schemas,
 )
-from fsconformance.waiters import eventually
 
 from .offline_helpers import OfflineStore, scalar, wait_for_rows
 from .runtime_helpers import as_record
@@ -100,34 +99,6 @@ class Oracle:
         return {k: e.values for k, e in self.online.items() if not e.deleted}
 
 
-def put_when_accepted(
-    backend: Backend, name: str, values: dict[str, str], added: list[str]
-) -> None:
-    """An online-only PutRecord of ``values``, retried while the data plane refuses the
-    ``added`` features (C-055); any other refusal fails at once."""
-
-    def accepted() -> bool:
-        try:
-            backend.runtime.put_record(
-                FeatureGroupName=name, Record=as_record(values), TargetStores=["OnlineStore"]
-            )
-        except ClientError as error:
-            message = error.response.get("Error", {}).get("Message", "")
-            if not any(feature in message for feature in added):
-                raise
-            raise AssertionError(f"added features not accepted yet: {error}") from None
-        return True
-
-    eventually(
-        accepted,
-        timeout=backend.budgets.data_plane,
-        interval=backend.budgets.poll_interval,
-        max_interval=backend.budgets.max_poll_interval,
-        what=f"PutRecord into {name} accepting {', '.join(added)}",
-        kind="data_plane",
-    )
-
-
 def machine_for(backend: Backend) -> type[RuleBasedStateMachine]:
     class FeatureStoreMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -181,7 +152,12 @@ def machine_for(backend: Backend) -> type[RuleBasedStateMachine]:
                 self.schema.event_time: event_time_value(self.event_type, 1),
             }
             probe |= {d["FeatureName"]: "1" for d in added}
-            put_when_accepted(backend, self.name, probe, [d["FeatureName"] for d in added])
+            backend.put_when_accepted(
+                self.name,
+                as_record(probe),
+                [d["FeatureName"] for d in added],
+                TargetStores=["OnlineStore"],
+            )
 
         @rule(which=st.integers(0, 2), t=st.integers(1, 6), hard=st.booleans())
         def delete_record(self, which: int, t: int, hard: bool) -> None:

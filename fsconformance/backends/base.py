@@ -267,7 +267,7 @@ class Backend:
         )
 
     def put_when_accepted(
-        self, name: str, record: list[dict[str, str]], added: Iterable[str]
+        self, name: str, record: list[dict[str, str]], added: Iterable[str], **members: Any
     ) -> None:
         """PutRecord using features an update added, once the data plane accepts them (C-055).
 
@@ -278,7 +278,7 @@ class Backend:
 
         def accepted() -> bool:
             try:
-                self.runtime.put_record(FeatureGroupName=name, Record=record)
+                self.runtime.put_record(FeatureGroupName=name, Record=record, **members)
             except ClientError as error:
                 status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
                 message = error.response.get("Error", {}).get("Message", "")
