@@ -14,7 +14,6 @@ from pyathena import connect
 from pyathena.connection import Connection
 
 from .backends.base import Backend
-from .waiters import eventually
 
 
 @dataclass(frozen=True)
@@ -105,12 +104,9 @@ class OfflineVerifier:
             assert count == expected, f"{count} of {expected} offline rows so far"
             return True
 
-        eventually(
+        self.backend.poll(
             probe,
-            timeout=self.backend.budgets.offline,
-            kind="offline",
-            interval=self.backend.budgets.poll_interval,
-            max_interval=self.backend.budgets.max_poll_interval,
+            budget="offline",
             what=f"{expected} offline rows in {store.table}",
         )
 

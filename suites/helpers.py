@@ -14,7 +14,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fsconformance.backends import Backend
-from fsconformance.waiters import eventually
 
 # C-004: the control plane answers malformed requests with SageMaker's generic validation
 # error; the other codes are the ones the model declares for the feature-group operations.
@@ -106,12 +105,9 @@ def expect_update_rejected(backend: Backend, name: str, **update: Any) -> None:
     except ClientError as error:
         check_client_error(error, status=400, codes=VALIDATION)
     else:
-        description = eventually(
+        description = backend.poll(
             lambda: _update_settled(backend.describe(name)),
-            timeout=backend.budgets.update,
-            kind="update",
-            interval=backend.budgets.poll_interval,
-            max_interval=backend.budgets.max_poll_interval,
+            budget="update",
             what=f"update of {name} settling",
         )
         assert description["LastUpdateStatus"]["Status"] == "Failed", description

@@ -16,7 +16,6 @@ import pytest
 
 from fsconformance.backends import Backend
 from fsconformance.offline import OfflineStore
-from fsconformance.waiters import eventually
 
 TERMINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
 
@@ -51,12 +50,9 @@ def finished(backend: Backend, query_id: str) -> dict[str, Any]:
         state = execution["QueryExecution"]["Status"]["State"]
         return execution["QueryExecution"] if state in TERMINAL_STATES else None
 
-    return eventually(
+    return backend.poll(
         probe,
-        timeout=backend.budgets.offline,
-        kind="offline",
-        interval=backend.budgets.poll_interval,
-        max_interval=backend.budgets.max_poll_interval,
+        budget="offline",
         what=f"Athena query {query_id}",
     )
 
@@ -106,12 +102,9 @@ def wait_for_rows(backend: Backend, store: OfflineStore, expected: int) -> None:
         assert count == expected, f"{count} of {expected} offline rows so far"
         return True
 
-    eventually(
+    backend.poll(
         probe,
-        timeout=backend.budgets.offline,
-        kind="offline",
-        interval=backend.budgets.poll_interval,
-        max_interval=backend.budgets.max_poll_interval,
+        budget="offline",
         what=f"{expected} offline rows in {store.table}",
     )
 
@@ -146,11 +139,8 @@ def wait_for_glue_columns(
         assert wanted <= set(columns), f"Glue columns {sorted(columns)} lack {wanted}"
         return columns
 
-    return eventually(
+    return backend.poll(
         probe,
-        timeout=backend.budgets.update,
-        kind="update",
-        interval=backend.budgets.poll_interval,
-        max_interval=backend.budgets.max_poll_interval,
+        budget="update",
         what=f"columns {sorted(wanted)} in Glue table {store.table}",
     )

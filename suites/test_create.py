@@ -7,8 +7,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from fsconformance.waiters import eventually
-
 from .helpers import (
     FEATURE_GROUP_ARN,
     IN_USE,
@@ -112,12 +110,9 @@ def test_an_iceberg_group_with_a_fractional_event_time_is_not_created(backend):
     except ClientError as error:
         check_client_error(error, status=400, codes=VALIDATION)
     else:
-        description = eventually(
+        description = backend.poll(
             lambda: _unless_creating(backend.describe(name)),
-            timeout=backend.budgets.create,
-            kind="create",
-            interval=backend.budgets.poll_interval,
-            max_interval=backend.budgets.max_poll_interval,
+            budget="create",
             what=f"{name} leaving Creating",
         )
         assert description["FeatureGroupStatus"] == "CreateFailed"

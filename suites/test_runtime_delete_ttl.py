@@ -28,6 +28,25 @@ pytestmark = pytest.mark.online_store
 
 RECORD = {"customer_id": "c1", "event_time": T_2020_10_30, "name": "John Lee"}
 
+# What each group of tests needs the installed boto3 to express (C-110, C-111, C-120).
+GROUP_TTL = pytest.mark.requires(
+    members=[
+        "CreateFeatureGroup.OnlineStoreConfig.TtlDuration",
+        "GetRecord.ExpirationTimeResponse",
+    ],
+    features=["ttl"],
+)
+RECORD_TTL = pytest.mark.requires(
+    members=["CreateFeatureGroup.OnlineStoreConfig.TtlDuration", "PutRecord.TtlDuration"],
+    features=["ttl"],
+)
+COLLECTIONS = pytest.mark.requires(
+    members=[
+        "CreateFeatureGroup.FeatureDefinitions.CollectionType",
+        "CreateFeatureGroup.OnlineStoreConfig.StorageType",
+    ]
+)
+
 
 def _delete(backend: Backend, group: str, event_time: str, **members: Any) -> dict[str, Any]:
     return backend.runtime.delete_record(
@@ -134,13 +153,7 @@ def _expires_at_offset(expires_at: str, event_time: str) -> dt.timedelta:
 
 
 @pytest.mark.clause("C-110")
-@pytest.mark.requires(
-    members=[
-        "CreateFeatureGroup.OnlineStoreConfig.TtlDuration",
-        "GetRecord.ExpirationTimeResponse",
-    ],
-    features=["ttl"],
-)
+@GROUP_TTL
 def test_expires_at_is_event_time_plus_the_group_ttl(backend):
     group = _ttl_group(backend, _ttl("Hours", 1))
     event_time = iso_now()
@@ -158,13 +171,7 @@ def test_expires_at_is_event_time_plus_the_group_ttl(backend):
 
 @pytest.mark.clause("C-110")
 @pytest.mark.parametrize("flag", [None, "Disabled"], ids=["not-asked", "disabled"])
-@pytest.mark.requires(
-    members=[
-        "CreateFeatureGroup.OnlineStoreConfig.TtlDuration",
-        "GetRecord.ExpirationTimeResponse",
-    ],
-    features=["ttl"],
-)
+@GROUP_TTL
 def test_expires_at_is_absent_unless_asked_for(backend, flag):
     group = _ttl_group(backend, _ttl("Hours", 1))
     put(backend, group, {"customer_id": "c1", "event_time": iso_now()})
@@ -182,13 +189,7 @@ def test_expires_at_is_absent_unless_asked_for(backend, flag):
 
 
 @pytest.mark.clause("C-110")
-@pytest.mark.requires(
-    members=[
-        "CreateFeatureGroup.OnlineStoreConfig.TtlDuration",
-        "GetRecord.ExpirationTimeResponse",
-    ],
-    features=["ttl"],
-)
+@GROUP_TTL
 def test_expires_at_is_absent_when_no_ttl_applies(backend):
     group = _ttl_group(backend, None)
     put(backend, group, {"customer_id": "c1", "event_time": iso_now()})
@@ -203,10 +204,7 @@ def test_expires_at_is_absent_when_no_ttl_applies(backend):
 
 @pytest.mark.clause("C-110")
 @pytest.mark.parametrize("group_ttl", [_ttl("Hours", 1), None], ids=["over-group-ttl", "alone"])
-@pytest.mark.requires(
-    members=["CreateFeatureGroup.OnlineStoreConfig.TtlDuration", "PutRecord.TtlDuration"],
-    features=["ttl"],
-)
+@RECORD_TTL
 def test_a_record_ttl_overrides_the_group_ttl(backend, group_ttl):
     group = _ttl_group(backend, group_ttl)
     event_time = iso_now()
@@ -225,13 +223,7 @@ def test_a_record_ttl_overrides_the_group_ttl(backend, group_ttl):
 
 
 @pytest.mark.clause("C-111")
-@pytest.mark.requires(
-    members=[
-        "CreateFeatureGroup.OnlineStoreConfig.TtlDuration",
-        "GetRecord.ExpirationTimeResponse",
-    ],
-    features=["ttl"],
-)
+@GROUP_TTL
 def test_a_record_past_its_group_ttl_is_invisible(backend):
     group = _ttl_group(backend, _ttl("Seconds", 30))
     # 2020-10-30 plus 30 seconds is long over, so the record is expired as soon as it lands.
@@ -242,10 +234,7 @@ def test_a_record_past_its_group_ttl_is_invisible(backend):
 
 
 @pytest.mark.clause("C-111", "C-110")
-@pytest.mark.requires(
-    members=["CreateFeatureGroup.OnlineStoreConfig.TtlDuration", "PutRecord.TtlDuration"],
-    features=["ttl"],
-)
+@RECORD_TTL
 def test_a_record_past_its_own_ttl_is_invisible_despite_a_longer_group_ttl(backend):
     group = _ttl_group(backend, _ttl("Weeks", 1))
     old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -263,12 +252,7 @@ def test_a_record_past_its_own_ttl_is_invisible_despite_a_longer_group_ttl(backe
 
 @U2
 @pytest.mark.clause("C-120", "C-004")
-@pytest.mark.requires(
-    members=[
-        "CreateFeatureGroup.FeatureDefinitions.CollectionType",
-        "CreateFeatureGroup.OnlineStoreConfig.StorageType",
-    ]
-)
+@COLLECTIONS
 def test_a_collection_type_on_a_standard_online_store_is_refused(backend):
     request = backend.feature_group_request(
         definitions=iso_definitions(feature("tags", "String", CollectionType="List")),
@@ -281,12 +265,7 @@ def test_a_collection_type_on_a_standard_online_store_is_refused(backend):
 
 
 @pytest.mark.clause("C-120", "C-021")
-@pytest.mark.requires(
-    members=[
-        "CreateFeatureGroup.FeatureDefinitions.CollectionType",
-        "CreateFeatureGroup.OnlineStoreConfig.StorageType",
-    ]
-)
+@COLLECTIONS
 def test_a_list_collection_round_trips_on_an_in_memory_group(backend):
     group = create_iso_group(
         backend,

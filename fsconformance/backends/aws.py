@@ -419,11 +419,10 @@ class AwsBackend(Backend):
             self._refresh_own_slots()
             return bool(self._slots and self._slots.try_acquire(name))
 
-        eventually(
+        self.poll(
             acquired,
-            timeout=self.budgets.create,
-            interval=self.budgets.poll_interval,
-            max_interval=self.budgets.max_poll_interval,
+            budget="create",
+            kind="other",
             what=f"a free creation slot for {name} ({CREATION_SLOTS} in flight)",
         )
 

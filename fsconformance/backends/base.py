@@ -10,9 +10,9 @@ import itertools
 import os
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from botocore.client import BaseClient
@@ -21,6 +21,8 @@ from botocore.exceptions import ClientError
 
 from ..capabilities import FEATURES, require_request
 from ..waiters import eventually
+
+T = TypeVar("T")
 
 SERVICES = ("sagemaker", "sagemaker-featurestore-runtime", "s3", "glue", "athena", "sts", "iam")
 
@@ -210,18 +212,30 @@ class Backend:
 
     # -- waiting ------------------------------------------------------------------------
 
+    def poll(
+        self, probe: Callable[[], T | None], *, budget: str, what: str, kind: str | None = None
+    ) -> T:
+        """``eventually(probe)`` with this backend's poll intervals, within the named budget
+        (create, update, delete, data_plane, offline); the wait is recorded as ``kind``,
+        by default the budget's name."""
+        return eventually(
+            probe,
+            timeout=getattr(self.budgets, budget),
+            interval=self.budgets.poll_interval,
+            max_interval=self.budgets.max_poll_interval,
+            what=what,
+            kind=kind or budget,
+        )
+
     def describe(self, name: str) -> dict[str, Any]:
         return self.sagemaker.describe_feature_group(FeatureGroupName=name)
 
     def wait_until_created(self, name: str) -> dict[str, Any]:
         """Poll while the group is ``Creating`` (C-016); return the final description."""
-        description = eventually(
+        description = self.poll(
             lambda: _unless(self.describe(name), "FeatureGroupStatus", "Creating"),
-            timeout=self.budgets.create,
-            interval=self.budgets.poll_interval,
-            max_interval=self.budgets.max_poll_interval,
+            budget="create",
             what=f"feature group {name} leaving Creating",
-            kind="create",
         )
         assert description["FeatureGroupStatus"] == "Created", (
             f"{name} ended {description['FeatureGroupStatus']}: {description.get('FailureReason')}"
@@ -234,13 +248,10 @@ class Backend:
 
     def wait_for_update(self, name: str) -> dict[str, Any]:
         """Poll while ``LastUpdateStatus`` is ``InProgress`` (C-051); return the description."""
-        description = eventually(
+        description = self.poll(
             lambda: _unless_update_in_progress(self.describe(name)),
-            timeout=self.budgets.update,
-            interval=self.budgets.poll_interval,
-            max_interval=self.budgets.max_poll_interval,
+            budget="update",
             what=f"update of feature group {name}",
-            kind="update",
         )
         status = description["LastUpdateStatus"]
         assert status["Status"] == "Successful", f"update of {name} ended {status}"
@@ -257,13 +268,10 @@ class Backend:
             assert description["FeatureGroupStatus"] != "DeleteFailed", description
             return False
 
-        eventually(
+        self.poll(
             gone,
-            timeout=self.budgets.delete,
-            interval=self.budgets.poll_interval,
-            max_interval=self.budgets.max_poll_interval,
+            budget="delete",
             what=f"deletion of feature group {name}",
-            kind="delete",
         )
 
     def put_when_accepted(
@@ -287,13 +295,10 @@ class Backend:
                 raise AssertionError(f"added features not accepted yet: {error}") from None
             return True
 
-        eventually(
+        self.poll(
             accepted,
-            timeout=self.budgets.data_plane,
-            interval=self.budgets.poll_interval,
-            max_interval=self.budgets.max_poll_interval,
+            budget="data_plane",
             what=f"PutRecord into {name} accepting {', '.join(added)}",
-            kind="data_plane",
         )
 
     def header_lines(self) -> list[str]:
