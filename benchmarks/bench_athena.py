@@ -14,7 +14,7 @@ import time
 import boto3
 
 from fsconformance import Delays, mock_featurestore
-from fsconformance.emulator import moto_bridge
+from fsconformance.emulator.state import state_for
 from fsconformance.model.records import OfflineRow
 
 GROUP = "bench-offline"
@@ -60,7 +60,7 @@ def main() -> None:
         table = sagemaker.describe_feature_group(FeatureGroupName=GROUP)["OfflineStoreConfig"][
             "DataCatalogConfig"
         ]["TableName"]
-        state = moto_bridge.state_for("123456789012", "us-east-1")
+        state = state_for("123456789012", "us-east-1")
         group = state.control_plane.find(GROUP)
         offline = state.data_plane.data_for(group).offline
         now = time.time()

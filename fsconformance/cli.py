@@ -51,7 +51,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from .emulator.wsgi import EmulatorServer
+    from .emulator.transports.wsgi import EmulatorServer
 
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.INFO,

@@ -7,9 +7,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
-from moto import mock_aws
-
-from .emulator import inprocess, moto_bridge, offline_store
+from .emulator import clock, moto_seam, settings
+from .emulator.transports import inprocess
 from .model.control_plane import Delays
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,21 +23,21 @@ class mock_featurestore:  # noqa: N801 - named like moto's mock_aws, which it ex
             boto3.client("sagemaker", region_name="us-east-1").create_feature_group(...)
 
     ``delays`` sets how long creation, updates and deletion stay in progress
-    (default: ``Delays.from_env()``). State starts empty and is dropped on stop, as moto's is.
+    (default: from ``FSCONFORMANCE_DELAY_<STEP>``, see README). State starts empty and is dropped on stop, as moto's is.
     """
 
     def __init__(self, delays: Delays | None = None) -> None:
         self._delays = delays
-        self._moto = mock_aws()
+        self._moto = moto_seam.mock_aws()
 
     def start(self) -> None:
-        moto_bridge.configure(self._delays or Delays.from_env())
+        settings.configure(self._delays or settings.delays_from_env())
         self._moto.start()
         inprocess.activate()
 
     def stop(self) -> None:
         # Every accepted offline row is written before moto's state goes (C-060).
-        offline_store.flush_all()
+        clock.flush_all()
         inprocess.deactivate()
         self._moto.stop()
 

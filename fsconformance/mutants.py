@@ -30,7 +30,8 @@ from typing import Any
 import pytest
 
 from .backends.moto import MotoBackend
-from .emulator import core, offline_store
+from .emulator.offline import replication
+from .emulator.runtime import handlers as runtime_handlers
 from .model import rules
 from .model.errors import ServiceError
 from .model.records import DataPlane, OnlineRecord
@@ -101,7 +102,7 @@ def _replace(
 ) -> None:
     """Replace a DataPlane method, and the emulator's dispatch entry that holds the original."""
     monkeypatch.setattr(DataPlane, method, function)
-    monkeypatch.setitem(core.RUNTIME_OPERATIONS, operation, function)
+    monkeypatch.setitem(runtime_handlers.OPERATIONS, operation, function)
 
 
 # -- the mutants --------------------------------------------------------------------------
@@ -159,8 +160,8 @@ def _reserved_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _partition_by_write_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = offline_store.partition_path
-    monkeypatch.setattr(offline_store, "partition_path", lambda event_time: original(time.time()))
+    original = replication.partition_path
+    monkeypatch.setattr(replication, "partition_path", lambda event_time: original(time.time()))
 
 
 def _no_delete_markers(monkeypatch: pytest.MonkeyPatch) -> None:

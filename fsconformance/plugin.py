@@ -18,6 +18,7 @@ import pytest
 from .backends import BACKEND_NAMES, Backend, BackendUnavailable, make_backend
 from .backends.options import add_backend_options, backend_options
 from .contract import CLAUSES
+from .emulator import moto_seam
 
 FEATURE_MARKERS = {
     "control_plane": "feature-group lifecycle, listing, metadata and tags",
@@ -100,11 +101,9 @@ _BACKEND = pytest.StashKey[Backend]()
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     backend = config.stash[_BACKEND]
-    import moto
-
     return backend.header_lines() + [
         f"fsconformance versions: boto3 {boto3.__version__}, botocore {botocore.__version__}, "
-        f"moto {moto.__version__}"
+        f"moto {moto_seam.moto_version()}"
     ]
 
 

@@ -31,8 +31,8 @@ from fsconformance.backends.aws import (
 from fsconformance.backends.moto_server import reset_server
 from fsconformance.backends.sweep import find_candidates, parse_age, sweep, sweep_clients
 from fsconformance.cli import main
-from fsconformance.emulator import moto_bridge
-from fsconformance.emulator.wsgi import EmulatorServer
+from fsconformance.emulator import settings
+from fsconformance.emulator.transports.wsgi import EmulatorServer
 from fsconformance.model.control_plane import Delays
 from fsconformance.waiters import eventually
 
@@ -61,7 +61,7 @@ def endpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
         yield url
     finally:
         server.shutdown()
-        moto_bridge.configure(Delays.from_env())
+        settings.configure(settings.delays_from_env())
 
 
 def plain(url: str, service: str) -> BaseClient:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from fsconformance.emulator.settings import delays_from_env
 from fsconformance.model.control_plane import ControlPlane, Delays
 from fsconformance.model.errors import ServiceError
 
@@ -240,7 +241,7 @@ def no_delay_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 def test_delays_default(no_delay_env: pytest.MonkeyPatch) -> None:
-    delays = Delays.from_env()
+    delays = delays_from_env()
     assert (delays.create, delays.update, delays.delete) == (0.25, 0.25, 0.25)
     assert delays == Delays()
 
@@ -248,17 +249,17 @@ def test_delays_default(no_delay_env: pytest.MonkeyPatch) -> None:
 def test_delays_from_env(no_delay_env: pytest.MonkeyPatch) -> None:
     no_delay_env.setenv("FSCONFORMANCE_DELAY_CREATE", "1.5")
     no_delay_env.setenv("FSCONFORMANCE_DELAY_UPDATE", "0")
-    delays = Delays.from_env()
+    delays = delays_from_env()
     assert (delays.create, delays.update, delays.delete) == (1.5, 0.0, 0.25)
     no_delay_env.setenv("FSCONFORMANCE_DELAY_DELETE", "7")
-    assert Delays.from_env().delete == 7.0
+    assert delays_from_env().delete == 7.0
 
 
 @pytest.mark.parametrize("step", ["CREATE", "UPDATE", "DELETE"])
 def test_delays_from_env_rejects_a_non_number(no_delay_env: pytest.MonkeyPatch, step: str) -> None:
     no_delay_env.setenv(f"FSCONFORMANCE_DELAY_{step}", "soon")
     with pytest.raises(ValueError) as info:
-        Delays.from_env()
+        delays_from_env()
     message = str(info.value)
     assert f"FSCONFORMANCE_DELAY_{step}" in message
     assert "'soon'" in message

@@ -10,7 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fsconformance import Delays, mock_featurestore
-from fsconformance.emulator import core, inprocess
+from fsconformance.emulator import routing
+from fsconformance.emulator.transports import inprocess
 from fsconformance.emulator.wire import WireRequest
 from fsconformance.waiters import eventually
 
@@ -189,7 +190,7 @@ def test_core_does_not_answer_add_tags_on_other_arns() -> None:
             request = sagemaker_request(
                 "AddTags", {"ResourceArn": arn, "Tags": [{"Key": "k", "Value": "v"}]}
             )
-            assert core.handle(request) is None
+            assert routing.route(request) is None
 
 
 def test_core_answers_add_tags_on_feature_group_arns() -> None:
@@ -201,16 +202,16 @@ def test_core_answers_add_tags_on_feature_group_arns() -> None:
                 "Tags": [{"Key": "k", "Value": "v"}],
             },
         )
-        response = core.handle(request)
+        response = routing.route(request)
         assert response is not None
         assert response.status == 400
         assert json.loads(response.body)["__type"] == "ValidationException"
 
 
 def test_core_does_not_answer_other_operations_or_services() -> None:
-    assert core.handle(sagemaker_request("ListModels", {})) is None
+    assert routing.route(sagemaker_request("ListModels", {})) is None
     s3 = WireRequest("GET", "https://s3.amazonaws.com/", {"Authorization": AUTH})
-    assert core.handle(s3) is None
+    assert routing.route(s3) is None
 
 
 def test_outside_the_mock_the_emulation_answers_nothing() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from fsconformance.emulator.offline_store import file_name, partition_path
+from fsconformance.emulator.offline.replication import file_name, partition_path
 from fsconformance.model.control_plane import ControlPlane, Delays
 from fsconformance.model.errors import ServiceError
 from fsconformance.model.records import DataPlane, parse_event_time

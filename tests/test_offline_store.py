@@ -16,7 +16,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from fsconformance import Delays, mock_featurestore
-from fsconformance.emulator import athena, glue_catalog, moto_bridge, offline_store
+from fsconformance.emulator import athena, clock, moto_seam
+from fsconformance.emulator.offline import glue_tables, replication
+from fsconformance.emulator.settings import delays_from_env
+from fsconformance.emulator.state import state_for
 from fsconformance.model.records import OfflineRow
 
 REGION = "us-east-1"
@@ -90,9 +93,9 @@ class Session:
 
     def flush(self) -> int:
         """Write every pending row of this account now; the number of rows written."""
-        state = moto_bridge.state_for(self.account_id, REGION)
+        state = state_for(self.account_id, REGION)
         with state.lock:
-            return offline_store.flush_state(state, time.time(), force=True)
+            return replication.flush_state(state, time.time(), force=True)
 
     def keys(self, prefix: str = "fs/") -> list[str]:
         listing = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix)
@@ -110,15 +113,15 @@ def session(account: str) -> Iterator[Session]:
 
 def test_partition_and_file_name_follow_the_glue_layout() -> None:
     moment = 1709622900.0  # 2024-03-05T07:15:00Z
-    assert offline_store.partition_path(moment) == "year=2024/month=03/day=05/hour=07"
-    name = offline_store.file_name(moment)
+    assert replication.partition_path(moment) == "year=2024/month=03/day=05/hour=07"
+    name = replication.file_name(moment)
     assert re.fullmatch(r"20240305T071500Z_[A-Za-z0-9]{16}\.parquet", name)
-    assert offline_store.file_name(moment) != name
+    assert replication.file_name(moment) != name
 
 
 def test_due_before_batches_rows_in_windows_of_the_lag() -> None:
-    assert offline_store.due_before(10.3, 0.25) == pytest.approx(10.0)
-    assert offline_store.due_before(10.3, 0) == float("inf")
+    assert replication.due_before(10.3, 0.25) == pytest.approx(10.0)
+    assert replication.due_before(10.3, 0) == float("inf")
 
 
 def test_parquet_file_types_and_nulls() -> None:
@@ -132,7 +135,7 @@ def test_parquet_file_types_and_nulls() -> None:
         OfflineRow({"ID": "a", "n": "5", "x": "1.5", "tags": ["p", "q"]}, 1.0, 10.0, False),
         OfflineRow({"ID": "b"}, 2.0, 11.0, True),
     ]
-    table = pq.read_table(io.BytesIO(offline_store.parquet_file(rows, definitions, 12.0)))
+    table = pq.read_table(io.BytesIO(replication.parquet_file(rows, definitions, 12.0)))
     assert table.column_names == [
         "id",
         "n",
@@ -155,15 +158,15 @@ def test_parquet_file_types_and_nulls() -> None:
 
 def test_added_columns_go_before_the_bookkeeping_columns() -> None:
     current = {"StorageDescriptor": {"Columns": [{"Name": "id", "Type": "string"}]}}
-    current["StorageDescriptor"]["Columns"] += glue_catalog.BOOKKEEPING_COLUMNS
+    current["StorageDescriptor"]["Columns"] += glue_tables.BOOKKEEPING_COLUMNS
     definitions = [
         {"FeatureName": "id", "FeatureType": "String"},
         {"FeatureName": "Has_Kids", "FeatureType": "Integral"},
     ]
-    updated = glue_catalog.with_added_columns(current, definitions)
+    updated = glue_tables.with_added_columns(current, definitions)
     names = [c["Name"] for c in updated["StorageDescriptor"]["Columns"]]
     assert names == ["id", "has_kids", "write_time", "api_invocation_time", "is_deleted"]
-    assert glue_catalog.with_added_columns(updated, definitions) is None
+    assert glue_tables.with_added_columns(updated, definitions) is None
 
 
 @pytest.mark.parametrize(
@@ -191,7 +194,7 @@ def test_glue_table_follows_the_group(session: Session) -> None:
     table = session.glue.get_table(DatabaseName=catalog["Database"], Name=catalog["TableName"])
     descriptor = table["Table"]["StorageDescriptor"]
     assert descriptor["Location"] == offline["S3StorageConfig"]["ResolvedOutputS3Uri"]
-    assert descriptor["SerdeInfo"]["SerializationLibrary"] == glue_catalog.PARQUET_SERDE
+    assert descriptor["SerdeInfo"]["SerializationLibrary"] == glue_tables.PARQUET_SERDE
     assert [(c["Name"], c["Type"]) for c in descriptor["Columns"]] == [
         ("id", "string"),
         ("ts", "double"),
@@ -279,7 +282,7 @@ def test_missing_bucket_keeps_rows_until_it_exists(session: Session) -> None:
 def test_query_reads_files_of_both_schemas(session: Session) -> None:
     table = session.create()["DataCatalogConfig"]["TableName"]
     session.put(id="a", ts=1, Age=1, **{"age_18-29": 0.5})
-    offline_store.flush_all()  # the mock's own hook: every account and region
+    clock.flush_all()  # the mock's own hook: every account and region
     session.sm.update_feature_group(
         FeatureGroupName="customers",
         FeatureAdditions=[{"FeatureName": "has_kids", "FeatureType": "Integral"}],
@@ -427,15 +430,15 @@ def test_pyathena_cursors_read_the_results(session: Session) -> None:
 
 def test_bridge_reads_what_it_wrote(session: Session) -> None:
     account = session.account_id
-    moto_bridge.s3_put(account, REGION, session.bucket, "x/y", b"z")
-    assert moto_bridge.s3_get(account, REGION, session.bucket, "x/y") == b"z"
-    listed = moto_bridge.s3_objects(account, REGION, session.bucket, "x/")
+    moto_seam.s3_put(account, REGION, session.bucket, "x/y", b"z")
+    assert moto_seam.s3_get(account, REGION, session.bucket, "x/y") == b"z"
+    listed = moto_seam.s3_objects(account, REGION, session.bucket, "x/")
     assert [key for key, _ in listed] == ["x/y"]
 
 
 def test_offline_delay_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FSCONFORMANCE_DELAY_OFFLINE", "2.5")
-    assert Delays.from_env().offline == 2.5
+    assert delays_from_env().offline == 2.5
     monkeypatch.setenv("FSCONFORMANCE_DELAY_OFFLINE", "soon")
     with pytest.raises(ValueError, match="FSCONFORMANCE_DELAY_OFFLINE"):
-        Delays.from_env()
+        delays_from_env()

@@ -14,8 +14,8 @@ import pytest
 from botocore.client import BaseClient
 from botocore.config import Config
 
-from fsconformance.emulator import moto_bridge
-from fsconformance.emulator.wsgi import EmulatorServer, require_loopback
+from fsconformance.emulator import moto_seam, settings
+from fsconformance.emulator.transports.wsgi import EmulatorServer, require_loopback
 from fsconformance.model.control_plane import Delays
 from fsconformance.waiters import eventually
 
@@ -72,7 +72,7 @@ def server() -> Iterator[EmulatorServer]:
         yield instance
     finally:
         instance.shutdown()
-        moto_bridge.configure(Delays.from_env())
+        settings.configure(settings.delays_from_env())
 
 
 def test_serves_the_emulation_and_moto_over_http(server: EmulatorServer) -> None:
@@ -134,7 +134,7 @@ def test_shutdown_writes_buffered_offline_rows(server: EmulatorServer) -> None:
     )
     assert "Contents" not in c["s3"].list_objects_v2(Bucket="offline", Prefix="store/")
     server.shutdown()
-    written = moto_bridge.s3_objects("123456789012", "us-east-1", "offline", "store/")
+    written = moto_seam.s3_objects("123456789012", "us-east-1", "offline", "store/")
     assert [key for key, _ in written if key.endswith(".parquet")]
 
 

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from fsconformance import mutants
-from fsconformance.emulator import core, offline_store
+from fsconformance.emulator.offline import replication
+from fsconformance.emulator.runtime import handlers as runtime_handlers
 from fsconformance.model.control_plane import ControlPlane, Delays
 from fsconformance.model.errors import ServiceError
 from fsconformance.model.records import DataPlane
@@ -52,11 +53,11 @@ def planes(*extra: dict[str, str]) -> tuple[ControlPlane, DataPlane]:
 def put(data: DataPlane, now: float = T0, **values: str) -> None:
     """PutRecord through the emulator's dispatch table, as a served request would go."""
     record = [{"FeatureName": k, "ValueAsString": v} for k, v in values.items()]
-    core.RUNTIME_OPERATIONS["PutRecord"](data, {"FeatureGroupName": "g", "Record": record}, now)
+    runtime_handlers.OPERATIONS["PutRecord"](data, {"FeatureGroupName": "g", "Record": record}, now)
 
 
 def get(data: DataPlane, now: float = T0) -> dict[str, Any] | None:
-    response = core.RUNTIME_OPERATIONS["GetRecord"](
+    response = runtime_handlers.OPERATIONS["GetRecord"](
         data, {"FeatureGroupName": "g", "RecordIdentifierValueAsString": "r"}, now
     )
     return {v["FeatureName"]: v["ValueAsString"] for v in response.get("Record", [])} or None
@@ -94,10 +95,10 @@ def correct_behaviour(name: str) -> Any:
             return error.code
         return "created"
     if name == "partition_by_write_time":
-        return offline_store.partition_path(0.0)
+        return replication.partition_path(0.0)
     if name == "no_delete_markers":
         put(data, id="r", t="1")
-        core.RUNTIME_OPERATIONS["DeleteRecord"](
+        runtime_handlers.OPERATIONS["DeleteRecord"](
             data,
             {"FeatureGroupName": "g", "RecordIdentifierValueAsString": "r", "EventTime": "2"},
             T0,

@@ -13,9 +13,8 @@ from typing import Any
 
 from botocore.config import Config
 
-from ..emulator import moto_bridge
-from ..emulator.wsgi import EmulatorServer
-from ..model.control_plane import Delays
+from ..emulator import settings
+from ..emulator.transports.wsgi import EmulatorServer
 from .moto import MotoBackend
 
 FAKE_CREDENTIALS = {
@@ -65,7 +64,7 @@ class MotoServerBackend(MotoBackend):
         """A fresh server-side state for each test: reset, then bucket and role again."""
         self._created = []
         # Self-tests in this process may have configured other delays for their own mocks.
-        moto_bridge.configure(Delays.from_env())
+        settings.configure(settings.delays_from_env())
         reset_server(self.endpoint_url)
         self.provision()
 

@@ -25,6 +25,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,10 @@ import sqlglot
 from sqlglot import exp
 
 from ..model.errors import ServiceError
-from . import moto_bridge, offline_store
+from . import clock, moto_seam
+from .offline.replication import split_s3_uri
+from .state import FeatureStoreState
+from .wire import WireRequest, WireResponse, json_error, json_response
 
 OPERATIONS = (
     "StartQueryExecution",
@@ -130,12 +134,28 @@ class AthenaState:
 
 # -- requests --------------------------------------------------------------------------------
 
+CONTENT_TYPE = "application/x-amz-json-1.1"
 
-def handle(
-    state: moto_bridge.FeatureStoreState, operation: str, params: dict[str, Any]
-) -> dict[str, Any]:
+
+def handle_request(
+    request: WireRequest, operation: str, state_of: Callable[[], FeatureStoreState]
+) -> WireResponse | None:
+    """Athena's query operations run on the offline store; the rest is moto's (C-090)."""
+    if operation not in OPERATIONS:
+        return None
+    try:
+        params = request.json_body()
+        state = state_of()
+        with state.lock:
+            result = handle(state, operation, params)
+    except ServiceError as error:
+        return json_error(error, CONTENT_TYPE)
+    return json_response(result, CONTENT_TYPE)
+
+
+def handle(state: FeatureStoreState, operation: str, params: dict[str, Any]) -> dict[str, Any]:
     """Answer one Athena query operation (raises ``ServiceError`` for bad requests)."""
-    athena: AthenaState = state.athena
+    athena = state.room("athena", AthenaState)
     if operation == "StartQueryExecution":
         return _start(state, athena, params)
     if operation == "GetQueryExecution":
@@ -169,9 +189,7 @@ def _find(athena: AthenaState, query_id: Any) -> QueryExecution:
     return execution
 
 
-def _start(
-    state: moto_bridge.FeatureStoreState, athena: AthenaState, params: dict[str, Any]
-) -> dict[str, Any]:
+def _start(state: FeatureStoreState, athena: AthenaState, params: dict[str, Any]) -> dict[str, Any]:
     token = params.get("ClientRequestToken")
     if token and token in athena.tokens:
         return {"QueryExecutionId": athena.tokens[token]}
@@ -273,14 +291,14 @@ def _decode_token(token: Any, scope: str) -> int:
 
 
 def _run(
-    state: moto_bridge.FeatureStoreState,
+    state: FeatureStoreState,
     execution: QueryExecution,
     parameters: list[str] | None,
 ) -> None:
     execution.state = "RUNNING"
     started = time.time()
     try:
-        offline_store.flush_now(state)  # C-060: everything accepted, before the query
+        clock.flush_now(state)  # C-060: everything accepted, before the query
         if _MSCK.match(execution.query):
             # C-082: never needed for Feature Store tables; accepted as a no-op.
             execution.statement_type, execution.header = "DDL", False
@@ -449,7 +467,7 @@ def load_table(
     account_id: str, region: str, database: str, name: str, catalog: str = DEFAULT_CATALOG
 ) -> tuple[pa.Table, int]:
     """The rows of a Glue table as Arrow, shaped like its columns; (table, bytes read)."""
-    table_input = moto_bridge.glue_table_input(account_id, region, database, name)
+    table_input = moto_seam.glue_table_input(account_id, region, database, name)
     if table_input is None:
         raise QueryFailed(
             f"TABLE_NOT_FOUND: line 1:1: Table '{catalog.lower()}.{database.lower()}."
@@ -460,13 +478,13 @@ def load_table(
     schema = pa.schema([(c["Name"].lower(), glue_arrow_type(c.get("Type", ""))) for c in columns])
     location = descriptor.get("Location") or ""
     try:
-        bucket, prefix = offline_store.split_s3_uri(location)
+        bucket, prefix = split_s3_uri(location)
     except ValueError:
         raise QueryFailed(f"HIVE_METASTORE_ERROR: Table location {location!r} is not S3") from None
     prefix = f"{prefix}/" if prefix else ""
     pieces: list[pa.Table] = []
     scanned = 0
-    for key, etag in moto_bridge.s3_objects(account_id, region, bucket, prefix):
+    for key, etag in moto_seam.s3_objects(account_id, region, bucket, prefix):
         base = key.rsplit("/", 1)[-1]
         if not base or base.startswith(("_", ".")) or key.endswith("/"):
             continue  # Hive skips hidden files and folder markers
@@ -485,7 +503,7 @@ def _read_parquet(account_id: str, region: str, bucket: str, key: str, etag: str
         if cached is not None:
             _FILE_CACHE.move_to_end(cache_key)
             return cached
-    body = moto_bridge.s3_get(account_id, region, bucket, key)
+    body = moto_seam.s3_get(account_id, region, bucket, key)
     try:
         table = pq.read_table(io.BytesIO(body))
     except (pa.ArrowException, OSError) as error:
@@ -690,14 +708,14 @@ def result_csv(table: pa.Table, header: bool = True) -> bytes:
     return out.getvalue().encode()
 
 
-def _write_result(state: moto_bridge.FeatureStoreState, execution: QueryExecution) -> None:
-    bucket, key = offline_store.split_s3_uri(execution.output_location)
+def _write_result(state: FeatureStoreState, execution: QueryExecution) -> None:
+    bucket, key = split_s3_uri(execution.output_location)
     account, region = state.account_id, state.region_name
-    if not moto_bridge.s3_bucket_exists(account, region, bucket):
+    if not moto_seam.s3_bucket_exists(account, region, bucket):
         raise QueryFailed(
             f"Unable to verify/create output bucket {bucket}. Make sure the bucket exists."
         )
     table = execution.result if execution.result is not None else pa.table({})
-    moto_bridge.s3_put(account, region, bucket, key, result_csv(table, execution.header))
+    moto_seam.s3_put(account, region, bucket, key, result_csv(table, execution.header))
     metadata = json.dumps({"ColumnInfo": column_info(table.schema)}).encode()
-    moto_bridge.s3_put(account, region, bucket, f"{key}.metadata", metadata)
+    moto_seam.s3_put(account, region, bucket, f"{key}.metadata", metadata)

@@ -7,7 +7,7 @@ import json
 import re
 import urllib.parse
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,16 +15,39 @@ from botocore.model import Shape
 
 from ..model.errors import ServiceError
 
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/")
-_HOST_REGION = re.compile(r"\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.amazonaws\.com")
+# SigV4: "Credential=<key>/<date>/<region>/<service>/aws4_request", in the Authorization header
+# or (presigned URLs) the X-Amz-Credential query parameter.
+_SCOPE = re.compile(r"Credential=([^/,\s&]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
+# <endpoint prefix>.<region>.amazonaws.com, e.g. featurestore-runtime.sagemaker.us-east-1...
+_AWS_HOST = re.compile(r"^(?:[^/]*@)?([a-z0-9.-]+?)\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.amazonaws\.com")
+# Endpoint prefixes whose signing name differs from the prefix.
+_PREFIX_SERVICE = {"api.sagemaker": "sagemaker", "featurestore-runtime.sagemaker": "sagemaker"}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who a request is from and which service it is for, as its signature says."""
+
+    access_key: str | None
+    region: str
+    service: str | None
 
 
 @dataclass
 class WireRequest:
+    """A request as bytes. The body is read only when a handler asks for it, so a request
+    the emulation does not own reaches moto with its body untouched."""
+
     method: str
     url: str
     headers: Mapping[str, str]
-    body: bytes = b""
+    read_body: Callable[[], bytes] | bytes = b""
+
+    @property
+    def body(self) -> bytes:
+        if callable(self.read_body):
+            self.read_body = self.read_body()
+        return self.read_body
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -33,12 +56,19 @@ class WireRequest:
                 return value
         return None
 
-    def access_key_and_region(self) -> tuple[str | None, str]:
-        match = _CREDENTIAL.search(self.header("Authorization") or "")
+    def scope(self) -> Scope:
+        """The signing scope: from the SigV4 credential, else from an AWS host name."""
+        credential = self.header("Authorization") or ""
+        if "Credential=" not in credential:
+            credential = urllib.parse.unquote(urllib.parse.urlsplit(self.url).query)
+        match = _SCOPE.search(credential)
         if match:
-            return match.group(1), match.group(2)
-        host = _HOST_REGION.search(self.url)
-        return None, host.group(1) if host else "us-east-1"
+            return Scope(match.group(1), match.group(2), match.group(3))
+        host = _AWS_HOST.match(urllib.parse.urlsplit(self.url).netloc)
+        if host:
+            prefix = host.group(1)
+            return Scope(None, host.group(2), _PREFIX_SERVICE.get(prefix, prefix))
+        return Scope(None, "us-east-1", None)
 
     def json_body(self) -> dict[str, Any]:
         if not self.body:
@@ -106,35 +136,3 @@ def normalise_timestamps(shape: Shape | None, params: dict[str, Any]) -> None:
                 raise ServiceError(
                     "ValidationException", f"Value '{params[name]}' for {name} is not a timestamp."
                 ) from None
-
-
-def runtime_params(request: WireRequest) -> tuple[str, dict[str, Any]] | None:
-    """The Feature Store runtime operation and its members, from a REST-JSON request (C-001)."""
-    url = urllib.parse.urlsplit(request.url)
-    query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
-    if url.path == "/BatchGetRecord" and request.method == "POST":
-        return "BatchGetRecord", request.json_body()
-    prefix = "/FeatureGroup/"
-    if not url.path.startswith(prefix):
-        return None
-    params: dict[str, Any] = {"FeatureGroupName": urllib.parse.unquote(url.path[len(prefix) :])}
-    if request.method == "PUT":
-        params.update(request.json_body())
-        return "PutRecord", params
-    for member in (
-        "RecordIdentifierValueAsString",
-        "EventTime",
-        "ExpirationTimeResponse",
-        "DeletionMode",
-    ):
-        if member in query:
-            params[member] = query[member][0]
-    if request.method == "GET":
-        if "FeatureName" in query:
-            params["FeatureNames"] = query["FeatureName"]
-        return "GetRecord", params
-    if request.method == "DELETE":
-        if "TargetStores" in query:
-            params["TargetStores"] = query["TargetStores"]
-        return "DeleteRecord", params
-    return None

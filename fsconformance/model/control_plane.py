@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,22 +29,6 @@ class Delays:
     data_plane: float = 0.25
     # A put or delete reaches the offline store's files this much later (C-060: up to 15 min).
     offline: float = 0.25
-
-    @classmethod
-    def from_env(cls) -> Delays:
-        """Defaults, overridden by ``FSCONFORMANCE_DELAY_<STEP>`` environment variables."""
-        values = {}
-        for step in ("create", "update", "delete", "data_plane", "offline"):
-            raw = os.environ.get(f"FSCONFORMANCE_DELAY_{step.upper()}")
-            if raw is None:
-                continue
-            try:
-                values[step] = float(raw)
-            except ValueError:
-                raise ValueError(
-                    f"FSCONFORMANCE_DELAY_{step.upper()}={raw!r} is not a number of seconds"
-                ) from None
-        return cls(**values)
 
 
 @dataclass

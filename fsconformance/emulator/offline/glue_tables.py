@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model.control_plane import FeatureGroup
-from . import moto_bridge
+from ...model.control_plane import FeatureGroup
+from .. import moto_seam
+from ..state import FeatureStoreState
+from .progress import progress
 
 PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
@@ -93,9 +95,9 @@ def with_added_columns(current: dict[str, Any], definitions: list[dict[str, Any]
     return updated
 
 
-def sync(state: moto_bridge.FeatureStoreState) -> None:
+def sync(state: FeatureStoreState) -> None:
     """Bring moto's Glue in line with the feature groups of ``state`` (call with its lock)."""
-    synced = state.offline.glue_synced
+    synced = progress(state).glue_synced
     for group in state.control_plane.groups():
         catalog = catalog_of(group)
         if catalog is None:
@@ -107,12 +109,12 @@ def sync(state: moto_bridge.FeatureStoreState) -> None:
         account, region = state.account_id, state.region_name
         database, table = catalog["Database"], catalog["TableName"]
         if key not in synced:
-            moto_bridge.glue_ensure_database(account, region, database)
-            moto_bridge.glue_create_table(account, region, database, table, table_input(group))
+            moto_seam.glue_ensure_database(account, region, database)
+            moto_seam.glue_create_table(account, region, database, table, table_input(group))
         else:
-            current = moto_bridge.glue_table_input(account, region, database, table)
+            current = moto_seam.glue_table_input(account, region, database, table)
             if current is not None:  # the owner may have deleted it; never re-create
                 updated = with_added_columns(current, group.definitions)
                 if updated is not None:
-                    moto_bridge.glue_update_table(account, region, database, table, updated)
+                    moto_seam.glue_update_table(account, region, database, table, updated)
         synced[key] = names

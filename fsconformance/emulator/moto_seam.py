@@ -1,8 +1,9 @@
-"""The one place that touches moto internals (moto has no plugin API; see pyproject's range).
+"""The one module that imports moto (moto has no plugin API; pyproject pins the range).
 
-The emulation's state lives in a moto ``BackendDict``, so it is kept per account and region
-and is wiped whenever moto resets its own state (start and stop of ``mock_aws``, or the
-server's reset endpoint).
+Everything the emulation needs from moto goes through here: the per-account registry moto
+resets, the hook in front of moto's in-process request stubber, moto's server application,
+and the Glue and S3 backends the offline store and Athena read and write. A private access
+that changes between moto releases is fixed here and only here.
 """
 
 from __future__ import annotations
@@ -10,49 +11,33 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
+import moto
+from moto import mock_aws
 from moto.core.base_backend import BackendDict, BaseBackend
 
-from ..model.control_plane import ControlPlane, Delays
-from ..model.records import DataPlane
+__all__ = ["BaseBackend", "mock_aws", "moto_version"]
 
-_settings_lock = threading.Lock()
-_delays = Delays.from_env()
+B = TypeVar("B", bound=BaseBackend)
 
 
-def configure(delays: Delays) -> None:
-    """Set the emulated delays for feature-group state created from now on."""
-    global _delays
-    with _settings_lock:
-        _delays = delays
+def moto_version() -> str:
+    return moto.__version__
 
 
-def current_delays() -> Delays:
-    return _delays
+def registry(backend: type[B]) -> BackendDict[B]:
+    """A per-account, per-region store of ``backend`` that moto wipes whenever it resets
+    (start and stop of ``mock_aws``, or the server's reset endpoint)."""
+    return BackendDict(backend, "sagemaker")
 
 
-class FeatureStoreState(BaseBackend):
-    """Feature Store's state for one account and region."""
-
-    def __init__(self, region_name: str, account_id: str) -> None:
-        super().__init__(region_name, account_id)
-        self.lock = threading.RLock()
-        self.control_plane = ControlPlane(account_id, region_name, current_delays())
-        self.data_plane = DataPlane(self.control_plane)
-        # The offline store's bookkeeping and Athena's query executions (emulator-side state).
-        from .athena import AthenaState
-        from .offline_store import OfflineProgress
-
-        self.offline = OfflineProgress()
-        self.athena = AthenaState()
-
-
-_states: BackendDict[FeatureStoreState] = BackendDict(FeatureStoreState, "sagemaker")
-
-
-def state_for(account_id: str, region: str) -> FeatureStoreState:
-    return _states[account_id][region]
+def registry_values(states: BackendDict[B], kind: type[B]) -> list[B]:
+    """Every state in ``states`` now, across accounts and regions, creating none."""
+    found: list[B] = []
+    for account in list(dict.values(states)):
+        found.extend(s for s in list(dict.values(account)) if isinstance(s, kind))
+    return found
 
 
 def account_id_for(headers: Mapping[str, str], access_key: str | None) -> str:
@@ -67,28 +52,59 @@ def account_id_for(headers: Mapping[str, str], access_key: str | None) -> str:
     return get_account_id_from(access_key or "")
 
 
-def route_through(answer: Callable[[Any], tuple[int, dict[str, str], bytes] | None]) -> None:
-    """Let ``answer`` see every mocked request before moto does (idempotent)."""
+# -- the in-process hook --------------------------------------------------------------------
+
+Answer = Callable[[Any], "tuple[int, dict[str, str], bytes] | None"]
+_hook_lock = threading.Lock()
+_hook_users = 0
+_original_process_request: Any = None
+
+
+def install_request_hook(answer: Answer) -> None:
+    """Let ``answer`` see every request moto's in-process stubber gets, before moto does.
+
+    Counted: each call needs one ``remove_request_hook``; the last removal restores moto's
+    stubber exactly as it was, so nothing of ours stays in the process once mocks stop.
+    """
+    global _hook_users, _original_process_request
     from moto.core.botocore_stubber import BotocoreStubber
 
-    original = BotocoreStubber.process_request
-    if getattr(original, "fsconformance_answer", None) is not None:
-        return
+    with _hook_lock:
+        _hook_users += 1
+        if _hook_users > 1:
+            return
+        original = BotocoreStubber.process_request
+        _original_process_request = original
 
-    def process_request(self: BotocoreStubber, request: Any) -> Any:
-        response = answer(request)
-        return response if response is not None else original(self, request)
+        def process_request(self: BotocoreStubber, request: Any) -> Any:
+            response = answer(request)
+            return response if response is not None else original(self, request)
 
-    process_request.fsconformance_answer = answer  # type: ignore[attr-defined]
-    BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
+        BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
 
 
-def all_states() -> list[FeatureStoreState]:
-    """Every Feature Store state that exists now, across accounts and regions (none created)."""
-    states: list[FeatureStoreState] = []
-    for account in list(dict.values(_states)):
-        states.extend(s for s in list(dict.values(account)) if isinstance(s, FeatureStoreState))
-    return states
+def remove_request_hook() -> None:
+    global _hook_users, _original_process_request
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    with _hook_lock:
+        if _hook_users == 0:
+            return
+        _hook_users -= 1
+        if _hook_users == 0 and _original_process_request is not None:
+            BotocoreStubber.process_request = _original_process_request  # type: ignore[method-assign]
+            _original_process_request = None
+
+
+def request_hook_installed() -> bool:
+    return _hook_users > 0
+
+
+def server_app() -> Callable[..., Any]:
+    """moto's own server WSGI application (every service, dispatched by host and path)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    return DomainDispatcherApplication(create_backend_app)
 
 
 # -- Glue (the offline store's catalog, C-080-C-083) ----------------------------------------

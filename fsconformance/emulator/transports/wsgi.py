@@ -1,6 +1,6 @@
 """The server transport: a WSGI middleware in front of moto's server application.
 
-Every HTTP request becomes a ``WireRequest`` for ``core.handle``; what the emulation owns is
+Every HTTP request becomes a ``WireRequest`` for ``routing.route``; what the emulation owns is
 answered here, everything else goes to moto's ``DomainDispatcherApplication`` unchanged. The
 in-process activation switch (``inprocess.activate``) plays no part: a server always serves.
 
@@ -21,9 +21,9 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from ..model.control_plane import Delays
-from . import core, moto_bridge, offline_store
-from .wire import WireRequest
+from ...model.control_plane import Delays
+from .. import clock, moto_seam, routing, settings
+from ..wire import WireRequest
 
 log = logging.getLogger("fsconformance.server")
 
@@ -81,19 +81,19 @@ class FeatureStoreMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
-        body = _read_body(environ)
         request = WireRequest(
             environ.get("REQUEST_METHOD", "GET"),
             request_url(environ),
             request_headers(environ),
-            body,
+            lambda: _read_body(environ),
         )
-        response = core.handle(request)
+        response = routing.route(request)
         target = request.header("X-Amz-Target") or ""
         if response is None:
-            # moto reads the body again: hand it a fresh stream of the bytes already read.
-            environ["wsgi.input"] = io.BytesIO(body)
-            environ["CONTENT_LENGTH"] = str(len(body))
+            if not callable(request.read_body):
+                # Read for routing after all: hand moto a fresh stream of the same bytes.
+                environ["wsgi.input"] = io.BytesIO(request.body)
+                environ["CONTENT_LENGTH"] = str(len(request.body))
             status_seen: list[str] = []
 
             def recording_start_response(status: str, headers: Any, *args: Any) -> Any:
@@ -133,9 +133,7 @@ class FeatureStoreMiddleware:
 
 def make_app() -> WSGIApp:
     """moto's server application with the Feature Store emulation in front of it."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
-    return FeatureStoreMiddleware(DomainDispatcherApplication(create_backend_app))
+    return FeatureStoreMiddleware(moto_seam.server_app())
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -175,7 +173,7 @@ class EmulatorServer:
 
     def bind(self) -> str:
         """Open the listening socket; return the server's URL."""
-        moto_bridge.configure(self._delays or Delays.from_env())
+        settings.configure(self._delays or settings.delays_from_env())
         self._server = make_server(
             self.host, self.port, make_app(), threaded=True, request_handler=_QuietHandler
         )
@@ -203,4 +201,4 @@ class EmulatorServer:
                 self._thread = None
             self._server.server_close()
             self._server = None
-        return offline_store.flush_all()
+        return clock.flush_all()

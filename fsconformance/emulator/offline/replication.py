@@ -19,33 +19,24 @@ import io
 import math
 import secrets
 import string
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..model.control_plane import FeatureGroup
-from ..model.errors import ServiceError
-from ..model.records import OfflineRow
-from . import glue_catalog, moto_bridge
+from ...model.control_plane import FeatureGroup
+from ...model.errors import ServiceError
+from ...model.records import OfflineRow
+from .. import moto_seam
+from ..state import FeatureStoreState
+from . import glue_tables
+from .progress import progress
 
 ARROW_TYPES = {"Integral": pa.int64(), "Fractional": pa.float64(), "String": pa.string()}
 TIMESTAMP = pa.timestamp("ms", tz="UTC")
 _ALPHANUMERICS = string.ascii_letters + string.digits
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
-@dataclass
-class OfflineProgress:
-    """Per account and region: how far each group's offline rows have been written."""
-
-    # (group ARN, creation time) -> number of rows of GroupData.offline already in S3
-    flushed: dict[tuple[str, float], int] = field(default_factory=dict)
-    # (group ARN, creation time) -> the feature names the Glue table was last synced with
-    glue_synced: dict[tuple[str, float], tuple[str, ...]] = field(default_factory=dict)
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -126,12 +117,12 @@ def parquet_file(
 
 
 def _write(
-    state: moto_bridge.FeatureStoreState, group: FeatureGroup, rows: list[OfflineRow], now: float
+    state: FeatureStoreState, group: FeatureGroup, rows: list[OfflineRow], now: float
 ) -> bool:
     """Store ``rows`` as one file per hour partition; False (nothing marked) if impossible."""
-    bucket, prefix = split_s3_uri(glue_catalog.location_of(group))
+    bucket, prefix = split_s3_uri(glue_tables.location_of(group))
     account, region = state.account_id, state.region_name
-    if not moto_bridge.s3_bucket_exists(account, region, bucket):
+    if not moto_seam.s3_bucket_exists(account, region, bucket):
         return False  # AWS would block the offline store; keep the rows for later
     partitions: dict[str, list[OfflineRow]] = {}
     for row in rows:
@@ -140,7 +131,7 @@ def _write(
         latest = max(row.event_time for row in members)
         key = f"{prefix}/{path}/{file_name(latest)}" if prefix else f"{path}/{file_name(latest)}"
         body = parquet_file(members, group.definitions, now)
-        moto_bridge.s3_put(account, region, bucket, key, body)
+        moto_seam.s3_put(account, region, bucket, key, body)
     return True
 
 
@@ -157,7 +148,7 @@ def due_before(now: float, lag: float) -> float:
 
 
 def flush_state(
-    state: moto_bridge.FeatureStoreState,
+    state: FeatureStoreState,
     now: float,
     *,
     force: bool = False,
@@ -173,7 +164,7 @@ def flush_state(
         if group.offline is None:
             continue
         key = (group.arn, group.created)
-        start = state.offline.flushed.get(key, 0)
+        start = progress(state).flushed.get(key, 0)
         rows = state.data_plane.data_for(group).offline
         end = len(rows)
         if not force:
@@ -182,51 +173,15 @@ def flush_state(
             while end < len(rows) and rows[end].api_invocation_time < cutoff:
                 end += 1
         if end > start and _write(state, group, rows[start:end], now):
-            state.offline.flushed[key] = end
+            progress(state).flushed[key] = end
             written += end - start
     return written
 
 
-def flush_group(state: moto_bridge.FeatureStoreState, name_or_arn: str, now: float) -> int:
+def flush_group(state: FeatureStoreState, name_or_arn: str, now: float) -> int:
     """Write every pending row of one group now (before it is deleted); 0 if no such group."""
     try:
         group = state.control_plane.find(name_or_arn)
     except ServiceError:
         return 0
     return flush_state(state, now, force=True, groups=[group])
-
-
-def tick(now: float | None = None) -> None:
-    """The emulator's clock: apply what is due in every account and region (every request).
-
-    Rows of groups being deleted are written first, as the group is about to go away; then
-    finished updates reach the Glue table (C-054) and due rows reach S3 (C-060).
-    """
-    now = time.time() if now is None else now
-    for state in moto_bridge.all_states():
-        with state.lock:
-            deleting = [g for g in state.control_plane.groups() if g.deleted_at is not None]
-            if deleting:
-                flush_state(state, now, force=True, groups=deleting)
-            state.control_plane.advance(now)
-            glue_catalog.sync(state)
-            flush_state(state, now)
-
-
-def flush_now(state: moto_bridge.FeatureStoreState, now: float | None = None) -> int:
-    """Write every accepted row of ``state`` and bring its Glue tables up to date (before an
-    Athena query of that account and region runs). Takes ``state.lock`` (re-entrant)."""
-    now = time.time() if now is None else now
-    with state.lock:
-        written = flush_state(state, now, force=True)
-        state.control_plane.advance(now)
-        glue_catalog.sync(state)
-    return written
-
-
-def flush_all(now: float | None = None) -> int:
-    """Write every accepted row now, in every account and region (on stop).
-
-    The states are flushed one after another, never holding two locks at once.
-    """
-    return sum(flush_now(state, now) for state in moto_bridge.all_states())

@@ -1,0 +1,50 @@
+"""The emulated clock: what is due happens on the next request, in every account and region.
+
+Finished creations and updates take effect (C-010, C-054), the Glue tables follow the groups
+(C-080), and offline rows past their lag reach S3 (C-060). ``flush_all`` is the explicit
+"write everything now" that the mock's stop, the server's shutdown and users call.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .offline import glue_tables
+from .offline.replication import flush_state
+from .state import FeatureStoreState, all_states
+
+
+def tick(now: float | None = None) -> None:
+    """The emulator's clock: apply what is due in every account and region (every request).
+
+    Rows of groups being deleted are written first, as the group is about to go away; then
+    finished updates reach the Glue table (C-054) and due rows reach S3 (C-060).
+    """
+    now = time.time() if now is None else now
+    for state in all_states():
+        with state.lock:
+            deleting = [g for g in state.control_plane.groups() if g.deleted_at is not None]
+            if deleting:
+                flush_state(state, now, force=True, groups=deleting)
+            state.control_plane.advance(now)
+            glue_tables.sync(state)
+            flush_state(state, now)
+
+
+def flush_now(state: FeatureStoreState, now: float | None = None) -> int:
+    """Write every accepted row of ``state`` and bring its Glue tables up to date (before an
+    Athena query of that account and region runs). Takes ``state.lock`` (re-entrant)."""
+    now = time.time() if now is None else now
+    with state.lock:
+        written = flush_state(state, now, force=True)
+        state.control_plane.advance(now)
+        glue_tables.sync(state)
+    return written
+
+
+def flush_all(now: float | None = None) -> int:
+    """Write every accepted row now, in every account and region (on stop).
+
+    The states are flushed one after another, never holding two locks at once.
+    """
+    return sum(flush_now(state, now) for state in all_states())

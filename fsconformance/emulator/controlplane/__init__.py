@@ -1,0 +1,1 @@
+"""The SageMaker control plane's feature-group operations (CreateFeatureGroup, ..., tags)."""

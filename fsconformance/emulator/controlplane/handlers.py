@@ -1,0 +1,69 @@
+"""SageMaker's feature-group operations, from the JSON wire to the control-plane model."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ...model.control_plane import ControlPlane
+from ...model.errors import ServiceError
+from ...model.shapes import service_model, validate_input
+from ..offline import glue_tables, replication
+from ..state import FeatureStoreState
+from ..wire import WireRequest, WireResponse, json_error, json_response, normalise_timestamps
+
+CONTENT_TYPE = "application/x-amz-json-1.1"
+
+Operation = Callable[[ControlPlane, dict[str, Any], float], dict[str, Any]]
+
+OPERATIONS: dict[str, Operation] = {
+    "CreateFeatureGroup": ControlPlane.create_feature_group,
+    "DescribeFeatureGroup": ControlPlane.describe_feature_group,
+    "UpdateFeatureGroup": ControlPlane.update_feature_group,
+    "DeleteFeatureGroup": ControlPlane.delete_feature_group,
+    "ListFeatureGroups": ControlPlane.list_feature_groups,
+    "UpdateFeatureMetadata": ControlPlane.update_feature_metadata,
+    "DescribeFeatureMetadata": ControlPlane.describe_feature_metadata,
+}
+
+# SageMaker's generic tag operations: answered here only for feature-group ARNs.
+TAG_OPERATIONS: dict[str, Operation] = {
+    "AddTags": ControlPlane.add_tags,
+    "ListTags": ControlPlane.list_tags,
+    "DeleteTags": ControlPlane.delete_tags,
+}
+
+
+def owns(operation: str) -> bool:
+    """Whether the operation may be ours (tag operations are decided on their ARN)."""
+    return operation in OPERATIONS or operation in TAG_OPERATIONS
+
+
+def handle(
+    request: WireRequest, operation: str, state_of: Callable[[], FeatureStoreState]
+) -> WireResponse | None:
+    op = OPERATIONS.get(operation)
+    try:
+        params = request.json_body()
+        if op is None:
+            op = TAG_OPERATIONS.get(operation)
+            if op is None or ":feature-group/" not in str(params.get("ResourceArn", "")):
+                return None
+        validate_input("sagemaker", operation, params)
+        normalise_timestamps(
+            service_model("sagemaker").operation_model(operation).input_shape, params
+        )
+        state = state_of()
+        with state.lock:
+            now = time.time()
+            if operation == "DeleteFeatureGroup":
+                # Everything the group accepted reaches S3 before it goes away (C-084).
+                replication.flush_group(state, params.get("FeatureGroupName", ""), now)
+            result = op(state.control_plane, params, now)
+            if operation in ("CreateFeatureGroup", "UpdateFeatureGroup"):
+                glue_tables.sync(state)  # the Glue table of a new group (C-080)
+                state.control_plane.answered_at(operation, params["FeatureGroupName"], time.time())
+    except ServiceError as error:
+        return json_error(error, CONTENT_TYPE)
+    return json_response(result, CONTENT_TYPE)

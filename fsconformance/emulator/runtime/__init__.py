@@ -1,0 +1,1 @@
+"""The Feature Store runtime (``sagemaker-featurestore-runtime``): the online store's API."""

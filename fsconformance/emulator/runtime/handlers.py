@@ -1,0 +1,72 @@
+"""The Feature Store runtime's operations, from the REST-JSON wire to the data-plane model."""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+from ...model.errors import ServiceError
+from ...model.records import DataPlane
+from ...model.shapes import validate_input
+from ..state import FeatureStoreState
+from ..wire import WireRequest, WireResponse, json_error, json_response
+
+CONTENT_TYPE = "application/json"
+
+Operation = Callable[[DataPlane, dict[str, Any], float], dict[str, Any]]
+
+OPERATIONS: dict[str, Operation] = {
+    "PutRecord": DataPlane.put_record,
+    "GetRecord": DataPlane.get_record,
+    "BatchGetRecord": DataPlane.batch_get_record,
+    "DeleteRecord": DataPlane.delete_record,
+}
+
+
+def handle(request: WireRequest, state_of: Callable[[], FeatureStoreState]) -> WireResponse | None:
+    try:
+        routed = runtime_params(request)
+        if routed is None:
+            return None
+        operation, params = routed
+        validate_input("sagemaker-featurestore-runtime", operation, params)
+        state = state_of()
+        with state.lock:
+            result = OPERATIONS[operation](state.data_plane, params, time.time())
+    except ServiceError as error:
+        return json_error(error, CONTENT_TYPE)
+    return json_response(result, CONTENT_TYPE)
+
+
+def runtime_params(request: WireRequest) -> tuple[str, dict[str, Any]] | None:
+    """The Feature Store runtime operation and its members, from a REST-JSON request (C-001)."""
+    url = urllib.parse.urlsplit(request.url)
+    query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+    if url.path == "/BatchGetRecord" and request.method == "POST":
+        return "BatchGetRecord", request.json_body()
+    prefix = "/FeatureGroup/"
+    if not url.path.startswith(prefix):
+        return None
+    params: dict[str, Any] = {"FeatureGroupName": urllib.parse.unquote(url.path[len(prefix) :])}
+    if request.method == "PUT":
+        params.update(request.json_body())
+        return "PutRecord", params
+    for member in (
+        "RecordIdentifierValueAsString",
+        "EventTime",
+        "ExpirationTimeResponse",
+        "DeletionMode",
+    ):
+        if member in query:
+            params[member] = query[member][0]
+    if request.method == "GET":
+        if "FeatureName" in query:
+            params["FeatureNames"] = query["FeatureName"]
+        return "GetRecord", params
+    if request.method == "DELETE":
+        if "TargetStores" in query:
+            params["TargetStores"] = query["TargetStores"]
+        return "DeleteRecord", params
+    return None

@@ -1,0 +1,1 @@
+"""How requests reach the emulation: in-process (moto's stubber) and over HTTP (WSGI)."""

@@ -1,0 +1,84 @@
+"""The package's shape: moto behind one seam, no import cycles, a pure model (issue 10)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import fsconformance
+
+PACKAGE = Path(fsconformance.__file__).parent
+SEAM = PACKAGE / "emulator" / "moto_seam.py"
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+def imports_of(name: str, path: Path) -> list[str]:
+    """Absolute names of the modules ``path`` imports (relative imports resolved)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package
+            for _ in range(node.level - 1):
+                base = base.rpartition(".")[0]
+            module = node.module or ""
+            base = f"{base}.{module}".strip(".") if node.level else module
+            found.append(base)
+            found.extend(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_moto_is_imported_by_the_seam_only() -> None:
+    offenders = [
+        f"{name} imports {imported}"
+        for name, path in modules().items()
+        if path != SEAM
+        for imported in imports_of(name, path)
+        if imported == "moto" or imported.startswith("moto.")
+    ]
+    assert offenders == []
+
+
+def test_the_package_has_no_import_cycle() -> None:
+    known = modules()
+    graph = {
+        name: sorted({i for i in imports_of(name, path) if i in known and i != name})
+        for name, path in known.items()
+    }
+    # A package's __init__ importing its own submodules is not a cycle of behaviour.
+    for name in graph:
+        graph[name] = [i for i in graph[name] if not i.startswith(f"{name}.")]
+    done: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(name: str, trail: list[str]) -> None:
+        if name in trail:
+            cycles.append(trail[trail.index(name) :] + [name])
+            return
+        if name in done:
+            return
+        for imported in graph[name]:
+            visit(imported, [*trail, name])
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [])
+    assert cycles == []
+
+
+def test_the_model_does_no_io_and_reads_no_environment() -> None:
+    for path in (PACKAGE / "model").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        for forbidden in ("os.environ", "import os", "open(", "time.time("):
+            assert forbidden not in source, f"{path.name} uses {forbidden}"
