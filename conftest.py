@@ -51,7 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # hypothesis's own option has loaded it
     name = os.environ.get(PROFILE_ENV)
     if name is None:
-        from fsconformance.plugin import _BACKEND
+        from fsconformance.harness.plugin import _BACKEND
 
         backend = config.stash.get(_BACKEND, None)
         name = getattr(backend, "hypothesis_profile", "moto")

@@ -108,7 +108,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from . import report
+    from .harness import report
 
     paths = [Path(p) for p in args.runs]
     missing = [str(p) for p in paths if not p.is_file()]
@@ -125,7 +125,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_expectations(args: argparse.Namespace) -> int:
-    from . import expectations, report
+    from .harness import expectations, report
 
     source = Path(args.from_junit)
     if not source.is_file():

@@ -31,7 +31,7 @@ from hypothesis.stateful import (
 
 from fsconformance.backends import Backend
 from fsconformance.flow import record_as_dict
-from fsconformance.strategies import (
+from fsconformance.harness.strategies import (
     NO_SHRINK,
     RUNTIME_VALIDATION,
     Schema,

@@ -14,8 +14,14 @@ import botocore.session
 import pytest
 from botocore.model import ServiceModel
 
-from fsconformance import capabilities
-from fsconformance.capabilities import Needs, ServiceModels, UnknownNeed, emulated_features, unmet
+from fsconformance.harness import capabilities
+from fsconformance.harness.capabilities import (
+    Needs,
+    ServiceModels,
+    UnknownNeed,
+    emulated_features,
+    unmet,
+)
 
 
 def _older_models() -> ServiceModels:
@@ -110,7 +116,7 @@ import copy
 import botocore.session
 from botocore.model import ServiceModel
 
-from fsconformance import capabilities
+from fsconformance.harness import capabilities
 
 loader = botocore.session.get_session().get_component("data_loader")
 data = copy.deepcopy(loader.load_service_model("sagemaker", "service-2"))

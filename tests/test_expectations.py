@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from fsconformance import expectations
 from fsconformance.cli import main
+from fsconformance.harness import expectations
 
 TESTS = """
 def test_known_gap():

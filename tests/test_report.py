@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from fsconformance import report
 from fsconformance.cli import main
+from fsconformance.harness import report
 
 
 def _case(name: str, outcome_xml: str = "", **properties: str) -> str:

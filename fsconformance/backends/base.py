@@ -19,7 +19,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ..capabilities import FEATURES, require_request
+from ..harness.capabilities import FEATURES, require_request
 from ..waiters import eventually
 
 T = TypeVar("T")
@@ -49,7 +49,7 @@ class Backend:
 
     name: str = "abstract"
     budgets: Budgets
-    # Backend features tests may require (fsconformance.capabilities.FEATURES); a backend
+    # Backend features tests may require (fsconformance.harness.capabilities.FEATURES); a backend
     # lacking one narrows this set, and tests requiring it are reported unsupported.
     capabilities: frozenset[str] = frozenset(FEATURES)
     # The hypothesis settings profile for property and stateful tests (registered in the

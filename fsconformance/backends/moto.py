@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from ..capabilities import emulated_features
+from ..harness.capabilities import emulated_features
 from ..mock import mock_featurestore
 from .base import Backend, Budgets
 

@@ -4,11 +4,11 @@ Each mutant breaks one documented behaviour by monkeypatching the model (or the 
 store's partitioning) at run time; no file is edited. A mutant is switched on only in a pytest
 run that loads this module as a plugin and names one in the environment::
 
-    FSCONFORMANCE_MUTANT=put_merges python -m pytest -p fsconformance.mutants suites/...
+    FSCONFORMANCE_MUTANT=put_merges python -m pytest -p fsconformance.harness.mutants suites/...
 
-Without ``-p fsconformance.mutants`` nothing here is imported, so the production code path is
+Without ``-p fsconformance.harness.mutants`` nothing here is imported, so the production code path is
 untouched. ``tests/test_suite_power.py`` runs the relevant suite modules once per mutant and
-asserts that every mutant makes at least one test fail; ``python -m fsconformance.mutants``
+asserts that every mutant makes at least one test fail; ``python -m fsconformance.harness.mutants``
 prints the same catch table.
 """
 
@@ -29,12 +29,12 @@ from typing import Any
 
 import pytest
 
-from .backends.moto import MotoBackend
-from .emulator.offline import replication
-from .emulator.runtime import handlers as runtime_handlers
-from .model import rules
-from .model.errors import ServiceError
-from .model.records import DataPlane, OnlineRecord
+from ..backends.moto import MotoBackend
+from ..emulator.offline import replication
+from ..emulator.runtime import handlers as runtime_handlers
+from ..model import rules
+from ..model.errors import ServiceError
+from ..model.records import DataPlane, OnlineRecord
 
 ENV = "FSCONFORMANCE_MUTANT"
 REPO = Path(__file__).resolve().parent.parent
@@ -260,7 +260,7 @@ def activate(name: str, monkeypatch: pytest.MonkeyPatch) -> Mutant:
     return mutant
 
 
-# -- the pytest plugin (loaded only with ``-p fsconformance.mutants``) ---------------------
+# -- the pytest plugin (loaded only with ``-p fsconformance.harness.mutants``) ---------------------
 
 
 NO_MUTANT = "none"  # the control run: the same settings, nothing broken
@@ -317,7 +317,7 @@ def run(mutant: str, files: tuple[str, ...], keyword: str, profile: str = "quick
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.xml"
         command = [
-            sys.executable, "-m", "pytest", "-p", "fsconformance.mutants", "-p", "no:xdist",
+            sys.executable, "-m", "pytest", "-p", "fsconformance.harness.mutants", "-p", "no:xdist",
             "-q", "--no-header", f"--junitxml={report}", *files, "-k", keyword,
         ]  # fmt: skip
         completed = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)

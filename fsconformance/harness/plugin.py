@@ -15,10 +15,10 @@ import boto3
 import botocore
 import pytest
 
-from .backends import BACKEND_NAMES, Backend, BackendUnavailable, make_backend
-from .backends.options import add_backend_options, backend_options
+from ..backends import BACKEND_NAMES, Backend, BackendUnavailable, make_backend
+from ..backends.options import add_backend_options, backend_options
+from ..emulator import moto_seam
 from .contract import CLAUSES
-from .emulator import moto_seam
 
 FEATURE_MARKERS = {
     "control_plane": "feature-group lifecycle, listing, metadata and tags",

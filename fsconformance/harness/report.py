@@ -50,7 +50,7 @@ class RecordPlugin:
         if os.environ.get("TOX_ENV_NAME"):
             self.static.append((PREFIX + "tox_env", os.environ["TOX_ENV_NAME"]))
         self._current: pytest.Item | None = None
-        from .waiters import WAIT_OBSERVERS
+        from ..waiters import WAIT_OBSERVERS
 
         WAIT_OBSERVERS.append(self._on_wait)
 
@@ -60,7 +60,7 @@ class RecordPlugin:
             self._current.user_properties.append((WAIT_PREFIX + kind, f"{seconds:.3f}{suffix}"))
 
     def pytest_unconfigure(self) -> None:
-        from .waiters import WAIT_OBSERVERS
+        from ..waiters import WAIT_OBSERVERS
 
         if self._on_wait in WAIT_OBSERVERS:
             WAIT_OBSERVERS.remove(self._on_wait)

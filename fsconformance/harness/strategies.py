@@ -23,7 +23,7 @@ from typing import Any
 from hypothesis import Phase
 from hypothesis import strategies as st
 
-from .model.shapes import service_model
+from ..model.shapes import service_model
 
 # -- what the service model says ----------------------------------------------------------
 
