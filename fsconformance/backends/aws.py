@@ -17,19 +17,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import os
 import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.retries import quota, standard
+from filelock import FileLock, Timeout
 
 from ..waiters import WaitTimeout, eventually
 from .base import Backend, BackendUnavailable, Budgets
@@ -122,34 +122,33 @@ def retry_throttling_only(client: BaseClient, max_attempts: int = THROTTLING_ATT
 class CreationSlots:
     """At most ``slots`` creations in flight across the processes that share ``directory``.
 
-    Each slot is a file locked with ``flock``; the lock is held from CreateFeatureGroup until
-    the group leaves ``Creating`` (or the test ends), and the kernel drops it if a process dies.
+    Each slot is a lock file (``filelock``: flock on POSIX, msvcrt on Windows); the lock is held
+    from CreateFeatureGroup until the group leaves ``Creating`` (or the test ends), and the
+    operating system drops it if a process dies.
     """
 
     def __init__(self, directory: Path, slots: int = CREATION_SLOTS) -> None:
         self.directory = directory
         self.slots = slots
-        self.held: dict[str, IO[bytes]] = {}
+        self.held: dict[str, FileLock] = {}
 
     def try_acquire(self, name: str) -> bool:
         if name in self.held:
             return True
         for index in range(self.slots):
-            handle = open(self.directory / f"create-slot-{index}.lock", "ab")  # noqa: SIM115
+            lock = FileLock(self.directory / f"create-slot-{index}.lock", is_singleton=False)
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                handle.close()
+                lock.acquire(timeout=0)
+            except Timeout:
                 continue
-            self.held[name] = handle
+            self.held[name] = lock
             return True
         return False
 
     def release(self, name: str) -> None:
-        handle = self.held.pop(name, None)
-        if handle is not None:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            handle.close()
+        lock = self.held.pop(name, None)
+        if lock is not None:
+            lock.release()
 
     def release_all(self) -> None:
         for name in list(self.held):
