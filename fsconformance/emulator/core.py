@@ -55,6 +55,9 @@ RUNTIME_OPERATIONS: dict[str, DataPlaneOp] = {
     "GetRecord": DataPlane.get_record,
     "BatchGetRecord": DataPlane.batch_get_record,
     "DeleteRecord": DataPlane.delete_record,
+    "BatchWriteRecord": DataPlane.batch_write_record,
+    "ListRecords": DataPlane.list_records,
+    "UpdateRecord": DataPlane.update_record,
 }
 
 
@@ -85,6 +88,8 @@ def _handle_runtime(request: WireRequest) -> WireResponse | None:
         if routed is None:
             return None
         operation, params = routed
+        if operation not in service_model("sagemaker-featurestore-runtime").operation_names:
+            return None  # an older botocore without the operation: moto's, as before
         validate_input("sagemaker-featurestore-runtime", operation, params)
         state = _state(request)
         with state.lock:

@@ -112,12 +112,20 @@ def runtime_params(request: WireRequest) -> tuple[str, dict[str, Any]] | None:
     """The Feature Store runtime operation and its members, from a REST-JSON request (C-001)."""
     url = urllib.parse.urlsplit(request.url)
     query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
-    if url.path == "/BatchGetRecord" and request.method == "POST":
-        return "BatchGetRecord", request.json_body()
+    if url.path in ("/BatchGetRecord", "/BatchWriteRecord") and request.method == "POST":
+        return url.path[1:], request.json_body()
     prefix = "/FeatureGroup/"
     if not url.path.startswith(prefix):
         return None
-    params: dict[str, Any] = {"FeatureGroupName": urllib.parse.unquote(url.path[len(prefix) :])}
+    # The name is one URI label (an ARN's "/" arrives as %2F); a second label is the operation.
+    label, _, suffix = url.path[len(prefix) :].partition("/")
+    params: dict[str, Any] = {"FeatureGroupName": urllib.parse.unquote(label)}
+    if suffix:
+        operation = {"ListRecords": "ListRecords", "Record": "UpdateRecord"}.get(suffix)
+        if operation is None or request.method != "POST":
+            return None
+        params.update(request.json_body())
+        return operation, params
     if request.method == "PUT":
         params.update(request.json_body())
         return "PutRecord", params

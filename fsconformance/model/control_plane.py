@@ -62,6 +62,7 @@ class PendingUpdate:
     additions: list[dict[str, Any]] | None = None
     ttl: dict[str, Any] | None = None
     throughput: dict[str, Any] | None = None
+    storage_type: str | None = None
 
 
 @dataclass
@@ -86,6 +87,14 @@ class FeatureGroup:
     pending: PendingUpdate | None = None
     # When each feature became usable by the data plane (issue: runtime lag after an update).
     feature_ready_at: dict[str, float] = field(default_factory=dict)
+    # When throughput updates switched to OnDemand and decreased capacity (C-175).
+    on_demand_switches: list[float] = field(default_factory=list)
+    decreases: list[float] = field(default_factory=list)
+
+    @property
+    def storage_type(self) -> str | None:
+        """The online store's StorageType, None without an online store."""
+        return self.online.get("StorageType") if self.online_enabled else None
 
     @property
     def record_identifier(self) -> str:
@@ -151,6 +160,8 @@ class ControlPlane:
                 group.online.pop("TtlDuration", None)
         if pending.throughput is not None:
             group.throughput = _merge_throughput(group.throughput, pending.throughput)
+        if pending.storage_type is not None:
+            group.online["StorageType"] = pending.storage_type
         group.pending = None
         group.last_update = {"Status": "Successful"}
         group.last_modified = done
@@ -203,6 +214,13 @@ class ControlPlane:
             if online["EnableOnlineStore"]:
                 online.setdefault("StorageType", "Standard")
         rules.check_collections(definitions, (online or {}).get("StorageType"))
+        throughput = _merge_throughput(
+            {"ThroughputMode": "OnDemand"}, request.get("ThroughputConfig") or {}
+        )
+        online_storage = (
+            online.get("StorageType") if online and online["EnableOnlineStore"] else None
+        )
+        rules.check_throughput(throughput, online_storage)
         name = request["FeatureGroupName"]
         if name.lower() in self._groups:
             raise in_use(
@@ -227,9 +245,7 @@ class ControlPlane:
             definitions=copy.deepcopy(definitions),
             online=online,
             offline=self._offline_config(request, name, created),
-            throughput=_merge_throughput(
-                {"ThroughputMode": "OnDemand"}, request.get("ThroughputConfig") or {}
-            ),
+            throughput=throughput,
             tags={tag["Key"]: tag["Value"] for tag in tags},
             metadata={d["FeatureName"]: FeatureMetadata(created, created) for d in definitions},
             last_modified=created,
@@ -321,18 +337,33 @@ class ControlPlane:
         elif "OnlineStoreConfig" in request:
             if not group.online_enabled:
                 raise validation(f"FeatureGroup {group.name} has no online store to update.")
-            unsupported = set(request["OnlineStoreConfig"]) - {"TtlDuration"}
+            config = request["OnlineStoreConfig"]
+            unsupported = set(config) - {"TtlDuration", "StorageType"}
             if unsupported:
                 # Newer service models add members here (C-005); refuse them rather than
                 # accept a change the emulation would not make.
                 raise validation(
-                    f"This emulation can update only OnlineStoreConfig.TtlDuration, not "
-                    f"{', '.join(sorted(unsupported))}."
+                    f"This emulation can update only OnlineStoreConfig.TtlDuration and "
+                    f"StorageType, not {', '.join(sorted(unsupported))}."
                 )
-            ttl = request["OnlineStoreConfig"].get("TtlDuration") or {}
-            rules.check_ttl_update(ttl)
-            pending.ttl = dict(ttl)
+            if "StorageType" in config:
+                rules.check_storage_migration(group.storage_type, config["StorageType"])
+                rules.check_throughput(group.throughput, config["StorageType"])
+                pending.storage_type = config["StorageType"]
+            if "TtlDuration" in config or "StorageType" not in config:
+                ttl = config.get("TtlDuration") or {}
+                rules.check_ttl_update(ttl)
+                pending.ttl = dict(ttl)
         else:
+            merged = _merge_throughput(group.throughput, request["ThroughputConfig"])
+            rules.check_throughput(merged, group.storage_type)
+            to_on_demand, decrease = rules.check_throughput_change(
+                group.throughput, merged, group.on_demand_switches, group.decreases, now
+            )
+            if to_on_demand:
+                group.on_demand_switches.append(now)
+            if decrease:
+                group.decreases.append(now)
             pending.throughput = dict(request["ThroughputConfig"])
         group.pending = pending
         group.last_update = {"Status": "InProgress"}
