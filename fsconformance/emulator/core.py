@@ -40,6 +40,10 @@ CONTROL_PLANE_OPERATIONS: dict[str, ControlPlaneOp] = {
     "DescribeFeatureMetadata": ControlPlane.describe_feature_metadata,
 }
 
+# Search is answered here only for the feature store's resources (C-176); the rest is moto's.
+SEARCH_OPERATIONS: dict[str, ControlPlaneOp] = {"Search": ControlPlane.search}
+SEARCH_RESOURCES = frozenset({"FeatureGroup", "FeatureMetadata"})
+
 # Generic SageMaker tag operations: answered here only for feature-group ARNs.
 TAG_OPERATIONS: dict[str, ControlPlaneOp] = {
     "AddTags": ControlPlane.add_tags,
@@ -103,6 +107,10 @@ def _handle_sagemaker(request: WireRequest, operation: str) -> WireResponse | No
     op = CONTROL_PLANE_OPERATIONS.get(operation)
     try:
         params = request.json_body()
+        if op is None and operation in SEARCH_OPERATIONS:
+            if params.get("Resource") not in SEARCH_RESOURCES:
+                return None
+            op = SEARCH_OPERATIONS[operation]
         if op is None:
             op = TAG_OPERATIONS.get(operation)
             if op is None or ":feature-group/" not in str(params.get("ResourceArn", "")):

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import rules
+from . import rules, search
 from .errors import ServiceError, group_not_found, in_use, limit_exceeded, not_found, validation
 
 
@@ -445,6 +445,48 @@ class ControlPlane:
         if meta.description is not None:
             response["Description"] = meta.description
         return response
+
+    # -- Search -------------------------------------------------------------------------
+
+    def search(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        """Search with Resource FeatureGroup or FeatureMetadata over this account's groups
+        (C-176-C-178); other resources are not the feature store's."""
+        self.advance(now)
+        resource = request["Resource"]
+        if resource not in search.SEARCH_RESOURCES:
+            raise validation(f"Resource {resource} is not searched by the feature store.")
+        documents = []
+        for group in self._groups.values():
+            if resource == "FeatureGroup":
+                documents.append(self._search_document(group, now))
+                continue
+            for definition in group.definitions:
+                documents.append(self._metadata_document(group, definition))
+        return search.search(documents, request)
+
+    def _search_document(self, group: FeatureGroup, now: float) -> dict[str, Any]:
+        """C-177: the FeatureGroup shape: Describe's members less throughput, size and token,
+        plus the tags."""
+        document = self.describe_feature_group({"FeatureGroupName": group.arn}, now)
+        for member in ("ThroughputConfig", "OnlineStoreTotalSizeBytes", "NextToken"):
+            document.pop(member, None)
+        document["Tags"] = search.pairs(group.tags)
+        return document
+
+    def _metadata_document(self, group: FeatureGroup, definition: dict[str, Any]) -> dict[str, Any]:
+        meta = group.metadata[definition["FeatureName"]]
+        document: dict[str, Any] = {
+            "FeatureGroupArn": group.arn,
+            "FeatureGroupName": group.name,
+            "FeatureName": definition["FeatureName"],
+            "FeatureType": definition["FeatureType"],
+            "CreationTime": meta.created,
+            "LastModifiedTime": meta.modified,
+            "Parameters": search.pairs(meta.parameters),
+        }
+        if meta.description is not None:
+            document["Description"] = meta.description
+        return document
 
     # -- Tags on feature-group ARNs -----------------------------------------------------
 
