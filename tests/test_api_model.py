@@ -206,3 +206,19 @@ def test_search_total_hits_and_pages():
     )
     assert [r["FeatureGroup"]["FeatureGroupName"] for r in rest["Results"]] == ["g0"]
     assert "NextToken" not in rest
+
+
+def test_a_request_ttl_passes_over_entries_of_offline_only_groups():
+    control, data = plane()
+    create(control, "offline", OnlineStoreConfig=None)
+    create(control, "online", OfflineStoreConfig=None)
+    entries = [
+        {"FeatureGroupName": name, "Record": values(id="r", t=str(DAY))}
+        for name in ("offline", "online")
+    ]
+    response = data.batch_write_record(
+        {"Entries": entries, "TtlDuration": {"Unit": "Hours", "Value": 1}}, DAY
+    )
+    assert response["Errors"] == []
+    assert data.data_for(control.find("online")).online["r"].expires_at == DAY + 3600
+    assert len(data.data_for(control.find("offline")).offline) == 1

@@ -473,12 +473,14 @@ class DataPlane:
             put = {"FeatureGroupName": entry["FeatureGroupName"], "Record": entry["Record"]}
             if "TargetStores" in entry:
                 put["TargetStores"] = entry["TargetStores"]
-            # C-164: the entry's TtlDuration overrides the request's.
-            ttl = entry.get("TtlDuration", request.get("TtlDuration"))
-            if ttl is not None:
-                put["TtlDuration"] = ttl
             try:
-                self._exists(entry["FeatureGroupName"], now)
+                group = self._exists(entry["FeatureGroupName"], now)
+                # C-164: the entry's TtlDuration overrides the request's; the request's is a
+                # default, so it passes over an entry whose group has no online store.
+                if "TtlDuration" in entry:
+                    put["TtlDuration"] = entry["TtlDuration"]
+                elif "TtlDuration" in request and group.online_enabled:
+                    put["TtlDuration"] = request["TtlDuration"]
                 self.put_record(put, now)
             except ServiceError as error:
                 errors.append(
