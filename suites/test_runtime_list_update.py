@@ -9,8 +9,10 @@ import pytest
 from botocore.exceptions import ParamValidationError
 
 from fsconformance.backends import Backend
+from fsconformance.offline import OfflineStore
 
 from .helpers import expect_client_error
+from .offline_helpers import query, wait_for_rows
 from .runtime_helpers import (
     T_2020_10_29,
     T_2020_10_30,
@@ -332,3 +334,20 @@ def test_an_update_with_both_target_stores_reaches_the_online_store(backend):
     update(backend, group, "c1", {"name": "z"}, TargetStores=["OnlineStore", "OfflineStore"])
 
     assert get(backend, group, "c1") == customer("c1", name="z")
+
+
+@pytest.mark.clause("C-171", "C-067")
+@pytest.mark.uncertain("C-171: what row does the offline store receive for an UpdateRecord?")
+@pytest.mark.offline_store
+@pytest.mark.requires(features=["offline_store", "athena"])
+@UPDATE
+def test_an_update_reaches_the_offline_store_as_a_second_row(backend):
+    group = v2_group(backend)
+    store = OfflineStore.of(backend.describe(group))
+    put(backend, group, customer("c1", name="x", email="y"))
+
+    update(backend, group, "c1", {"name": "z"})
+    wait_for_rows(backend, store, 2)
+
+    rows = query(backend, store, f"SELECT * FROM {store.qualified} WHERE customer_id = 'c1'")
+    assert sorted(row["name"] for row in rows) == ["x", "z"]
