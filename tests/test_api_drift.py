@@ -183,3 +183,25 @@ def test_the_contracts_new_enum_values_are_handled(sagemaker):
     assert "Standard_V2" in records.PARTIAL_UPDATE_STORAGE
     assert ("Standard", "Standard_V2") in rules.STORAGE_MIGRATIONS
     assert {"FeatureGroup", "FeatureMetadata"} <= set(sagemaker.shape_for("ResourceType").enum)
+
+
+def test_conflict_exception_is_409_and_declared_by_update_record_only(runtime):
+    """C-160, C-170: the one new error shape of the runtime model."""
+    declaring = [
+        op
+        for op in runtime.operation_names
+        if "ConflictException" in [e.name for e in runtime.operation_model(op).error_shapes]
+    ]
+    assert declaring == ["UpdateRecord"]
+    assert runtime.shape_for("ConflictException").metadata["error"]["httpStatusCode"] == 409
+
+
+def test_the_runtime_paths_the_emulation_routes(runtime):
+    """The REST paths wire.runtime_params maps to the three new operations (C-161, C-166, C-168)."""
+    paths = {op: runtime.operation_model(op).http for op in ("BatchWriteRecord", "ListRecords")}
+    paths["UpdateRecord"] = runtime.operation_model("UpdateRecord").http
+    assert {op: (h["method"], h["requestUri"]) for op, h in paths.items()} == {
+        "BatchWriteRecord": ("POST", "/BatchWriteRecord"),
+        "ListRecords": ("POST", "/FeatureGroup/{FeatureGroupName}/ListRecords"),
+        "UpdateRecord": ("POST", "/FeatureGroup/{FeatureGroupName}/Record"),
+    }
