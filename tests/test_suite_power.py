@@ -104,7 +104,81 @@ def correct_behaviour(name: str) -> Any:
             T0,
         )
         return [row.is_deleted for row in data.data_for(control.find("g")).offline]
+    if name == "batch_write_echo_altered":
+        entry = {"FeatureGroupName": "g", "Record": _values(id="r", a="x")}  # no event time
+        response = runtime_handlers.OPERATIONS["BatchWriteRecord"](data, {"Entries": [entry]}, T0)
+        return response["Errors"][0]["Entry"]
+    if name == "list_records_soft_deleted":
+        put(data, id="r", t="1")
+        runtime_handlers.OPERATIONS["DeleteRecord"](
+            data,
+            {"FeatureGroupName": "g", "RecordIdentifierValueAsString": "r", "EventTime": "2"},
+            T0,
+        )
+        return runtime_handlers.OPERATIONS["ListRecords"](data, {"FeatureGroupName": "g"}, T0)
+    if name == "update_record_replaces":
+        _create(control, "v2", {"EnableOnlineStore": True, "StorageType": "Standard_V2"})
+        record = _values(id="r", t="1", a="x", b="y")
+        runtime_handlers.OPERATIONS["PutRecord"](
+            data, {"FeatureGroupName": "v2", "Record": record}, T0
+        )
+        runtime_handlers.OPERATIONS["UpdateRecord"](
+            data,
+            {
+                "FeatureGroupName": "v2",
+                "RecordIdentifierValueAsString": "r",
+                "Features": _values(a="z"),
+            },
+            T0,
+        )
+        return data.data_for(control.find("v2")).online["r"].values
+    if name == "on_demand_switch_unlimited":
+        outcomes = []
+        for step, mode in enumerate(("Provisioned", "OnDemand", "Provisioned", "OnDemand"), 1):
+            update = {"ThroughputMode": mode}
+            if mode == "Provisioned":
+                update |= {"ProvisionedReadCapacityUnits": 5, "ProvisionedWriteCapacityUnits": 5}
+            try:
+                control.update_feature_group(
+                    {"FeatureGroupName": "g", "ThroughputConfig": update}, T0 + step
+                )
+                outcomes.append("accepted")
+            except ServiceError as error:
+                outcomes.append(error.code)
+        return outcomes
+    if name == "set_keeps_duplicates":
+        definition = {"FeatureName": "s", "FeatureType": "String", "CollectionType": "Set"}
+        _create(control, "mem", {"EnableOnlineStore": True, "StorageType": "InMemory"}, definition)
+        record = [*_values(id="r", t="1"), {"FeatureName": "s", "ValueAsStringList": ["a", "a"]}]
+        runtime_handlers.OPERATIONS["PutRecord"](
+            data, {"FeatureGroupName": "mem", "Record": record}, T0
+        )
+        return data.data_for(control.find("mem")).online["r"].values["s"]
     raise AssertionError(f"no observation for mutant {name}")
+
+
+def _values(**values: str) -> list[dict[str, str]]:
+    return [{"FeatureName": k, "ValueAsString": v} for k, v in values.items()]
+
+
+def _create(
+    control: ControlPlane, name: str, online: dict[str, Any], *extra: dict[str, str]
+) -> None:
+    """An online-only group over id, t, a, b (and ``extra``), created at T0 with no delay."""
+    control.create_feature_group(
+        {
+            "FeatureGroupName": name,
+            "RecordIdentifierFeatureName": "id",
+            "EventTimeFeatureName": "t",
+            "FeatureDefinitions": [
+                {"FeatureName": n, "FeatureType": "Fractional" if n == "t" else "String"}
+                for n in ("id", "t", "a", "b")
+            ]
+            + list(extra),
+            "OnlineStoreConfig": online,
+        },
+        T0,
+    )
 
 
 @pytest.mark.parametrize("name", sorted(mutants.MUTANTS))

@@ -7,7 +7,9 @@ features=[...])``:
   ``sagemaker`` and ``sagemaker-featurestore-runtime``;
 * ``members``: request members as dotted paths that start with an operation and walk its input
   shape (``UpdateFeatureGroup.OnlineStoreConfig.TtlDuration``); lists and maps are walked
-  through to their element shapes;
+  through to their element shapes; ``path=Value`` also needs ``Value`` in the member's enum
+  (``CreateFeatureGroup.OnlineStoreConfig.StorageType=Standard_V2``), since botocore sends
+  enum values it does not know and an emulation validating with the same model refuses them;
 * ``features``: names from ``FEATURES`` that the backend must declare in ``capabilities``.
 
 A need that is not met makes the test **unsupported**: the plugin skips it with a reason that
@@ -101,7 +103,9 @@ class ServiceModels:
         return any(operation in model.operation_names for model in self.models.values())
 
     def has_member(self, path: str) -> bool:
-        """Whether ``Operation.Member.Sub...`` names a request member of the model."""
+        """Whether ``Operation.Member.Sub...`` names a request member of the model (and, for
+        ``...=Value``, one whose enum holds ``Value``)."""
+        path, equals, value = path.partition("=")
         operation, _, rest = path.partition(".")
         shape = self.operation_input(operation)
         if shape is None:
@@ -111,6 +115,8 @@ class ServiceModels:
             if shape.type_name != "structure" or name not in shape.members:
                 return False
             shape = shape.members[name]
+        if equals:
+            return value in (_through_containers(shape).enum or [])
         return True
 
     def missing_members(self, operation: str, request: Mapping[str, Any]) -> list[str]:

@@ -32,7 +32,7 @@ import pytest
 from ..backends.moto import MotoBackend
 from ..emulator.offline import replication
 from ..emulator.runtime import handlers as runtime_handlers
-from ..model import rules
+from ..model import records, rules
 from ..model.errors import ServiceError
 from ..model.records import DataPlane, OnlineRecord
 
@@ -180,6 +180,56 @@ def _no_delete_markers(monkeypatch: pytest.MonkeyPatch) -> None:
     _replace(monkeypatch, "DeleteRecord", "delete_record", delete_record)
 
 
+def _batch_echo_altered(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = DataPlane.batch_write_record
+
+    def batch_write_record(self: DataPlane, request: dict[str, Any], now: float) -> dict[str, Any]:
+        result = original(self, request, now)
+        for error in result["Errors"]:
+            error["Entry"]["Record"] = list(reversed(error["Entry"]["Record"]))
+        return result
+
+    _replace(monkeypatch, "BatchWriteRecord", "batch_write_record", batch_write_record)
+
+
+def _list_soft_deleted(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = DataPlane.list_records
+
+    def list_records(self: DataPlane, request: dict[str, Any], now: float) -> dict[str, Any]:
+        return original(self, dict(request, IncludeSoftDeletedRecords=True), now)
+
+    _replace(monkeypatch, "ListRecords", "list_records", list_records)
+
+
+def _update_replaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = DataPlane.update_record
+
+    def update_record(self: DataPlane, request: dict[str, Any], now: float) -> dict[str, Any]:
+        result = original(self, request, now)
+        group = self.control_plane.find(request["FeatureGroupName"])
+        stored = self.data_for(group).online[request["RecordIdentifierValueAsString"]]
+        named = {f["FeatureName"] for f in request["Features"]}
+        keys = {group.record_identifier, group.event_time_feature}
+        stored.values = {k: v for k, v in stored.values.items() if k in named | keys}
+        return result
+
+    _replace(monkeypatch, "UpdateRecord", "update_record", update_record)
+
+
+def _on_demand_switch_unlimited(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "ON_DEMAND_SWITCH_INTERVAL", 0.0)
+
+
+def _set_keeps_duplicates(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = records.check_collection
+
+    def check_collection(feature: dict[str, Any], value: list[str]) -> list[str]:
+        original(feature, value)
+        return list(value)
+
+    monkeypatch.setattr(records, "check_collection", check_collection)
+
+
 _PUT = "suites/test_runtime_put.py"
 _OFFLINE = "suites/test_offline_store.py"
 _PROPS = "suites/test_properties.py"
@@ -244,6 +294,46 @@ MUTANTS: dict[str, Mutant] = {
             _no_delete_markers,
             (_OFFLINE, _PROPS, _STATEFUL),
             f"marker or offline_rows_equal or {_ORACLE}",
+        ),
+        Mutant(
+            "batch_write_echo_altered",
+            "C-163",
+            "BatchWriteRecord echoes a failed entry with its Record reordered",
+            _batch_echo_altered,
+            ("suites/test_runtime_batch_write.py",),
+            "entry_as_sent or refused_entry_leaves",
+        ),
+        Mutant(
+            "list_records_soft_deleted",
+            "C-167",
+            "ListRecords lists soft-deleted records without IncludeSoftDeletedRecords",
+            _list_soft_deleted,
+            ("suites/test_runtime_list_update.py",),
+            "soft_deleted_records_are_listed",
+        ),
+        Mutant(
+            "update_record_replaces",
+            "C-169",
+            "UpdateRecord drops the features it does not name, as PutRecord would",
+            _update_replaces,
+            ("suites/test_runtime_list_update.py",),
+            "changes_only_the_features or equal_or_newer",
+        ),
+        Mutant(
+            "on_demand_switch_unlimited",
+            "C-175",
+            "a group may switch to OnDemand any number of times a day",
+            _on_demand_switch_unlimited,
+            ("suites/test_storage_throughput.py",),
+            "second_switch_to_on_demand",
+        ),
+        Mutant(
+            "set_keeps_duplicates",
+            "C-182",
+            "a Set feature stores duplicate elements",
+            _set_keeps_duplicates,
+            ("suites/test_collections.py",),
+            "set_keeps_each_element_once",
         ),
     ]
 }

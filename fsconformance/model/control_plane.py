@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import rules
+from . import rules, search
 from .errors import ServiceError, group_not_found, in_use, limit_exceeded, not_found, validation
 
 
@@ -45,6 +45,7 @@ class PendingUpdate:
     additions: list[dict[str, Any]] | None = None
     ttl: dict[str, Any] | None = None
     throughput: dict[str, Any] | None = None
+    storage_type: str | None = None
 
 
 @dataclass
@@ -69,6 +70,14 @@ class FeatureGroup:
     pending: PendingUpdate | None = None
     # When each feature became usable by the data plane (issue: runtime lag after an update).
     feature_ready_at: dict[str, float] = field(default_factory=dict)
+    # When throughput updates switched to OnDemand and decreased capacity (C-175).
+    on_demand_switches: list[float] = field(default_factory=list)
+    decreases: list[float] = field(default_factory=list)
+
+    @property
+    def storage_type(self) -> str | None:
+        """The online store's StorageType, None without an online store."""
+        return self.online.get("StorageType") if self.online_enabled else None
 
     @property
     def record_identifier(self) -> str:
@@ -134,6 +143,8 @@ class ControlPlane:
                 group.online.pop("TtlDuration", None)
         if pending.throughput is not None:
             group.throughput = _merge_throughput(group.throughput, pending.throughput)
+        if pending.storage_type is not None:
+            group.online["StorageType"] = pending.storage_type
         group.pending = None
         group.last_update = {"Status": "Successful"}
         group.last_modified = done
@@ -186,6 +197,13 @@ class ControlPlane:
             if online["EnableOnlineStore"]:
                 online.setdefault("StorageType", "Standard")
         rules.check_collections(definitions, (online or {}).get("StorageType"))
+        throughput = _merge_throughput(
+            {"ThroughputMode": "OnDemand"}, request.get("ThroughputConfig") or {}
+        )
+        online_storage = (
+            online.get("StorageType") if online and online["EnableOnlineStore"] else None
+        )
+        rules.check_throughput(throughput, online_storage)
         name = request["FeatureGroupName"]
         if name.lower() in self._groups:
             raise in_use(
@@ -210,9 +228,7 @@ class ControlPlane:
             definitions=copy.deepcopy(definitions),
             online=online,
             offline=self._offline_config(request, name, created),
-            throughput=_merge_throughput(
-                {"ThroughputMode": "OnDemand"}, request.get("ThroughputConfig") or {}
-            ),
+            throughput=throughput,
             tags={tag["Key"]: tag["Value"] for tag in tags},
             metadata={d["FeatureName"]: FeatureMetadata(created, created) for d in definitions},
             last_modified=created,
@@ -304,18 +320,33 @@ class ControlPlane:
         elif "OnlineStoreConfig" in request:
             if not group.online_enabled:
                 raise validation(f"FeatureGroup {group.name} has no online store to update.")
-            unsupported = set(request["OnlineStoreConfig"]) - {"TtlDuration"}
+            config = request["OnlineStoreConfig"]
+            unsupported = set(config) - {"TtlDuration", "StorageType"}
             if unsupported:
                 # Newer service models add members here (C-005); refuse them rather than
                 # accept a change the emulation would not make.
                 raise validation(
-                    f"This emulation can update only OnlineStoreConfig.TtlDuration, not "
-                    f"{', '.join(sorted(unsupported))}."
+                    f"This emulation can update only OnlineStoreConfig.TtlDuration and "
+                    f"StorageType, not {', '.join(sorted(unsupported))}."
                 )
-            ttl = request["OnlineStoreConfig"].get("TtlDuration") or {}
-            rules.check_ttl_update(ttl)
-            pending.ttl = dict(ttl)
+            if "StorageType" in config:
+                rules.check_storage_migration(group.storage_type, config["StorageType"])
+                rules.check_throughput(group.throughput, config["StorageType"])
+                pending.storage_type = config["StorageType"]
+            if "TtlDuration" in config or "StorageType" not in config:
+                ttl = config.get("TtlDuration") or {}
+                rules.check_ttl_update(ttl)
+                pending.ttl = dict(ttl)
         else:
+            merged = _merge_throughput(group.throughput, request["ThroughputConfig"])
+            rules.check_throughput(merged, group.storage_type)
+            to_on_demand, decrease = rules.check_throughput_change(
+                group.throughput, merged, group.on_demand_switches, group.decreases, now
+            )
+            if to_on_demand:
+                group.on_demand_switches.append(now)
+            if decrease:
+                group.decreases.append(now)
             pending.throughput = dict(request["ThroughputConfig"])
         group.pending = pending
         group.last_update = {"Status": "InProgress"}
@@ -397,6 +428,48 @@ class ControlPlane:
         if meta.description is not None:
             response["Description"] = meta.description
         return response
+
+    # -- Search -------------------------------------------------------------------------
+
+    def search(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        """Search with Resource FeatureGroup or FeatureMetadata over this account's groups
+        (C-176-C-178); other resources are not the feature store's."""
+        self.advance(now)
+        resource = request["Resource"]
+        if resource not in search.SEARCH_RESOURCES:
+            raise validation(f"Resource {resource} is not searched by the feature store.")
+        documents = []
+        for group in self._groups.values():
+            if resource == "FeatureGroup":
+                documents.append(self._search_document(group, now))
+                continue
+            for definition in group.definitions:
+                documents.append(self._metadata_document(group, definition))
+        return search.search(documents, request)
+
+    def _search_document(self, group: FeatureGroup, now: float) -> dict[str, Any]:
+        """C-177: the FeatureGroup shape: Describe's members less throughput, size and token,
+        plus the tags."""
+        document = self.describe_feature_group({"FeatureGroupName": group.arn}, now)
+        for member in ("ThroughputConfig", "OnlineStoreTotalSizeBytes", "NextToken"):
+            document.pop(member, None)
+        document["Tags"] = search.pairs(group.tags)
+        return document
+
+    def _metadata_document(self, group: FeatureGroup, definition: dict[str, Any]) -> dict[str, Any]:
+        meta = group.metadata[definition["FeatureName"]]
+        document: dict[str, Any] = {
+            "FeatureGroupArn": group.arn,
+            "FeatureGroupName": group.name,
+            "FeatureName": definition["FeatureName"],
+            "FeatureType": definition["FeatureType"],
+            "CreationTime": meta.created,
+            "LastModifiedTime": meta.modified,
+            "Parameters": search.pairs(meta.parameters),
+        }
+        if meta.description is not None:
+            document["Description"] = meta.description
+        return document
 
     # -- Tags on feature-group ARNs -----------------------------------------------------
 

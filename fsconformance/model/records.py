@@ -1,4 +1,5 @@
-"""The data plane: PutRecord, GetRecord, BatchGetRecord and DeleteRecord semantics.
+"""The data plane: PutRecord, GetRecord, BatchGetRecord, DeleteRecord, BatchWriteRecord,
+ListRecords and UpdateRecord semantics.
 
 The online store keeps one version per record identifier, the latest by event time (C-035,
 C-045); the offline store only appends (C-067). Like the control plane, every operation takes
@@ -7,7 +8,10 @@ the request as the API spells it and the current time in epoch seconds.
 
 from __future__ import annotations
 
+import base64
+import copy
 import datetime as dt
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -21,6 +25,11 @@ MAX_RECORD_BYTES = 350 * 1024  # C-037
 MAX_IDENTIFIER_BYTES = 2 * 1024  # C-037
 MAX_BATCH_RECORDS = 100  # C-044
 MAX_BATCH_GROUPS = 100  # C-044: the current developer guide (an older one said 10)
+MAX_BATCH_WRITE_ENTRIES = 25  # C-161: the model's maximum, enforced only by the service
+DEFAULT_LIST_RECORDS = 100  # C-166: no documented default; the model's maximum
+MAX_UPDATE_FEATURES = 100  # C-168: "up to 100 features per call" (the model has no maximum)
+# C-169: the online storage types that accept UpdateRecord's partial updates.
+PARTIAL_UPDATE_STORAGE = frozenset({"Standard_V2", "InMemory"})
 # C-023: event times between 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z.
 EVENT_TIME_MIN = -62167219200.0
 EVENT_TIME_MAX = 253402300799.999
@@ -42,12 +51,24 @@ def _missing_group(name: str) -> ServiceError:
     )
 
 
+def _not_found(message: str) -> ServiceError:
+    """ResourceNotFound, for the runtime operations that declare it (404)."""
+    return ServiceError("ResourceNotFound", message, 404)
+
+
+def conflict(message: str) -> ServiceError:
+    """UpdateRecord's ConflictException (C-170: HTTP 409)."""
+    return ServiceError("ConflictException", message, 409)
+
+
 @dataclass
 class OnlineRecord:
     values: dict[str, Any]  # feature name -> str, or list[str] for collections; put order
     event_time: float
     expires_at: float | None
     deleted: bool = False
+    # The TTL in seconds that set ``expires_at``; UpdateRecord keeps it (C-170).
+    ttl: float | None = None
 
 
 @dataclass
@@ -124,6 +145,26 @@ def check_value(feature: dict[str, Any], value: str) -> None:
             f"Value '{value[:100]}' for feature '{name}' is not a Fractional (a 64-bit floating "
             "point number)."
         )
+
+
+def check_collection(feature: dict[str, Any], value: list[str]) -> list[str]:
+    """A collection value as stored (C-181, C-182): every element of the feature's scalar
+    type; a Set keeps the first of equal elements; a Vector has exactly its Dimension."""
+    name = feature["FeatureName"]
+    for item in value:
+        check_value(feature, item)
+    kind = feature["CollectionType"]
+    if kind == "Set":
+        return list(dict.fromkeys(value))
+    if kind == "Vector":
+        dimension = ((feature.get("CollectionConfig") or {}).get("VectorConfig") or {}).get(
+            "Dimension"
+        )
+        if dimension is not None and len(value) != dimension:
+            raise runtime_error(
+                f"Vector feature '{name}' has {len(value)} elements; its Dimension is {dimension}."
+            )
+    return list(value)
 
 
 def format_expires_at(epoch: float) -> str:
@@ -208,15 +249,21 @@ class DataPlane:
                     (group.online or {}).get("TtlDuration")
                 )
                 data.online[identifier] = OnlineRecord(
-                    values, event_time, event_time + ttl if ttl is not None else None
+                    values, event_time, event_time + ttl if ttl is not None else None, ttl=ttl
                 )
         if to_offline:
             data.offline.append(OfflineRow(values, event_time, now, is_deleted=False))
         return {}
 
     def _record_values(
-        self, group: FeatureGroup, features: dict[str, dict[str, Any]], record: list[dict[str, Any]]
+        self,
+        group: FeatureGroup,
+        features: dict[str, dict[str, Any]],
+        record: list[dict[str, Any]],
+        partial: bool = False,
     ) -> dict[str, Any]:
+        """The values of ``record`` checked against the group's features; a ``partial`` one
+        (UpdateRecord's ``Features``) need not hold the identifier or the event time."""
         values: dict[str, Any] = {}
         size = 0
         for entry in record:
@@ -234,10 +281,7 @@ class DataPlane:
                     raise runtime_error(
                         f"Collection feature '{name}' takes ValueAsStringList, not ValueAsString."
                     )
-                for item in value:
-                    check_value(feature, item)
-                if feature["CollectionType"] == "Set" and len(set(value)) != len(value):
-                    raise runtime_error(f"Set feature '{name}' has duplicate elements.")
+                value = check_collection(feature, value)
                 size += sum(len(item.encode()) for item in value)
             else:
                 value = entry.get("ValueAsString")
@@ -247,12 +291,13 @@ class DataPlane:
                 size += len(value.encode())
             values[name] = value
         for key in (group.record_identifier, group.event_time_feature):
-            if key not in values:  # C-032
+            if key not in values and not partial:  # C-032
                 raise runtime_error(
                     f"The record has no value for '{key}'; every record needs the record "
                     "identifier and the event time."
                 )
-        if len(values[group.record_identifier].encode()) > MAX_IDENTIFIER_BYTES:
+        identifier = values.get(group.record_identifier, "")
+        if len(identifier.encode()) > MAX_IDENTIFIER_BYTES:
             raise runtime_error("The record identifier value is larger than 2 KB.")
         if size > MAX_RECORD_BYTES:
             raise runtime_error("The record is larger than 350 KB.")
@@ -411,6 +456,156 @@ class DataPlane:
             }
             data.offline.append(OfflineRow(marker, event_time, now, is_deleted=True))
         return {}
+
+    # -- BatchWriteRecord ---------------------------------------------------------------
+
+    def batch_write_record(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        """Each entry is a PutRecord of its own (C-164); a refused entry is reported with the
+        entry exactly as sent (C-163) and changes nothing, the others are written (C-162)."""
+        entries = request["Entries"]
+        if not 1 <= len(entries) <= MAX_BATCH_WRITE_ENTRIES:
+            raise runtime_error(
+                f"BatchWriteRecord takes 1 to {MAX_BATCH_WRITE_ENTRIES} entries; got "
+                f"{len(entries)}."
+            )
+        errors: list[dict[str, Any]] = []
+        for entry in entries:
+            put = {"FeatureGroupName": entry["FeatureGroupName"], "Record": entry["Record"]}
+            if "TargetStores" in entry:
+                put["TargetStores"] = entry["TargetStores"]
+            try:
+                group = self._exists(entry["FeatureGroupName"], now)
+                # C-164: the entry's TtlDuration overrides the request's; the request's is a
+                # default, so it passes over an entry whose group has no online store.
+                if "TtlDuration" in entry:
+                    put["TtlDuration"] = entry["TtlDuration"]
+                elif "TtlDuration" in request and group.online_enabled:
+                    put["TtlDuration"] = request["TtlDuration"]
+                self.put_record(put, now)
+            except ServiceError as error:
+                errors.append(
+                    {
+                        "Entry": copy.deepcopy(entry),
+                        "ErrorCode": error.code,
+                        "ErrorMessage": error.message[:2048],
+                    }
+                )
+        return {"Errors": errors, "UnprocessedEntries": []}
+
+    def _exists(self, name_or_arn: str, now: float) -> FeatureGroup:
+        """The group, or ResourceNotFound (404) for the operations that declare it."""
+        self.control_plane.advance(now)
+        try:
+            group = self.control_plane.find(name_or_arn)
+        except ServiceError:
+            raise _not_found(
+                f"Resource Not Found: Amazon SageMaker can't find a FeatureGroup with name "
+                f"{name_or_arn}"
+            ) from None
+        if group.status(now) != "Created":
+            raise _not_found(f"FeatureGroup {name_or_arn} is {group.status(now)}.")
+        return group
+
+    # -- ListRecords --------------------------------------------------------------------
+
+    def list_records(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        """The identifiers in the online store (C-167), in identifier order, a page at a time."""
+        group = self._exists(request["FeatureGroupName"], now)
+        if not group.online_enabled:
+            raise runtime_error(f"FeatureGroup {group.name} has no online store to list.")
+        include_deleted = bool(request.get("IncludeSoftDeletedRecords", False))
+        data = self.data_for(group)
+        identifiers = sorted(
+            i for i in list(data.online) if self._visible(data, i, now, include_deleted)
+        )
+        query = {"group": group.arn, "created": group.created, "deleted": include_deleted}
+        after = _token_after(request["NextToken"], query) if request.get("NextToken") else None
+        if after is not None:
+            identifiers = [i for i in identifiers if i > after]
+        limit = request.get("MaxResults", DEFAULT_LIST_RECORDS)
+        page = identifiers[:limit]
+        response: dict[str, Any] = {"RecordIdentifiers": page}
+        if len(identifiers) > limit:
+            response["NextToken"] = _token_for(page[-1], query)
+        return response
+
+    # -- UpdateRecord -------------------------------------------------------------------
+
+    def update_record(self, request: dict[str, Any], now: float) -> dict[str, Any]:
+        """A partial update of an existing online record (C-169, C-170); everything is
+        checked before anything changes."""
+        group = self._exists(request["FeatureGroupName"], now)
+        storage = (group.online or {}).get("StorageType")
+        if not group.online_enabled or storage not in PARTIAL_UPDATE_STORAGE:
+            raise runtime_error(
+                f"UpdateRecord needs an online store of StorageType Standard_V2 or InMemory; "
+                f"FeatureGroup {group.name} has {storage or 'no online store'}."
+            )
+        if len(request["Features"]) > MAX_UPDATE_FEATURES:
+            raise runtime_error(
+                f"UpdateRecord takes at most {MAX_UPDATE_FEATURES} features; got "
+                f"{len(request['Features'])}."
+            )
+        features = self._usable_features(group, now)
+        changes = self._record_values(group, features, request["Features"], partial=True)
+        identifier = request["RecordIdentifierValueAsString"]
+        if changes.get(group.record_identifier, identifier) != identifier:
+            raise runtime_error(
+                "The record identifier in Features differs from RecordIdentifierValueAsString."
+            )
+        data = self.data_for(group)
+        current = self._visible(data, identifier, now)
+        if current is None:  # C-169: never creates a record; a soft-deleted one is gone
+            raise _not_found(f"Record {identifier} does not exist in FeatureGroup {group.name}.")
+        event_time = current.event_time
+        if group.event_time_feature in changes:
+            event_time = parse_event_time(
+                changes[group.event_time_feature],
+                features[group.event_time_feature]["FeatureType"],
+            )
+            if event_time < current.event_time:
+                raise conflict(
+                    f"The EventTime {changes[group.event_time_feature]} is older than the "
+                    "record's; resubmit the request with an EventTime that is equal to or newer "
+                    "than the current value."
+                )
+        ttl = current.ttl
+        if "TtlDuration" in request:
+            if group.event_time_feature not in changes:
+                raise runtime_error("A TtlDuration needs the event-time feature in Features.")
+            ttl = ttl_seconds(request["TtlDuration"])
+        merged = {**current.values, **changes}
+        size = sum(
+            sum(len(i.encode()) for i in v) if isinstance(v, list) else len(v.encode())
+            for v in merged.values()
+        )
+        if size > MAX_RECORD_BYTES:
+            raise runtime_error("The updated record is larger than 350 KB.")
+        to_online, to_offline = self._stores(group, request.get("TargetStores"))
+        if to_online:
+            current.values = merged
+            current.event_time = event_time
+            current.ttl = ttl
+            current.expires_at = event_time + ttl if ttl is not None else None
+        if to_offline:
+            # C-171 (UNCERTAIN): the offline store receives the merged, full record, as a put.
+            data.offline.append(OfflineRow(dict(merged), event_time, now, is_deleted=False))
+        return {}
+
+
+def _token_for(after: str, query: dict[str, Any]) -> str:
+    raw = json.dumps({"after": after, "query": query}, sort_keys=True)
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _token_after(token: str, query: dict[str, Any]) -> str:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if data["query"] != json.loads(json.dumps(query)) or not isinstance(data["after"], str):
+            raise ValueError
+        return data["after"]
+    except (ValueError, KeyError, TypeError):
+        raise runtime_error("The NextToken is not valid for this request.") from None
 
 
 def _feature_value(name: str, value: Any) -> dict[str, Any]:

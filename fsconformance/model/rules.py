@@ -11,6 +11,13 @@ EVENT_TIME_TYPES = frozenset({"String", "Fractional"})  # C-012
 MAX_FEATURE_DEFINITIONS = 2500  # C-140
 MAX_FEATURE_GROUPS_PER_ACCOUNT = 100  # C-140, a soft quota
 MAX_TAGS = 50
+# C-174, C-140: provisioned capacity units per group (the model allows up to 10,000,000).
+MAX_GROUP_CAPACITY_UNITS = 40_000
+# C-174: Provisioned only offline-only (no online storage type) or on a Standard online store.
+PROVISIONED_STORAGE = frozenset({None, "Standard"})
+# C-173: the one storage migration UpdateFeatureGroup makes, and it is one way.
+STORAGE_MIGRATIONS = frozenset({("Standard", "Standard_V2")})
+ON_DEMAND_SWITCH_INTERVAL = 86_400.0  # C-175: to OnDemand at most once in 24 hours
 
 
 def check_feature_names(definitions: list[dict[str, Any]], existing: list[str] = ()) -> None:
@@ -134,4 +141,69 @@ def check_total_features(total: int) -> None:
         raise limit_exceeded(
             f"A feature group can have at most {MAX_FEATURE_DEFINITIONS} features; "
             f"this update would make {total}."
+        )
+
+
+def check_throughput(config: dict[str, Any], storage_type: str | None) -> None:
+    """Where Provisioned is allowed and how much it may provision (C-174).
+
+    ``storage_type`` is the online store's, or None for a group without one."""
+    if config.get("ThroughputMode") == "Provisioned" and storage_type not in PROVISIONED_STORAGE:
+        raise validation(
+            f"ThroughputMode Provisioned is supported only for offline-only feature groups or an "
+            f"online store of StorageType Standard, not {storage_type}."
+        )
+    for member in ("ProvisionedReadCapacityUnits", "ProvisionedWriteCapacityUnits"):
+        units = config.get(member)
+        if units is not None and units > MAX_GROUP_CAPACITY_UNITS:
+            raise validation(
+                f"{member} {units} is above the quota of {MAX_GROUP_CAPACITY_UNITS} per "
+                "feature group."
+            )
+
+
+def check_throughput_change(
+    current: dict[str, Any],
+    merged: dict[str, Any],
+    on_demand_switches: list[float],
+    decreases: list[float],
+    now: float,
+) -> tuple[bool, bool]:
+    """The rate rules of C-175 on the emulated clock: a switch to OnDemand once in 24 hours;
+    decreases 4 in the first hour of a UTC day, then 1 an hour. Returns whether the change is
+    a switch to OnDemand and whether it is a decrease."""
+    to_on_demand = (
+        current.get("ThroughputMode") == "Provisioned"
+        and merged.get("ThroughputMode") == "OnDemand"
+    )
+    if to_on_demand and any(now - t < ON_DEMAND_SWITCH_INTERVAL for t in on_demand_switches):
+        raise validation(
+            "A feature group can be switched to ThroughputMode OnDemand at most once in 24 hours."
+        )
+    decrease = (
+        current.get("ThroughputMode") == "Provisioned"
+        and merged.get("ThroughputMode") == "Provisioned"
+        and any(
+            merged.get(m, 0) < current.get(m, 0)
+            for m in ("ProvisionedReadCapacityUnits", "ProvisionedWriteCapacityUnits")
+        )
+    )
+    if decrease:
+        hour = now - now % 3600
+        first_hour = hour == now - now % 86400
+        allowed = 4 if first_hour else 1
+        if sum(1 for t in decreases if hour <= t <= now) >= allowed:
+            raise validation(
+                "Provisioned throughput can be decreased at most 4 times in the first hour of a "
+                "UTC day and once an hour after that."
+            )
+    return to_on_demand, decrease
+
+
+def check_storage_migration(current: str | None, target: str) -> None:
+    """UpdateFeatureGroup migrates Standard to Standard_V2 and nothing else (C-173)."""
+    if (current, target) not in STORAGE_MIGRATIONS:
+        raise validation(
+            f"The online store cannot change from StorageType {current} to {target}; the only "
+            "migration is Standard to Standard_V2, and it cannot be reversed."
         )

@@ -27,6 +27,10 @@ OPERATIONS: dict[str, Operation] = {
     "DescribeFeatureMetadata": ControlPlane.describe_feature_metadata,
 }
 
+# Search is answered here only for the feature store's resources (C-176); the rest is moto's.
+SEARCH_OPERATIONS: dict[str, Operation] = {"Search": ControlPlane.search}
+SEARCH_RESOURCES = frozenset({"FeatureGroup", "FeatureMetadata"})
+
 # SageMaker's generic tag operations: answered here only for feature-group ARNs.
 TAG_OPERATIONS: dict[str, Operation] = {
     "AddTags": ControlPlane.add_tags,
@@ -37,7 +41,7 @@ TAG_OPERATIONS: dict[str, Operation] = {
 
 def owns(operation: str) -> bool:
     """Whether the operation may be ours (tag operations are decided on their ARN)."""
-    return operation in OPERATIONS or operation in TAG_OPERATIONS
+    return operation in OPERATIONS or operation in TAG_OPERATIONS or operation in SEARCH_OPERATIONS
 
 
 def handle(
@@ -46,6 +50,10 @@ def handle(
     op = OPERATIONS.get(operation)
     try:
         params = request.json_body()
+        if op is None and operation in SEARCH_OPERATIONS:
+            if params.get("Resource") not in SEARCH_RESOURCES:
+                return None
+            op = SEARCH_OPERATIONS[operation]
         if op is None:
             op = TAG_OPERATIONS.get(operation)
             if op is None or ":feature-group/" not in str(params.get("ResourceArn", "")):

@@ -9,7 +9,7 @@ from typing import Any
 
 from ...model.errors import ServiceError
 from ...model.records import DataPlane
-from ...model.shapes import validate_input
+from ...model.shapes import service_model, validate_input
 from ..state import FeatureStoreState
 from ..wire import WireRequest, WireResponse, json_error, json_response
 
@@ -22,6 +22,9 @@ OPERATIONS: dict[str, Operation] = {
     "GetRecord": DataPlane.get_record,
     "BatchGetRecord": DataPlane.batch_get_record,
     "DeleteRecord": DataPlane.delete_record,
+    "BatchWriteRecord": DataPlane.batch_write_record,
+    "ListRecords": DataPlane.list_records,
+    "UpdateRecord": DataPlane.update_record,
 }
 
 
@@ -31,6 +34,8 @@ def handle(request: WireRequest, state_of: Callable[[], FeatureStoreState]) -> W
         if routed is None:
             return None
         operation, params = routed
+        if operation not in service_model("sagemaker-featurestore-runtime").operation_names:
+            return None  # an older botocore without the operation: moto's, as before
         validate_input("sagemaker-featurestore-runtime", operation, params)
         state = state_of()
         with state.lock:
@@ -44,12 +49,20 @@ def runtime_params(request: WireRequest) -> tuple[str, dict[str, Any]] | None:
     """The Feature Store runtime operation and its members, from a REST-JSON request (C-001)."""
     url = urllib.parse.urlsplit(request.url)
     query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
-    if url.path == "/BatchGetRecord" and request.method == "POST":
-        return "BatchGetRecord", request.json_body()
+    if url.path in ("/BatchGetRecord", "/BatchWriteRecord") and request.method == "POST":
+        return url.path[1:], request.json_body()
     prefix = "/FeatureGroup/"
     if not url.path.startswith(prefix):
         return None
-    params: dict[str, Any] = {"FeatureGroupName": urllib.parse.unquote(url.path[len(prefix) :])}
+    # The name is one URI label (an ARN's "/" arrives as %2F); a second label is the operation.
+    label, _, suffix = url.path[len(prefix) :].partition("/")
+    params: dict[str, Any] = {"FeatureGroupName": urllib.parse.unquote(label)}
+    if suffix:
+        operation = {"ListRecords": "ListRecords", "Record": "UpdateRecord"}.get(suffix)
+        if operation is None or request.method != "POST":
+            return None
+        params.update(request.json_body())
+        return operation, params
     if request.method == "PUT":
         params.update(request.json_body())
         return "PutRecord", params
