@@ -194,33 +194,39 @@ def build(paths: Iterable[Path]) -> Report:
     """Aggregate JUnit XML runs into a report."""
     report = Report()
     for path in paths:
-        report.sources.append(str(path))
-        for case in parse_junit(path):
-            properties = case["properties"]
-            backend = _first(properties, "backend", "unknown")
-            cell = f"{backend} / boto3 {_first(properties, 'boto3', '?')}"
-            if cell not in report.cells:
-                report.cells.append(cell)
-                report.totals[cell] = dict.fromkeys(OUTCOMES, 0)
-            report.totals[cell][case["outcome"]] += 1
-            for clause in _first(properties, "clauses", "").split():
-                counts = report.clauses.setdefault(clause, {}).setdefault(cell, {})
-                counts[case["outcome"]] = counts.get(case["outcome"], 0) + 1
-            if case["outcome"] in ("failed", "error", "xpassed"):
-                report.failures.append(
-                    {
-                        "cell": cell,
-                        "nodeid": case["nodeid"],
-                        "outcome": case["outcome"],
-                        "message": case["message"],
-                        "command": reproduce_command(case),
-                    }
-                )
-            for name, values in properties.items():
-                if name.startswith(WAIT_PREFIX):
-                    kind = name.removeprefix(WAIT_PREFIX)
-                    bucket = report.waits.setdefault(backend, {}).setdefault(kind, [])
-                    bucket += [float(v.split()[0]) for v in values if v]
+        add_cases(report, parse_junit(path), str(path))
+    return report
+
+
+def add_cases(report: Report, cases: Iterable[dict[str, Any]], source: str) -> Report:
+    """Add test cases shaped as ``parse_junit`` returns them (from a file or a live run)."""
+    report.sources.append(source)
+    for case in cases:
+        properties = case["properties"]
+        backend = _first(properties, "backend", "unknown")
+        cell = f"{backend} / boto3 {_first(properties, 'boto3', '?')}"
+        if cell not in report.cells:
+            report.cells.append(cell)
+            report.totals[cell] = dict.fromkeys(OUTCOMES, 0)
+        report.totals[cell][case["outcome"]] += 1
+        for clause in _first(properties, "clauses", "").split():
+            counts = report.clauses.setdefault(clause, {}).setdefault(cell, {})
+            counts[case["outcome"]] = counts.get(case["outcome"], 0) + 1
+        if case["outcome"] in ("failed", "error", "xpassed"):
+            report.failures.append(
+                {
+                    "cell": cell,
+                    "nodeid": case["nodeid"],
+                    "outcome": case["outcome"],
+                    "message": case["message"],
+                    "command": reproduce_command(case),
+                }
+            )
+        for name, values in properties.items():
+            if name.startswith(WAIT_PREFIX):
+                kind = name.removeprefix(WAIT_PREFIX)
+                bucket = report.waits.setdefault(backend, {}).setdefault(kind, [])
+                bucket += [float(v.split()[0]) for v in values if v]
     return report
 
 
