@@ -52,7 +52,6 @@ _UNKNOWN_OPERATION_CODES = {
     "InvalidAction",
     "NotImplemented",
     "NotImplementedException",
-    "InternalFailure",
     "404",
     "501",
 }
