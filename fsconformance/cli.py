@@ -6,6 +6,7 @@ Subcommands:
 * ``sweep``: delete feature groups fsconformance tagged and left behind (dry run by default).
 * ``report``: the conformance report (Markdown and HTML) from JUnit XML runs.
 * ``expectations``: a proposed expectations file from a run's failures.
+* ``scoreboard``: the suites on several backends, side by side (Markdown and HTML).
 * ``datagen``: write the synthetic datasets of the scenarios (``fixtures/``) into ``data/``, or
   with ``--check`` verify that the committed files equal the generator's output.
 
@@ -147,6 +148,48 @@ def _cmd_expectations(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_scoreboard(args: argparse.Namespace) -> int:
+    from .harness import scoreboard
+
+    try:
+        if args.from_junit:
+            runs = dict(scoreboard.parse_run_argument(text) for text in args.from_junit)
+            missing = [str(p) for p in runs.values() if not p.is_file()]
+            if missing:
+                raise scoreboard.ScoreboardError(f"no such file: {', '.join(missing)}")
+            board = scoreboard.build(runs)
+        else:
+            backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+            extra = ["--clauses", args.clauses] if args.clauses else []
+            board = scoreboard.run(
+                backends,
+                Path(args.out),
+                workers=args.workers,
+                extra=extra,
+                log=lambda line: print(line, file=sys.stderr, flush=True),
+            )
+        md, page = scoreboard.write(board, Path(args.out))
+        print("\n".join(scoreboard.describe(board)))
+        print(f"wrote {md}\nwrote {page}")
+        if args.readme:
+            changed = scoreboard.update_readme(Path(args.readme), board)
+            print(f"{args.readme}: table {'updated' if changed else 'already current'}")
+        if args.check_readme:
+            text = Path(args.check_readme).read_text(encoding="utf-8")
+            if scoreboard.readme_table(text) != scoreboard.readme_block(board):
+                print(
+                    f"fsconformance scoreboard: {args.check_readme}'s table differs from this "
+                    f"run's; run 'fsconformance scoreboard --readme {args.check_readme}'",
+                    file=sys.stderr,
+                )
+                return 1
+            print(f"{args.check_readme}: table matches this run")
+    except scoreboard.ScoreboardError as error:
+        print(f"fsconformance scoreboard: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fsconformance",
@@ -224,6 +267,37 @@ def _build_parser() -> argparse.ArgumentParser:
         "--root", default=".", metavar="DIR", help="the repository root (default: .)"
     )
     proposed.set_defaults(handler=_cmd_expectations)
+
+    board = commands.add_parser(
+        "scoreboard",
+        help="run the suites on several backends and write the scoreboard",
+        description="Run pytest suites once per backend (endpoint against a local "
+        "fsconformance serve) and write scoreboard.md and scoreboard.html: per clause and "
+        "backend, the tests passed, failed, unsupported and expected gaps, and how to reproduce "
+        "each failure.",
+    )
+    board.add_argument(
+        "--backends",
+        default="moto,moto-plain,endpoint",
+        help="comma-separated backends (default: moto,moto-plain,endpoint)",
+    )
+    board.add_argument("--out", default="reports/scoreboard", metavar="DIR")
+    board.add_argument("--workers", type=int, default=2, help="pytest -n for each run (2)")
+    board.add_argument("--clauses", default=None, help="only the tests of these clauses")
+    board.add_argument(
+        "--from-junit",
+        action="append",
+        metavar="BACKEND=RUN.xml",
+        help="build from existing JUnit XML instead of running (repeatable)",
+    )
+    board.add_argument("--readme", default=None, metavar="README.md", help="rewrite its table")
+    board.add_argument(
+        "--check-readme",
+        default=None,
+        metavar="README.md",
+        help="exit 1 if its table differs from this run's",
+    )
+    board.set_defaults(handler=_cmd_scoreboard)
     return parser
 
 

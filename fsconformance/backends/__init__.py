@@ -7,13 +7,14 @@ from typing import Any
 
 from .base import Backend, BackendUnavailable, Budgets
 
-BACKEND_NAMES = ("moto", "moto-server", "aws")
+BACKEND_NAMES = ("moto", "moto-server", "aws", "endpoint", "moto-plain")
 
 
 def make_backend(name: str, region: str, options: Mapping[str, Any] | None = None) -> Backend:
     """The backend called ``name``, checked and ready to start.
 
-    ``options`` maps a backend name to its settings (``{"aws": AwsOptions(...)}``). Raises
+    ``options`` maps a backend name to its settings (``{"aws": AwsOptions(...)}``,
+    ``{"endpoint": EndpointOptions(...)}``). Raises
     ``BackendUnavailable`` with a one-line reason, before anything is created.
     """
     if name == "moto":
@@ -24,6 +25,16 @@ def make_backend(name: str, region: str, options: Mapping[str, Any] | None = Non
         from .moto_server import MotoServerBackend
 
         return MotoServerBackend(region)
+    if name == "moto-plain":
+        from .moto_plain import MotoPlainBackend
+
+        return MotoPlainBackend(region)
+    if name == "endpoint":
+        from .endpoint import EndpointBackend, EndpointOptions
+
+        endpoint = EndpointBackend(region, (options or {}).get("endpoint") or EndpointOptions())
+        endpoint.preflight()
+        return endpoint
     if name == "aws":
         from .aws import AwsBackend, AwsOptions
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from .aws import AwsOptions
+from .endpoint import EndpointOptions
 
 # option destination -> (flag, environment variable, help)
 _AWS_OPTIONS: dict[str, tuple[str, str, str]] = {
@@ -43,7 +44,8 @@ _AWS_OPTIONS: dict[str, tuple[str, str, str]] = {
     "endpoint_url": (
         "--endpoint-url",
         "FSCONFORMANCE_ENDPOINT_URL",
-        "send every request to this endpoint instead of AWS (CI: fsconformance serve)",
+        "aws: send every request to this endpoint instead of AWS (CI: fsconformance serve); "
+        "endpoint: the service to run the suites against",
     ),
     "aws_poll_interval": (
         "--aws-poll-interval",
@@ -57,6 +59,19 @@ def add_backend_options(group: Any) -> None:
     """Register the aws backend's options on a pytest option group."""
     for dest, (flag, env, text) in _AWS_OPTIONS.items():
         group.addoption(flag, dest=dest, default=None, help=f"{text} (env {env})")
+    group.addoption(
+        "--allow-remote-endpoint",
+        action="store_true",
+        default=None,
+        help="endpoint: allow an --endpoint-url that is not a loopback address "
+        "(env FSCONFORMANCE_ALLOW_REMOTE_ENDPOINT=1)",
+    )
+    group.addoption(
+        "--endpoint-budget",
+        default=None,
+        help="endpoint: seconds every wait may take (env FSCONFORMANCE_ENDPOINT_BUDGET, "
+        "default 30)",
+    )
     group.addoption(
         "--keep-on-failure",
         action="store_true",
@@ -84,8 +99,26 @@ def backend_options(config: pytest.Config) -> dict[str, Any]:
         ) from None
     keep = config.getoption("keep_on_failure")
     if keep is None:
-        keep = os.environ.get("FSCONFORMANCE_KEEP_ON_FAILURE", "") not in ("", "0", "false")
+        keep = _truthy(os.environ.get("FSCONFORMANCE_KEEP_ON_FAILURE", ""))
+    budget_text = config.getoption("endpoint_budget") or os.environ.get(
+        "FSCONFORMANCE_ENDPOINT_BUDGET", ""
+    )
+    try:
+        budget = float(budget_text) if budget_text else 30.0
+    except ValueError:
+        raise pytest.UsageError(
+            f"fsconformance: --endpoint-budget {budget_text!r} is not a number of seconds"
+        ) from None
+    remote = config.getoption("allow_remote_endpoint")
+    if remote is None:
+        remote = _truthy(os.environ.get("FSCONFORMANCE_ALLOW_REMOTE_ENDPOINT", ""))
     return {
+        "endpoint": EndpointOptions(
+            endpoint_url=_value(config, "endpoint_url"),
+            allow_remote=bool(remote),
+            budget=budget,
+            poll_interval=float(poll) if poll else 0.05,
+        ),
         "aws": AwsOptions(
             account_id=_value(config, "aws_account_id").strip(),
             profile=_value(config, "aws_profile") or None,
@@ -96,5 +129,9 @@ def backend_options(config: pytest.Config) -> dict[str, Any]:
             endpoint_url=_value(config, "endpoint_url") or None,
             keep_on_failure=bool(keep),
             poll_interval=poll_interval,
-        )
+        ),
     }
+
+
+def _truthy(text: str) -> bool:
+    return text not in ("", "0", "false")

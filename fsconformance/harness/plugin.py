@@ -19,6 +19,7 @@ from ..backends import BACKEND_NAMES, Backend, BackendUnavailable, make_backend
 from ..backends.options import add_backend_options, backend_options
 from ..emulator import moto_seam
 from .contract import CLAUSES
+from .summary import SummaryPlugin, add_summary_options
 
 FEATURE_MARKERS = {
     "control_plane": "feature-group lifecycle, listing, metadata and tags",
@@ -37,7 +38,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=BACKEND_NAMES,
         default=None,
         help="where the suites run: moto (in-process emulation, default), moto-server (the "
-        "emulation over HTTP on 127.0.0.1) or aws (a real account) (env FSCONFORMANCE_BACKEND)",
+        "emulation over HTTP on 127.0.0.1), aws (a real account), endpoint (any AWS-speaking "
+        "service at --endpoint-url) or moto-plain (moto alone, no emulation) "
+        "(env FSCONFORMANCE_BACKEND)",
     )
     group.addoption(
         "--region",
@@ -45,6 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="AWS region for every client (env FSCONFORMANCE_REGION, default us-east-1)",
     )
     add_backend_options(group)  # --aws-account-id, --endpoint-url, --keep-on-failure, ...
+    add_summary_options(group)  # --conformance-report, --clauses
 
 
 def _resolve(config: pytest.Config) -> tuple[str, str]:
@@ -94,6 +98,7 @@ def _register_outcome_plugins(config: pytest.Config, backend: Backend) -> None:
     )
     manager.register(expectations.ExpectationsPlugin(Path(path)), "fsconformance-expectations")
     manager.register(report.RecordPlugin(backend.name), "fsconformance-record")
+    manager.register(SummaryPlugin(config), "fsconformance-summary")
 
 
 _BACKEND = pytest.StashKey[Backend]()

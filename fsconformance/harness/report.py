@@ -21,7 +21,9 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
+from string import Template
 from typing import Any
 
 import pytest
@@ -194,33 +196,40 @@ def build(paths: Iterable[Path]) -> Report:
     """Aggregate JUnit XML runs into a report."""
     report = Report()
     for path in paths:
-        report.sources.append(str(path))
-        for case in parse_junit(path):
-            properties = case["properties"]
-            backend = _first(properties, "backend", "unknown")
-            cell = f"{backend} / boto3 {_first(properties, 'boto3', '?')}"
-            if cell not in report.cells:
-                report.cells.append(cell)
-                report.totals[cell] = dict.fromkeys(OUTCOMES, 0)
-            report.totals[cell][case["outcome"]] += 1
-            for clause in _first(properties, "clauses", "").split():
-                counts = report.clauses.setdefault(clause, {}).setdefault(cell, {})
-                counts[case["outcome"]] = counts.get(case["outcome"], 0) + 1
-            if case["outcome"] in ("failed", "error", "xpassed"):
-                report.failures.append(
-                    {
-                        "cell": cell,
-                        "nodeid": case["nodeid"],
-                        "outcome": case["outcome"],
-                        "message": case["message"],
-                        "command": reproduce_command(case),
-                    }
-                )
-            for name, values in properties.items():
-                if name.startswith(WAIT_PREFIX):
-                    kind = name.removeprefix(WAIT_PREFIX)
-                    bucket = report.waits.setdefault(backend, {}).setdefault(kind, [])
-                    bucket += [float(v.split()[0]) for v in values if v]
+        add_cases(report, parse_junit(path), str(path))
+    return report
+
+
+def add_cases(report: Report, cases: Iterable[dict[str, Any]], source: str) -> Report:
+    """Add test cases shaped as ``parse_junit`` returns them (from a file or a live run)."""
+    report.sources.append(source)
+    for case in cases:
+        properties = case["properties"]
+        backend = _first(properties, "backend", "unknown")
+        cell = f"{backend} / boto3 {_first(properties, 'boto3', '?')}"
+        if cell not in report.cells:
+            report.cells.append(cell)
+            report.totals[cell] = dict.fromkeys(OUTCOMES, 0)
+        report.totals[cell][case["outcome"]] += 1
+        for clause in _first(properties, "clauses", "").split():
+            counts = report.clauses.setdefault(clause, {}).setdefault(cell, {})
+            counts[case["outcome"]] = counts.get(case["outcome"], 0) + 1
+        if case["outcome"] in ("failed", "error", "xpassed"):
+            report.failures.append(
+                {
+                    "cell": cell,
+                    "nodeid": case["nodeid"],
+                    "outcome": case["outcome"],
+                    "message": case["message"],
+                    "command": reproduce_command(case),
+                    "clauses": _first(properties, "clauses", ""),
+                }
+            )
+        for name, values in properties.items():
+            if name.startswith(WAIT_PREFIX):
+                kind = name.removeprefix(WAIT_PREFIX)
+                bucket = report.waits.setdefault(backend, {}).setdefault(kind, [])
+                bucket += [float(v.split()[0]) for v in values if v]
     return report
 
 
@@ -306,70 +315,98 @@ def to_markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-_CSS = """
-body{font-family:system-ui,sans-serif;margin:2em;color:#222}
-table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left}
-th{background:#f2f2f2}.pass{background:#e6f4e6}.FAIL,.ERROR,.XPASS{background:#fbdcdc}
-.known{background:#fff3cd}.unsupported,.skipped{background:#eceff4}code{font-size:90%}
-"""
+_CELL = Template('<td class="$css">$text</td>')
+_HEADER_CELL = Template("<th>$text</th>")
+_FAILURE_ITEM = Template(
+    '<li id="$anchor"><b>$outcome</b> on $cell: <code>$nodeid</code> $message'
+    "<br>reproduce: <code>$command</code></li>"
+)
 
 
-def _html_table(header: list[str], rows: list[list[str]], classes: bool = False) -> str:
-    out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
-    for row in rows:
+def _page_template() -> Template:
+    text = (
+        resources.files("fsconformance.harness")
+        .joinpath("templates/report.html")
+        .read_text("utf-8")
+    )
+    return Template(text)
+
+
+def _html_table(
+    header: list[str],
+    rows: list[list[str]],
+    classes: bool = False,
+    links: dict[tuple[int, int], str] | None = None,
+    columns: str = "",
+) -> str:
+    """A table; ``links`` maps (row, column) to an anchor the cell links to."""
+    head = "".join(_HEADER_CELL.substitute(text=html.escape(h)) for h in header)
+    body = []
+    for r, row in enumerate(rows):
         cells = []
-        for cell in row:
-            css = f' class="{html.escape(cell.split(" ")[0])}"' if classes else ""
-            cells.append(f"<td{css}>{html.escape(cell)}</td>")
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    return "\n".join(out) + "</table>"
+        for c, cell in enumerate(row):
+            text = html.escape(cell)
+            anchor = (links or {}).get((r, c))
+            if anchor:
+                text = f'<a href="#{anchor}">{text}</a>'
+            css = html.escape(cell.split(" ")[0]) if classes else ""
+            cells.append(_CELL.substitute(css=css, text=text))
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table>{columns}<tr>{head}</tr>\n" + "\n".join(body) + "</table>"
 
 
 def to_html(report: Report) -> str:
-    parts = [
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Feature Store conformance</title>",
-        f"<style>{_CSS}</style></head><body><h1>Feature Store conformance</h1>",
-        "<p>Runs: " + ", ".join(f"<code>{html.escape(s)}</code>" for s in report.sources) + "</p>",
-        "<h2>Totals</h2>",
-        _html_table(
+    """The report as one self-contained page (``templates/report.html``)."""
+    anchors: dict[tuple[str, str], str] = {}  # (clause, cell) -> the first failure's anchor
+    items = []
+    for index, failure in enumerate(report.failures, start=1):
+        anchor = f"failure-{index}"
+        for clause in failure.get("clauses", "").split():
+            anchors.setdefault((clause, failure["cell"]), anchor)
+        items.append(
+            _FAILURE_ITEM.substitute(
+                anchor=anchor,
+                outcome=html.escape(failure["outcome"]),
+                cell=html.escape(failure["cell"]),
+                nodeid=html.escape(failure["nodeid"]),
+                message=html.escape(failure["message"]),
+                command=html.escape(failure["command"]),
+            )
+        )
+    order = _clause_order(report)
+    links = {
+        (r, 2 + c): anchors[(clause, cell)]
+        for r, clause in enumerate(order)
+        for c, cell in enumerate(report.cells)
+        if (clause, cell) in anchors
+    }
+    clause_rows = [
+        [c, CLAUSES.get(c, "?"), *[cell_summary(report.clauses[c].get(x)) for x in report.cells]]
+        for c in order
+    ]
+    rows = _wait_rows(report)
+    return _page_template().substitute(
+        sources=", ".join(f"<code>{html.escape(s)}</code>" for s in report.sources),
+        totals=_html_table(
             ["outcome", *report.cells],
             [[o, *[str(report.totals[c][o]) for c in report.cells]] for o in OUTCOMES],
         ),
-        "<h2>Clauses</h2>",
-        _html_table(
+        clauses=_html_table(
             ["clause", "title", *report.cells],
-            [
-                [
-                    c,
-                    CLAUSES.get(c, "?"),
-                    *[cell_summary(report.clauses[c].get(x)) for x in report.cells],
-                ]
-                for c in _clause_order(report)
-            ],
+            clause_rows,
             classes=True,
+            links=links,
+            columns='<colgroup><col class="clause"><col class="title"></colgroup>',
         ),
-        "<h2>Failures</h2>",
-    ]
-    if not report.failures:
-        parts.append("<p>None.</p>")
-    else:
-        parts.append("<ul>")
-        for failure in report.failures:
-            parts.append(
-                f"<li><b>{html.escape(failure['outcome'])}</b> on {html.escape(failure['cell'])}: "
-                f"<code>{html.escape(failure['nodeid'])}</code> {html.escape(failure['message'])}"
-                f"<br>reproduce: <code>{html.escape(failure['command'])}</code></li>"
-            )
-        parts.append("</ul>")
-    parts.append("<h2>Wait durations (seconds)</h2>")
-    rows = _wait_rows(report)
-    parts.append(
-        _html_table(["backend", "wait", "count", "min", "median", "max"], rows)
-        if rows
-        else "<p>No waits recorded.</p>"
+        failures=(
+            '<ul class="failures">' + "\n".join(items) + "</ul>" if items else "<p>None.</p>"
+        ),
+        waits=(
+            _html_table(["backend", "wait", "count", "min", "median", "max"], rows)
+            if rows
+            else "<p>No waits recorded.</p>"
+        ),
     )
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
 
 
 def write(paths: Iterable[Path], out: Path) -> tuple[Path, Path]:
