@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import botocore
@@ -18,6 +19,7 @@ import pytest
 from .backends import BACKEND_NAMES, Backend, BackendUnavailable, make_backend
 from .backends.options import add_backend_options, backend_options
 from .contract import CLAUSES
+from .snapshots import plugin as snapshots
 
 FEATURE_MARKERS = {
     "control_plane": "feature-group lifecycle, listing, metadata and tags",
@@ -44,6 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="AWS region for every client (env FSCONFORMANCE_REGION, default us-east-1)",
     )
     add_backend_options(group)  # --aws-account-id, --endpoint-url, --keep-on-failure, ...
+    snapshots.add_options(group)  # --record-snapshots, --compare-snapshots
 
 
 def _resolve(config: pytest.Config) -> tuple[str, str]:
@@ -69,6 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     for marker, description in FEATURE_MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {description}")
+    snapshots.add_markers(config)
     name, region = _resolve(config)
     try:
         config.stash[_BACKEND] = make_backend(name, region, backend_options(config))
@@ -93,6 +97,16 @@ def _register_outcome_plugins(config: pytest.Config, backend: Backend) -> None:
     )
     manager.register(expectations.ExpectationsPlugin(Path(path)), "fsconformance-expectations")
     manager.register(report.RecordPlugin(backend.name), "fsconformance-record")
+    record, compare = config.getoption("record_snapshots"), config.getoption("compare_snapshots")
+    if record and backend.name != "aws":
+        raise pytest.UsageError(
+            "fsconformance: --record-snapshots records real responses: use it with --backend=aws"
+        )
+    if record or compare:
+        plugin = snapshots.SnapshotPlugin(
+            backend, Path(record) if record else None, Path(compare) if compare else None
+        )
+        manager.register(plugin, "fsconformance-snapshots")
 
 
 _BACKEND = pytest.StashKey[Backend]()
@@ -164,6 +178,12 @@ def backend(fsconformance_session: Backend, request: pytest.FixtureRequest) -> I
     finally:
         leftovers = fsconformance_session.end_test(request.node.stash.get(_FAILED, False))
     assert not leftovers, "cleanup left resources behind:\n" + "\n".join(leftovers)
+
+
+@pytest.fixture
+def observe(request: pytest.FixtureRequest) -> Callable[[str, Any], None]:
+    """``observe(what, value)`` records an observation the test's ``observes`` marker names."""
+    return snapshots.observe_fixture(request)
 
 
 def _is_controller(config: pytest.Config) -> bool:
