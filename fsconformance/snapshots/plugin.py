@@ -122,6 +122,7 @@ class SnapshotPlugin:
                 backend=self.backend.name,
                 region=self.backend.region,
                 botocore_version=botocore.__version__,
+                target="endpoint" if self._endpoint() else "aws",
             )
         if self.compare_dir is not None and not report.skipped:
             problems = self._compare(item.nodeid, exchanges, observations)
@@ -133,6 +134,9 @@ class SnapshotPlugin:
                 else:
                     report.sections.append(("fsconformance snapshot", text))
         return report
+
+    def _endpoint(self) -> str:
+        return str(getattr(getattr(self.backend, "options", None), "endpoint_url", "") or "")
 
     def _compare(self, nodeid: str, exchanges: list, observations: list) -> list[str]:
         if self.directory_problem:

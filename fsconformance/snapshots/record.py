@@ -158,7 +158,10 @@ def write_snapshot(
     backend: str,
     region: str,
     botocore_version: str,
+    target: str = "aws",
 ) -> Path:
+    """Write one test's snapshot; ``target`` is ``aws``, or ``endpoint`` when the run went to
+    ``--endpoint-url`` (a local emulation: its observations are not AWS's)."""
     path = snapshot_path(directory, nodeid)
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {
@@ -167,6 +170,7 @@ def write_snapshot(
         "recorded": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d"),
         "backend": backend,
         "region": region,
+        "target": target,
         "botocore": botocore_version,
         "observations": observations,
         "exchanges": exchanges,
