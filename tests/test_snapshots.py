@@ -19,7 +19,7 @@ from botocore.config import Config
 
 from fsconformance.snapshots import FORMAT
 from fsconformance.snapshots.compare import compare_exchanges, compare_observations
-from fsconformance.snapshots.normalise import Normaliser
+from fsconformance.snapshots.normalise import Normaliser, compact
 from fsconformance.snapshots.record import (
     SnapshotError,
     check_manifest,
@@ -86,6 +86,19 @@ def test_credentials_and_response_metadata_are_never_kept() -> None:
     )
 
     assert value == {"kept": {"name": "n"}}
+
+
+def test_long_requests_are_cut_to_a_digest_that_still_tells_them_apart() -> None:
+    features = [{"FeatureName": f"f{i}", "FeatureType": "String"} for i in range(2500)]
+    other = features[:-1] + [{"FeatureName": "g", "FeatureType": "String"}]
+
+    cut = compact({"FeatureDefinitions": features, "Value": "x" * 400000})
+
+    assert cut["FeatureDefinitions"][:3] == features[:3]
+    assert cut["FeatureDefinitions"][3].startswith("<2497 more, sha256 ")
+    assert cut["Value"].startswith("<400000 characters, sha256 ")
+    assert cut == compact({"FeatureDefinitions": list(features), "Value": "x" * 400000})
+    assert compact({"FeatureDefinitions": other}) != compact({"FeatureDefinitions": features})
 
 
 # -- the comparison ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 from botocore.client import BaseClient
 
 from . import FORMAT
-from .normalise import Normaliser
+from .normalise import Normaliser, compact
 
 MANIFEST = "SNAPSHOTS.json"
 PROJECT = "fsconformance"
@@ -48,10 +48,18 @@ class Recorder:
             self.active = True
 
     def end(self) -> list[dict[str, Any]]:
+        """The test's exchanges; a request repeated (a poll) keeps its last answer and a count."""
         with self._lock:
             self.active = False
             exchanges, self.exchanges = self.exchanges, []
-        return exchanges
+        last: dict[str, dict[str, Any]] = {}
+        for exchange in exchanges:
+            key = json.dumps(
+                [exchange["service"], exchange["operation"], exchange["request"]], sort_keys=True
+            )
+            calls = last[key]["calls"] + 1 if key in last else 1
+            last[key] = {**exchange, "calls": calls}
+        return list(last.values())
 
     # -- botocore handlers --------------------------------------------------------------------
 
@@ -95,7 +103,7 @@ class Recorder:
             exchange: dict[str, Any] = {
                 "service": model.service_model.service_name,
                 "operation": model.name,
-                "request": n.value(context.get("fsconformance_params") or {}),
+                "request": compact(n.value(context.get("fsconformance_params") or {})),
                 "status": int(getattr(http_response, "status_code", 0)),
             }
             if error:
