@@ -198,8 +198,19 @@ def build(
     for cid, clause in ledger.items():
         clause.tests = sorted(tests.get(cid, []))
     for observation in observations(snapshots or REPO / "snapshots"):
-        if observation.clause in ledger:
-            ledger[observation.clause].observations.append(observation)
+        clause = ledger.get(observation.clause)
+        if clause is not None and not any(
+            (o.what, o.value, o.recorded, o.region, o.target)
+            == (
+                observation.what,
+                observation.value,
+                observation.recorded,
+                observation.region,
+                observation.target,
+            )
+            for o in clause.observations
+        ):  # parametrised tests observe the same answer once each
+            clause.observations.append(observation)
     return ledger
 
 
