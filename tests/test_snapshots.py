@@ -88,6 +88,13 @@ def test_credentials_and_response_metadata_are_never_kept() -> None:
     assert value == {"kept": {"name": "n"}}
 
 
+def test_only_the_backends_own_tags_are_removed() -> None:
+    tags = ["odd", {"Key": "fsconformance:run", "Value": "r"}, {"Key": "team", "Value": "a"}]
+
+    assert Normaliser().value({"Tags": tags}) == {"Tags": ["odd", {"Key": "team", "Value": "a"}]}
+    assert Normaliser().value({"Tags": tags[1:2]}) == {}  # the test itself sent no tags
+
+
 def test_long_requests_are_cut_to_a_digest_that_still_tells_them_apart() -> None:
     features = [{"FeatureName": f"f{i}", "FeatureType": "String"} for i in range(2500)]
     other = features[:-1] + [{"FeatureName": "g", "FeatureType": "String"}]

@@ -141,7 +141,10 @@ class Normaliser:
                     own = [
                         tag
                         for tag in item
-                        if not str((tag or {}).get("Key", "")).startswith(BACKEND_TAG_PREFIX)
+                        if not (
+                            isinstance(tag, Mapping)
+                            and str(tag.get("Key", "")).startswith(BACKEND_TAG_PREFIX)
+                        )
                     ]
                     if item and not own:
                         continue  # only the backend's bookkeeping tags: the test sent none
