@@ -7,6 +7,7 @@ Subcommands:
 * ``report``: the conformance report (Markdown and HTML) from JUnit XML runs.
 * ``expectations``: a proposed expectations file from a run's failures.
 * ``scoreboard``: the suites on several backends, side by side (Markdown and HTML).
+* ``uncertain``: the contract's UNCERTAIN clauses, the tests touching them, what was observed.
 * ``datagen``: write the synthetic datasets of the scenarios (``fixtures/``) into ``data/``, or
   with ``--check`` verify that the committed files equal the generator's output.
 
@@ -117,7 +118,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print(f"fsconformance report: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
     try:
-        md, page = report.write(paths, Path(args.out))
+        snapshots = Path(args.snapshots) if args.snapshots else None
+        md, page = report.write(paths, Path(args.out), snapshots)
     except Exception as error:  # a malformed XML file: one line naming it
         print(f"fsconformance report: cannot read the runs: {error}", file=sys.stderr)
         return 2
@@ -190,6 +192,26 @@ def _cmd_scoreboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_uncertain(args: argparse.Namespace) -> int:
+    from .harness.snapshots import ledger
+
+    contract = Path(args.contract) if args.contract else ledger.contract_path()
+    if not contract.is_file():
+        print(
+            f"fsconformance uncertain: {contract}: no such file (set FSCONFORMANCE_CONTRACT or "
+            "pass --contract)",
+            file=sys.stderr,
+        )
+        return 2
+    built = ledger.build(
+        contract,
+        Path(args.suites) if args.suites else None,
+        Path(args.snapshots) if args.snapshots else None,
+    )
+    sys.stdout.write(ledger.render(built, verbose=args.verbose))
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fsconformance",
@@ -253,7 +275,24 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("runs", nargs="+", metavar="RUN.xml", help="JUnit XML of a pytest run")
     report.add_argument("--out", default="reports", metavar="DIR", help="default: reports/")
+    report.add_argument(
+        "--snapshots", metavar="DIR", help="recorded observations (default: snapshots/)"
+    )
     report.set_defaults(handler=_cmd_report)
+
+    uncertain = commands.add_parser(
+        "uncertain",
+        help="list the contract's UNCERTAIN clauses, their tests and what was observed",
+        description="Every UNCERTAIN clause of the contract, the tests whose markers name it, "
+        "and the observation a recording made for it (or 'not yet observed').",
+    )
+    uncertain.add_argument("--contract", metavar="PATH", help="default: shared/spec/CONTRACT.md")
+    uncertain.add_argument("--snapshots", metavar="DIR", help="default: snapshots/")
+    uncertain.add_argument("--suites", metavar="DIR", help="default: suites/")
+    uncertain.add_argument(
+        "-v", "--verbose", action="store_true", help="list each uncertain sentence and test"
+    )
+    uncertain.set_defaults(handler=_cmd_uncertain)
 
     proposed = commands.add_parser(
         "expectations",

@@ -40,6 +40,17 @@ def check_client_error(
     assert seen_code in codes, f"error code {seen_code!r}, expected one of {sorted(codes)}: {error}"
 
 
+def error_seen(call: Callable[[], Any]) -> tuple[str, ClientError | None]:
+    """Run ``call``; say what it answered (``"400 ValidationException"``, ``"no error"``) for an
+    observation, and return the error if there was one, for the test's assertion."""
+    try:
+        call()
+    except ClientError as error:
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return f"{status} {error.response.get('Error', {}).get('Code')}", error
+    return "no error", None
+
+
 def expect_client_error(
     call: Callable[[], Any], *, status: int = 400, codes: Collection[str] = VALIDATION
 ) -> ClientError:

@@ -24,12 +24,14 @@ REQUIRED_MEMBERS = {
 
 @pytest.mark.clause("C-017", "C-016")
 @pytest.mark.uncertain("C-017 (no U-number): is OfflineStoreStatus present before any data?")
-def test_describe_reports_the_group_as_it_was_requested(backend):
+@pytest.mark.observes("C-017", "OfflineStoreStatus before any data")
+def test_describe_reports_the_group_as_it_was_requested(backend, observe):
     request = backend.feature_group_request()
     arn = backend.sagemaker.create_feature_group(**request)["FeatureGroupArn"]
 
     description = backend.wait_until_created(request["FeatureGroupName"])
 
+    observe("OfflineStoreStatus before any data", description.get("OfflineStoreStatus"))
     assert set(description) >= REQUIRED_MEMBERS
     assert description["FeatureGroupArn"] == arn
     assert description["FeatureGroupName"] == request["FeatureGroupName"]
@@ -54,7 +56,10 @@ def test_describe_reports_the_group_as_it_was_requested(backend):
         "CreateFeatureGroup.OnlineStoreConfig.StorageType",
     ]
 )
-def test_describe_reports_the_documented_defaults(backend):
+@pytest.mark.observes("C-017", "ThroughputMode when none was sent")
+@pytest.mark.observes("C-017", "StorageType when none was sent")
+@pytest.mark.observes("C-015", "TableFormat when none was sent")
+def test_describe_reports_the_documented_defaults(backend, observe):
     request = backend.feature_group_request()
     assert "ThroughputConfig" not in request
     assert "StorageType" not in request["OnlineStoreConfig"]
@@ -62,6 +67,12 @@ def test_describe_reports_the_documented_defaults(backend):
 
     description = backend.create_and_wait(request)
 
+    observe(
+        "ThroughputMode when none was sent",
+        description.get("ThroughputConfig", {}).get("ThroughputMode"),
+    )
+    observe("StorageType when none was sent", description["OnlineStoreConfig"].get("StorageType"))
+    observe("TableFormat when none was sent", description["OfflineStoreConfig"].get("TableFormat"))
     assert description["ThroughputConfig"]["ThroughputMode"] == "OnDemand"
     assert description["OnlineStoreConfig"]["StorageType"] == "Standard"
     assert description["OfflineStoreConfig"]["TableFormat"] == "Glue"
@@ -87,13 +98,15 @@ def test_resolved_output_s3_uri_names_account_region_group_and_creation_epoch(ba
 
 @pytest.mark.clause("C-080", "C-017")
 @pytest.mark.uncertain("U-7: TableName separator and casing")
-def test_generated_data_catalog_entry(backend):
+@pytest.mark.observes("C-080", "generated Glue TableName")
+def test_generated_data_catalog_entry(backend, observe):
     request = backend.feature_group_request()
     name = request["FeatureGroupName"]
 
     description = backend.create_and_wait(request)
 
     catalog = description["OfflineStoreConfig"]["DataCatalogConfig"]
+    observe("generated Glue TableName", catalog["TableName"])  # normalised: <name_1>_<epoch>
     assert catalog["Catalog"] == "AwsDataCatalog"
     assert catalog["Database"] == "sagemaker_featurestore"
     match = re.fullmatch(r"(.+)[-_](\d+)", catalog["TableName"])

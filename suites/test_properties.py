@@ -39,6 +39,9 @@ from .helpers import NOT_FOUND, U2, VALIDATION, expect_client_error, types_by_na
 from .offline_helpers import OfflineStore, scalar, wait_for_rows
 from .runtime_helpers import U1, as_record
 
+# Every test here draws its requests with hypothesis, so no two runs send the same ones.
+pytestmark = pytest.mark.no_snapshot("hypothesis draws different inputs on every run")
+
 FEATURE_GROUP_ARN = re.compile(r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:feature-group/.*")
 
 # One group per event-time type, with a feature of every type (C-012, C-020).

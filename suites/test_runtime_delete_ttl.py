@@ -9,13 +9,13 @@ import pytest
 
 from fsconformance.backends import Backend
 
-from .helpers import U2, VALIDATION, expect_client_error
+from .helpers import U2, VALIDATION, check_client_error, error_seen, expect_client_error
 from .runtime_helpers import (
+    RUNTIME_VALIDATION,
     T_2020_10_29,
     T_2020_10_30,
     T_2020_10_31,
     create_iso_group,
-    expect_runtime_error,
     feature,
     get,
     iso_definitions,
@@ -101,12 +101,17 @@ def test_soft_delete_is_the_default_mode_and_hides_the_record(backend):
 
 
 @pytest.mark.clause("C-102", "C-004")
+@pytest.mark.observes("C-004", "error for a HardDelete not later than the record")
 @pytest.mark.parametrize("event_time", [T_2020_10_29, T_2020_10_30], ids=["older", "equal"])
-def test_a_hard_delete_not_later_than_the_record_is_refused(backend, event_time):
+def test_a_hard_delete_not_later_than_the_record_is_refused(backend, observe, event_time):
     group = create_iso_group(backend)
     put(backend, group, RECORD)
 
-    expect_runtime_error(lambda: _delete(backend, group, event_time, DeletionMode="HardDelete"))
+    seen, error = error_seen(lambda: _delete(backend, group, event_time, DeletionMode="HardDelete"))
+
+    observe("error for a HardDelete not later than the record", seen)
+    assert error is not None, "the hard delete was accepted"
+    check_client_error(error, status=400, codes=RUNTIME_VALIDATION)
 
     assert get(backend, group, "c1") == RECORD
 

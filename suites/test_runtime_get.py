@@ -9,7 +9,7 @@ import pytest
 from fsconformance.backends import Backend
 from fsconformance.flow import record_as_dict
 
-from .helpers import expect_client_error
+from .helpers import check_client_error, error_seen
 from .runtime_helpers import (
     T_2020_10_30,
     U1,
@@ -80,16 +80,19 @@ def test_a_missing_record_is_a_200_without_a_record(backend):
 
 @U4
 @pytest.mark.clause("C-040", "C-004")
-def test_get_record_on_a_missing_group_is_resource_not_found(backend):
+@pytest.mark.observes("C-040", "error for GetRecord on a missing feature group")
+def test_get_record_on_a_missing_group_is_resource_not_found(backend, observe):
     missing = f"fg-missing-{backend.unique_name()}"
 
-    expect_client_error(
+    seen, error = error_seen(
         lambda: backend.runtime.get_record(
             FeatureGroupName=missing, RecordIdentifierValueAsString="c1"
-        ),
-        status=404,
-        codes={"ResourceNotFound"},
+        )
     )
+
+    observe("error for GetRecord on a missing feature group", seen)
+    assert error is not None, "GetRecord on a missing group answered without an error"
+    check_client_error(error, status=404, codes={"ResourceNotFound"})
 
 
 @pytest.mark.clause("C-042", "C-024")

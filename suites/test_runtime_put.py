@@ -261,13 +261,16 @@ def test_an_older_event_time_leaves_the_online_record_unchanged(backend):
 
 @U3
 @pytest.mark.clause("C-035")
-def test_an_equal_event_time_overwrites_the_online_record(backend):
+@pytest.mark.observes("C-035", "name online after a second put with an equal event time")
+def test_an_equal_event_time_overwrites_the_online_record(backend, observe):
     group = create_iso_group(backend)
     put(backend, group, {"customer_id": "c1", "event_time": T_2020_10_30, "name": "first"})
 
     put(backend, group, {"customer_id": "c1", "event_time": T_2020_10_30, "name": "again"})
 
-    assert get(backend, group, "c1") == {
+    record = get(backend, group, "c1")
+    observe("name online after a second put with an equal event time", (record or {}).get("name"))
+    assert record == {
         "customer_id": "c1",
         "event_time": T_2020_10_30,
         "name": "again",

@@ -64,6 +64,8 @@ class Backend:
         self.worker = worker[:8] or "main"
         self._counter = itertools.count(1)
         self._clients: dict[str, BaseClient] = {}
+        # Called with every client this backend creates (snapshot recording attaches here).
+        self.client_hooks: list[Callable[[BaseClient], None]] = []
         self._created: list[str] = []
         self.account_id = ""
         self.offline_s3_uri = ""
@@ -133,6 +135,8 @@ class Backend:
             )
             if service == "sagemaker":
                 self._track_creations(client)
+            for hook in self.client_hooks:
+                hook(client)
             self._clients[service] = client
         return self._clients[service]
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import botocore
@@ -19,6 +20,7 @@ from ..backends import BACKEND_NAMES, Backend, BackendUnavailable, make_backend
 from ..backends.options import add_backend_options, backend_options
 from ..emulator import moto_seam
 from .contract import CLAUSES
+from .snapshots import plugin as snapshots
 from .summary import SummaryPlugin, add_summary_options
 
 FEATURE_MARKERS = {
@@ -49,6 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     add_backend_options(group)  # --aws-account-id, --endpoint-url, --keep-on-failure, ...
     add_summary_options(group)  # --conformance-report, --clauses
+    snapshots.add_options(group)  # --record-snapshots, --compare-snapshots
 
 
 def _resolve(config: pytest.Config) -> tuple[str, str]:
@@ -74,6 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     for marker, description in FEATURE_MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {description}")
+    snapshots.add_markers(config)
     name, region = _resolve(config)
     try:
         config.stash[_BACKEND] = make_backend(name, region, backend_options(config))
@@ -99,6 +103,16 @@ def _register_outcome_plugins(config: pytest.Config, backend: Backend) -> None:
     manager.register(expectations.ExpectationsPlugin(Path(path)), "fsconformance-expectations")
     manager.register(report.RecordPlugin(backend.name), "fsconformance-record")
     manager.register(SummaryPlugin(config), "fsconformance-summary")
+    record, compare = config.getoption("record_snapshots"), config.getoption("compare_snapshots")
+    if record and backend.name != "aws":
+        raise pytest.UsageError(
+            "fsconformance: --record-snapshots records real responses: use it with --backend=aws"
+        )
+    if record or compare:
+        plugin = snapshots.SnapshotPlugin(
+            backend, Path(record) if record else None, Path(compare) if compare else None
+        )
+        manager.register(plugin, "fsconformance-snapshots")
 
 
 _BACKEND = pytest.StashKey[Backend]()
@@ -168,6 +182,12 @@ def backend(fsconformance_session: Backend, request: pytest.FixtureRequest) -> I
     finally:
         leftovers = fsconformance_session.end_test(request.node.stash.get(_FAILED, False))
     assert not leftovers, "cleanup left resources behind:\n" + "\n".join(leftovers)
+
+
+@pytest.fixture
+def observe(request: pytest.FixtureRequest) -> Callable[[str, Any], None]:
+    """``observe(what, value)`` records an observation the test's ``observes`` marker names."""
+    return snapshots.observe_fixture(request)
 
 
 def _is_controller(config: pytest.Config) -> bool:

@@ -14,6 +14,7 @@ Two halves:
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import statistics
@@ -167,6 +168,9 @@ class Report:
     failures: list[dict[str, str]] = field(default_factory=list)
     waits: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # backend -> kind
     sources: list[str] = field(default_factory=list)
+    # (clause, what) -> cell -> value, from the observe fixture; and the UNCERTAIN ledger
+    observed: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    uncertain: dict[str, Any] = field(default_factory=dict)
 
 
 def _first(properties: dict[str, list[str]], name: str, default: str) -> str:
@@ -192,9 +196,11 @@ def reproduce_command(case: dict[str, Any]) -> str:
     return command
 
 
-def build(paths: Iterable[Path]) -> Report:
-    """Aggregate JUnit XML runs into a report."""
-    report = Report()
+def build(paths: Iterable[Path], snapshots: Path | None = None) -> Report:
+    """Aggregate JUnit XML runs into a report; ``snapshots`` holds the recorded observations."""
+    from .snapshots import ledger
+
+    report = Report(uncertain=ledger.load_for_report(snapshots))
     for path in paths:
         add_cases(report, parse_junit(path), str(path))
     return report
@@ -225,6 +231,10 @@ def add_cases(report: Report, cases: Iterable[dict[str, Any]], source: str) -> R
                     "clauses": _first(properties, "clauses", ""),
                 }
             )
+        for value in properties.get(PREFIX + "observed", []):
+            seen = json.loads(value)
+            key = (seen["clause"], seen["what"])
+            report.observed.setdefault(key, {})[cell] = seen["value"]
         for name, values in properties.items():
             if name.startswith(WAIT_PREFIX):
                 kind = name.removeprefix(WAIT_PREFIX)
@@ -242,6 +252,18 @@ def cell_summary(counts: dict[str, int] | None) -> str:
     if len(present) == 1:
         return f"{_SYMBOL[worst]} ({counts[worst]})"
     return f"{_SYMBOL[worst]} (" + ", ".join(f"{counts[o]} {_SYMBOL[o]}" for o in present) + ")"
+
+
+def _observed(report: Report, clause: str) -> str:
+    from .snapshots.ledger import observation_cell
+
+    return observation_cell(report.uncertain.get(clause)) if clause in report.uncertain else ""
+
+
+def _contradictions(report: Report) -> list[str]:
+    from .snapshots.ledger import contradictions
+
+    return contradictions(report.observed, report.uncertain)
 
 
 def _clause_order(report: Report) -> list[str]:
@@ -287,16 +309,19 @@ def to_markdown(report: Report) -> str:
     )
     lines += ["", "## Clauses", ""]
     lines += _md_table(
-        ["clause", "title", *report.cells],
+        ["clause", "title", *report.cells, "UNCERTAIN: observed on AWS"],
         [
             [
                 c,
                 CLAUSES.get(c, "?"),
                 *[cell_summary(report.clauses[c].get(x)) for x in report.cells],
+                _observed(report, c),
             ]
             for c in _clause_order(report)
         ],
     )
+    lines += ["", "## Recordings that contradict a backend", ""]
+    lines += [f"- {line}" for line in _contradictions(report)] or ["None."]
     lines += ["", "## Failures", ""]
     if not report.failures:
         lines.append("None.")
@@ -381,7 +406,12 @@ def to_html(report: Report) -> str:
         if (clause, cell) in anchors
     }
     clause_rows = [
-        [c, CLAUSES.get(c, "?"), *[cell_summary(report.clauses[c].get(x)) for x in report.cells]]
+        [
+            c,
+            CLAUSES.get(c, "?"),
+            *[cell_summary(report.clauses[c].get(x)) for x in report.cells],
+            _observed(report, c),
+        ]
         for c in order
     ]
     rows = _wait_rows(report)
@@ -392,7 +422,7 @@ def to_html(report: Report) -> str:
             [[o, *[str(report.totals[c][o]) for c in report.cells]] for o in OUTCOMES],
         ),
         clauses=_html_table(
-            ["clause", "title", *report.cells],
+            ["clause", "title", *report.cells, "UNCERTAIN: observed on AWS"],
             clause_rows,
             classes=True,
             links=links,
@@ -406,12 +436,19 @@ def to_html(report: Report) -> str:
             if rows
             else "<p>No waits recorded.</p>"
         ),
+        contradictions=(
+            "<ul>"
+            + "".join(f"<li>{html.escape(x)}</li>" for x in _contradictions(report))
+            + "</ul>"
+            if _contradictions(report)
+            else "<p>None.</p>"
+        ),
     )
 
 
-def write(paths: Iterable[Path], out: Path) -> tuple[Path, Path]:
+def write(paths: Iterable[Path], out: Path, snapshots: Path | None = None) -> tuple[Path, Path]:
     """Write ``conformance.md`` and ``conformance.html`` into ``out``; return their paths."""
-    report = build(paths)
+    report = build(paths, snapshots)
     out.mkdir(parents=True, exist_ok=True)
     md, page = out / "conformance.md", out / "conformance.html"
     md.write_text(to_markdown(report), encoding="utf-8")

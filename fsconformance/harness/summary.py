@@ -5,7 +5,7 @@ in the controller process (under xdist, workers send their reports there), so th
 the whole run's whatever ``-n`` is. At the end it prints, per section of the contract, how many
 clauses passed, failed, were unsupported or are expected gaps, and the slowest waits; with
 ``--conformance-report DIR`` it writes ``conformance.md`` and ``conformance.html`` through
-``fsconformance.report``, without a JUnit step.
+``fsconformance.harness.report``, without a JUnit step.
 
 ``--clauses C-018,C-040`` keeps only the tests that name one of the clauses (all of them, in
 every module), so a subset of the contract can be run whole.

@@ -1,0 +1,280 @@
+"""The ledger of UNCERTAIN clauses: what the contract leaves open, which tests touch it, and
+what a recording observed.
+
+A clause is UNCERTAIN when its text says so, when an UNCERTAIN sentence outside the clauses
+(section 1) names it, or when the contract's open-questions table (section 6) lists it.
+Tests are found by a static scan of ``suites/`` for ``clause(...)`` and ``observes(...)``
+markers, so the ledger needs no backend. Observations come from snapshot files; one recorded
+through ``--endpoint-url`` (a local emulation) is shown but does not count as observed on AWS.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[3]
+_CLAUSE_START = re.compile(r"(?m)^\*\*(C-\d{3})\s+(.*?)\*\*")
+_HEADING = re.compile(r"(?m)^#{2,3} ")
+_SENTENCE = re.compile(r"(?<=[.;:])\s+(?=[A-Z(*`])")
+_ID = re.compile(r"C-\d{3}")
+
+
+def contract_path() -> Path:
+    """The contract: ``FSCONFORMANCE_CONTRACT``, else ``shared/spec/CONTRACT.md`` beside the
+    repository (the README's link) or inside it."""
+    if os.environ.get("FSCONFORMANCE_CONTRACT"):
+        return Path(os.environ["FSCONFORMANCE_CONTRACT"])
+    for candidate in (REPO.parent / "shared/spec/CONTRACT.md", REPO / "shared/spec/CONTRACT.md"):
+        if candidate.is_file():
+            return candidate
+    return REPO.parent / "shared/spec/CONTRACT.md"
+
+
+@dataclass
+class Observation:
+    clause: str
+    what: str
+    value: Any
+    recorded: str
+    region: str
+    target: str  # "aws", or "endpoint" for a recording through --endpoint-url
+    test: str
+
+    @property
+    def on_aws(self) -> bool:
+        return self.target == "aws"
+
+    def describe(self) -> str:
+        where = self.region if self.on_aws else f"{self.region}, local endpoint, not AWS"
+        return f"{self.what}: {json.dumps(self.value)} ({self.recorded}, {where})"
+
+
+@dataclass
+class UncertainClause:
+    id: str
+    title: str
+    spots: list[str] = field(default_factory=list)
+    tests: list[str] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
+
+    @property
+    def observed_on_aws(self) -> list[Observation]:
+        return [o for o in self.observations if o.on_aws]
+
+
+def _clause_blocks(text: str) -> dict[str, tuple[str, str]]:
+    """Clause id -> (title, text up to the next clause or heading)."""
+    blocks: dict[str, tuple[str, str]] = {}
+    starts = list(_CLAUSE_START.finditer(text))
+    for index, match in enumerate(starts):
+        end = starts[index + 1].start() if index + 1 < len(starts) else len(text)
+        body = text[match.end() : end]
+        heading = _HEADING.search(body)
+        if heading:
+            body = body[: heading.start()]
+        blocks.setdefault(match[1], (match[2].rstrip("."), body))
+    return blocks
+
+
+def uncertain_clauses(text: str) -> dict[str, UncertainClause]:
+    """Every UNCERTAIN clause of the contract ``text``, in the contract's order."""
+    blocks = _clause_blocks(text)
+    found: dict[str, UncertainClause] = {}
+
+    def entry(cid: str) -> UncertainClause:
+        title = blocks.get(cid, ("?", ""))[0]
+        return found.setdefault(cid, UncertainClause(cid, title))
+
+    for cid, (_, body) in blocks.items():
+        for line in body.splitlines():
+            if "UNCERTAIN" not in line:
+                continue
+            if re.match(r"\s*- Confidence:", line):
+                entry(cid)  # the clause's confidence says so; its sentences say where
+                continue
+            for sentence in _SENTENCE.split(line.strip().lstrip("- ")):
+                if "UNCERTAIN" in sentence:
+                    entry(cid).spots.append(sentence.strip())
+    # Section 1 sentences that name the clause they belong to ("see C-004").
+    section1 = text[: text.find("## 2.")] if "## 2." in text else ""
+    for line in section1.splitlines():
+        if "UNCERTAIN" in line:
+            for cid in _ID.findall(line):
+                if cid in blocks:
+                    entry(cid).spots.append(line.strip())
+    # Section 6, the open questions: | U-n | question | why | clauses |
+    start = text.find("## 6.")
+    if start >= 0:
+        end = text.find("\n## ", start + 1)
+        for row in text[start : end if end > 0 else None].splitlines():
+            cells = [c.strip() for c in row.strip().strip("|").split("|")]
+            if len(cells) >= 4 and re.fullmatch(r"U-\d+", cells[0]):
+                for cid in _ID.findall(cells[-1]):
+                    if cid in blocks:
+                        entry(cid).spots.append(f"open question {cells[0]}: {cells[1]}")
+    order = list(blocks)
+    return {cid: found[cid] for cid in sorted(found, key=order.index)}
+
+
+# -- tests, by a static scan ----------------------------------------------------------------
+
+
+def _mark_name(node: ast.expr) -> str | None:
+    """``pytest.mark.clause(...)`` -> ``clause``."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        value = node.func.value
+        if isinstance(value, ast.Attribute) and value.attr == "mark":
+            return node.func.attr
+    return None
+
+
+def _string_args(call: ast.Call) -> list[str]:
+    return [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+
+
+def tests_by_clause(suites: Path) -> dict[str, list[str]]:
+    """Clause id -> the tests (``suites/file.py::name``) whose markers name it."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(suites.glob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            if not node.name.startswith("test"):
+                continue
+            ids: set[str] = set()
+            for decorator in node.decorator_list:
+                name = _mark_name(decorator)
+                if name == "clause":
+                    ids.update(_string_args(decorator))  # type: ignore[arg-type]
+                elif name == "observes":
+                    ids.update(_string_args(decorator)[:1])  # type: ignore[arg-type]
+            test = f"{path.parent.name}/{path.name}::{node.name}"
+            for cid in ids:
+                found.setdefault(cid, []).append(test)
+    return found
+
+
+# -- observations, from snapshot files -------------------------------------------------------
+
+
+def observations(directory: Path) -> list[Observation]:
+    """Every observation in a snapshot directory (unreadable files are skipped here; replay
+    is where they fail)."""
+    found: list[Observation] = []
+    if not directory.is_dir():
+        return found
+    for path in sorted(directory.glob("*/*.json")):
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for item in document.get("observations") or []:
+            found.append(
+                Observation(
+                    clause=str(item.get("clause")),
+                    what=str(item.get("what")),
+                    value=item.get("value"),
+                    recorded=str(document.get("recorded", "?")),
+                    region=str(document.get("region", "?")),
+                    target=str(document.get("target", "aws")),
+                    test=str(document.get("nodeid", path.name)),
+                )
+            )
+    return found
+
+
+def build(
+    contract: Path | None = None, suites: Path | None = None, snapshots: Path | None = None
+) -> dict[str, UncertainClause]:
+    ledger = uncertain_clauses((contract or contract_path()).read_text(encoding="utf-8"))
+    tests = tests_by_clause(suites or REPO / "suites")
+    for cid, clause in ledger.items():
+        clause.tests = sorted(tests.get(cid, []))
+    for observation in observations(snapshots or REPO / "snapshots"):
+        clause = ledger.get(observation.clause)
+        if clause is not None and not any(
+            (o.what, o.value, o.recorded, o.region, o.target)
+            == (
+                observation.what,
+                observation.value,
+                observation.recorded,
+                observation.region,
+                observation.target,
+            )
+            for o in clause.observations
+        ):  # parametrised tests observe the same answer once each
+            clause.observations.append(observation)
+    return ledger
+
+
+def observation_cell(clause: UncertainClause | None) -> str:
+    """The report's column: what AWS answered, or that nobody has looked yet."""
+    if clause is None:
+        return ""
+    if clause.observed_on_aws:
+        return "; ".join(o.describe() for o in clause.observed_on_aws)
+    return "not yet observed"
+
+
+def render(ledger: dict[str, UncertainClause], verbose: bool = False) -> str:
+    lines = []
+    for clause in ledger.values():
+        lines.append(f"{clause.id} {clause.title}")
+        lines.append(f"  uncertain: {len(clause.spots)} spot(s); tests: {len(clause.tests)}")
+        if verbose:
+            lines += [f"    - {spot}" for spot in clause.spots]
+            lines += [f"    test {test}" for test in clause.tests]
+        if clause.observations:
+            for observation in clause.observations:
+                lines.append(f"  observed {observation.describe()}")
+        if not clause.observed_on_aws:
+            lines.append(
+                "  not yet observed on AWS" if clause.observations else "  not yet observed"
+            )
+    touched = sum(1 for c in ledger.values() if c.tests)
+    observed = sum(1 for c in ledger.values() if c.observed_on_aws)
+    lines.append(
+        f"{len(ledger)} UNCERTAIN clauses: {touched} touched by tests, {observed} observed on AWS"
+    )
+    return "\n".join(lines) + "\n"
+
+
+# -- the conformance report's view -----------------------------------------------------------
+
+
+def load_for_report(snapshots: Path | None) -> dict[str, UncertainClause]:
+    """The ledger for the report, or an empty one when the contract cannot be read."""
+    try:
+        return build(snapshots=snapshots)
+    except OSError:
+        return {}
+
+
+def contradictions(
+    observed: dict[tuple[str, str], dict[str, Any]], ledger: dict[str, UncertainClause]
+) -> list[str]:
+    """Where a run observed something other than what the recording on AWS observed.
+
+    ``observed`` maps (clause, what) to {cell: value} from the runs' JUnit properties.
+    """
+    lines = []
+    for (cid, what), cells in sorted(observed.items()):
+        clause = ledger.get(cid)
+        recorded = [o for o in (clause.observed_on_aws if clause else []) if o.what == what]
+        if not recorded:
+            continue
+        truth = recorded[-1]
+        for cell, value in sorted(cells.items()):
+            if value != truth.value:
+                lines.append(
+                    f"{cid} {what!r}: AWS answered {json.dumps(truth.value)} "
+                    f"({truth.recorded}, {truth.region}); {cell} answers {json.dumps(value)}"
+                )
+    return lines
