@@ -9,10 +9,11 @@ through to moto unchanged.
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
-from . import core, moto_bridge
+from . import core, moto_bridge, offline_store
 from .wire import WireRequest
 
 _active = 0
@@ -34,6 +35,15 @@ def deactivate() -> None:
 def answer(request: Any) -> tuple[int, dict[str, str], bytes] | None:
     """Answer a botocore or ``requests`` prepared request, or return ``None``."""
     if not _active:
+        return None
+    auth = request.headers.get("Authorization") or ""
+    if isinstance(auth, bytes):
+        auth = auth.decode()
+    scope = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request", auth)
+    if scope is not None and scope.group(1) not in ("sagemaker", "athena"):
+        # Not ours (e.g. S3): never read the body, so moto still gets all of it; the
+        # emulated clock still moves, as on every request (C-060).
+        offline_store.tick()
         return None
     body = request.body
     if hasattr(body, "read"):

@@ -30,12 +30,14 @@ class Delays:
     data_plane: float = 0.25
     # A put or delete reaches the offline store's files this much later (C-060: up to 15 min).
     offline: float = 0.25
+    # An Athena query waits this long in QUEUED before it runs (C-184); 0 runs it at once.
+    athena: float = 0.1
 
     @classmethod
     def from_env(cls) -> Delays:
         """Defaults, overridden by ``FSCONFORMANCE_DELAY_<STEP>`` environment variables."""
         values = {}
-        for step in ("create", "update", "delete", "data_plane", "offline"):
+        for step in ("create", "update", "delete", "data_plane", "offline", "athena"):
             raw = os.environ.get(f"FSCONFORMANCE_DELAY_{step.upper()}")
             if raw is None:
                 continue
