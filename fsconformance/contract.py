@@ -79,4 +79,9 @@ CLAUSES: dict[str, str] = {
     "C-140": "Documented limits",
     "C-150": "Seed files copied verbatim",
     "C-151": "Type inference from the seeds",
+    "C-184": "QueryExecution state machine",
+    "C-185": "StartQueryExecution inputs and the result file",
+    "C-186": "StopQueryExecution, and SDK waiters that never exit on CANCELLED",
+    "C-187": "DatasetBuilder with a DataFrame base: the temporary external table",
+    "C-188": "The SQL dialect DatasetBuilder emits (what an Athena emulation must parse)",
 }
