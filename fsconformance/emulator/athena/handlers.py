@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import atexit
 import base64
+import contextlib
 import json
+import os
 import threading
 import time
 import uuid
@@ -321,6 +323,7 @@ def _internal(error: Exception) -> QueryFailed:
 
 def _work(state: moto_bridge.FeatureStoreState, execution: QueryExecution, ready_at: float) -> None:
     """Run one query to a terminal state; never raises (a query ends FAILED instead)."""
+    _lower_priority()
     try:
         execution.wake.wait(max(0.0, ready_at - time.time()))  # the queue; Stop wakes it
         with _ENGINE_SLOTS:
@@ -332,6 +335,12 @@ def _work(state: moto_bridge.FeatureStoreState, execution: QueryExecution, ready
     finally:
         with _workers_lock:
             _workers.pop(threading.current_thread(), None)
+
+
+def _lower_priority() -> None:
+    """Let request threads win the CPU over a long engine run (Linux: per-thread nice)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 @atexit.register
