@@ -250,3 +250,15 @@ def test_a_running_query_blocks_no_other_request(session: Session) -> None:
     session.athena.stop_query_execution(QueryExecutionId=query_id)
     assert session.wait(query_id)["Status"]["State"] == "CANCELLED"
     assert max(latencies) < 0.2, latencies
+
+
+def test_stopped_queries_free_their_engines(session: Session) -> None:
+    """A stop that lands as the engine starts still ends the run, so later queries get an
+    engine (more long queries are stopped here than there are engine slots)."""
+    for _ in range(4):
+        query_id = session.start(HUGE)
+        session.wait(query_id, ("RUNNING", *TERMINAL))
+        session.athena.stop_query_execution(QueryExecutionId=query_id)
+        assert session.wait(query_id)["Status"]["State"] == "CANCELLED"
+    follow_up = session.start("SELECT 1")
+    assert session.wait(follow_up)["Status"]["State"] == "SUCCEEDED"

@@ -196,18 +196,33 @@ class EngineRun:
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._cancelled = False
         self._timed_out = False
+        self._done = threading.Event()
 
     def cancel(self) -> None:
         with self._lock:
             self._cancelled = True
-            if self._connection is not None:
-                self._connection.interrupt()
+        self._interrupt_until_done()
 
     def _time_out(self) -> None:
         with self._lock:
             self._timed_out = True
-            if self._connection is not None:
-                self._connection.interrupt()
+        self._interrupt_until_done()
+
+    def _interrupt_until_done(self) -> None:
+        """Interrupt until the run ends: an interrupt that lands just before DuckDB starts
+        the query is lost, so one call is not enough."""
+
+        def keep_interrupting() -> None:
+            while True:
+                with self._lock:
+                    if self._connection is None:
+                        return
+                    self._connection.interrupt()
+                self._done.wait(0.05)
+
+        threading.Thread(
+            target=keep_interrupting, name="fsconformance-interrupt", daemon=True
+        ).start()
 
     def execute(self, sql: str, tables: dict[str, pa.Table]) -> pa.Table:
         """Run one checked query over ``tables`` (view name -> Arrow) and return its rows."""
@@ -245,6 +260,7 @@ class EngineRun:
             timer.cancel()
             with self._lock:
                 self._connection = None
+            self._done.set()
             connection.close()
 
 
