@@ -29,7 +29,11 @@ def _query(athena, sql: str) -> tuple[float, list]:  # type: ignore[no-untyped-d
         QueryExecutionContext={"Database": "sagemaker_featurestore"},
         ResultConfiguration={"OutputLocation": OUTPUT},
     )["QueryExecutionId"]
-    state = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
+    while True:  # queries run asynchronously: poll as a client does
+        state = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
+        if state["State"] not in ("QUEUED", "RUNNING"):
+            break
+        time.sleep(0.002)
     assert state["State"] == "SUCCEEDED", state
     rows = athena.get_query_results(QueryExecutionId=query_id)["ResultSet"]["Rows"]
     return time.perf_counter() - start, rows
@@ -39,7 +43,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
-    with mock_featurestore(delays=Delays(create=0, update=0, delete=0, data_plane=0, offline=0)):
+    with mock_featurestore(
+        delays=Delays(create=0, update=0, delete=0, data_plane=0, offline=0, athena=0)
+    ):
         s3 = boto3.client("s3", region_name="us-east-1")
         sagemaker = boto3.client("sagemaker", region_name="us-east-1")
         athena = boto3.client("athena", region_name="us-east-1")

@@ -26,7 +26,11 @@ def _athena_count(backend: MotoBackend, sql: str) -> int:
         QueryExecutionContext={"Database": "sagemaker_featurestore"},
         ResultConfiguration={"OutputLocation": backend.athena_output},
     )["QueryExecutionId"]
-    status = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
+    while True:  # queries run asynchronously: poll as a client does
+        status = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
+        if status["State"] not in ("QUEUED", "RUNNING"):
+            break
+        time.sleep(backend.budgets.poll_interval)
     assert status["State"] == "SUCCEEDED", status
     result = athena.get_query_results(QueryExecutionId=query_id)["ResultSet"]["Rows"]
     return int(result[1]["Data"][0]["VarCharValue"])
@@ -72,7 +76,12 @@ def main() -> None:
         assert len(flow.online_records(ids)) == len(ids)
         step(f"verify {len(ids)} online")
         catalog = flow.backend.describe(flow.name)["OfflineStoreConfig"]["DataCatalogConfig"]
-        rows = _athena_count(backend, f'SELECT count(*) FROM "{catalog["TableName"]}"')
+        # Offline rows arrive after their replication lag (C-060): poll the count.
+        deadline = time.monotonic() + backend.budgets.offline
+        while True:
+            rows = _athena_count(backend, f'SELECT count(*) FROM "{catalog["TableName"]}"')
+            if rows == 2 * len(ids) or time.monotonic() > deadline:
+                break
         assert rows == 2 * len(ids), rows
         step(f"Athena: {rows} offline rows")
     finally:

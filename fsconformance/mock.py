@@ -14,6 +14,16 @@ from .model.control_plane import Delays
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def flush_offline_store() -> int:
+    """Write every accepted offline row to S3 now, in every emulated account and region.
+
+    Offline rows otherwise reach S3 only after their replication delay (``Delays.offline``,
+    C-060), and an Athena query sees exactly the rows already there. Call this where a test
+    wants everything queryable at once without waiting; returns the number of rows written.
+    """
+    return clock.flush_all()
+
+
 class mock_featurestore:  # noqa: N801 - named like moto's mock_aws, which it extends
     """Every boto3 client created inside talks to moto plus the Feature Store emulation.
 

@@ -15,12 +15,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from fsconformance import Delays, mock_featurestore
+from fsconformance import Delays, flush_offline_store, mock_featurestore
 from fsconformance.emulator import athena, clock, moto_seam
 from fsconformance.emulator.offline import glue_tables, replication
 from fsconformance.emulator.settings import delays_from_env
 from fsconformance.emulator.state import state_for
 from fsconformance.model.records import OfflineRow
+from fsconformance.waiters import eventually
+
+TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 
 REGION = "us-east-1"
 # Creation/updates finish at once; offline rows wait a minute unless flushed.
@@ -84,9 +87,19 @@ class Session:
             **kwargs,
         )["QueryExecutionId"]
 
+    def finished(self, query_id: str) -> dict[str, Any]:
+        """Poll GetQueryExecution, as users do, until the query leaves QUEUED/RUNNING."""
+
+        def probe() -> dict[str, Any] | None:
+            execution = self.athena.get_query_execution(QueryExecutionId=query_id)
+            status = execution["QueryExecution"]["Status"]["State"]
+            return execution["QueryExecution"] if status in TERMINAL else None
+
+        return eventually(probe, timeout=30, interval=0.01, what=f"query {query_id}")
+
     def rows(self, sql: str) -> list[list[str | None]]:
         query_id = self.start(sql)
-        status = self.athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+        status = self.finished(query_id)
         assert status["Status"]["State"] == "SUCCEEDED", status["Status"]
         result = self.athena.get_query_results(QueryExecutionId=query_id)
         return [[c.get("VarCharValue") for c in r["Data"]] for r in result["ResultSet"]["Rows"]]
@@ -289,6 +302,7 @@ def test_query_reads_files_of_both_schemas(session: Session) -> None:
     )
     session.sm.describe_feature_group(FeatureGroupName="customers")
     session.put(id="a", ts=2, Age=2, has_kids=1)
+    flush_offline_store()  # the documented explicit flush; queries never flush (C-060)
 
     rows = session.rows(
         f'SELECT id, "age_18-29", has_kids, is_deleted FROM AwsDataCatalog.sagemaker_featurestore."{table}" ORDER BY ts'
@@ -312,6 +326,7 @@ def test_string_event_time_stays_a_string(session: Session) -> None:
     offline = session.create(FeatureDefinitions=definitions)
     table = offline["DataCatalogConfig"]["TableName"]
     session.put(id="a", ts="2024-03-05T07:15:00Z")
+    session.flush()
     assert session.rows(f'SELECT ts AS "When", is_deleted FROM "{table}"') == [
         ["when", "is_deleted"],
         ["2024-03-05T07:15:00Z", "false"],
@@ -326,7 +341,9 @@ def test_results_paginate_with_the_header_first(session: Session) -> None:
     table = session.create()["DataCatalogConfig"]["TableName"]
     for index in range(5):
         session.put(id=f"c{index}", ts=index, Age=index)
+    session.flush()
     query_id = session.start(f'SELECT id FROM "{table}" ORDER BY id')
+    session.finished(query_id)
     seen: list[str | None] = []
     kwargs: dict[str, Any] = {"QueryExecutionId": query_id, "MaxResults": 2}
     pages = 0
@@ -346,8 +363,9 @@ def test_results_paginate_with_the_header_first(session: Session) -> None:
 def test_results_are_written_as_csv_with_metadata(session: Session) -> None:
     table = session.create()["DataCatalogConfig"]["TableName"]
     session.put(id='say "hi"', ts=1, Age=1)
+    session.flush()
     query_id = session.start(f'SELECT id, "age_18-29" FROM "{table}"')
-    execution = session.athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+    execution = session.finished(query_id)
     assert execution["ResultConfiguration"]["OutputLocation"] == f"{session.output}{query_id}.csv"
     assert execution["Statistics"]["DataScannedInBytes"] > 0
     body = session.s3.get_object(Bucket=session.bucket, Key=f"athena/{query_id}.csv")["Body"].read()
@@ -369,7 +387,7 @@ def test_results_are_written_as_csv_with_metadata(session: Session) -> None:
 def test_bad_queries_fail_with_a_reason(session: Session, sql: str, reason: str) -> None:
     session.create()
     query_id = session.start(sql)
-    status = session.athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+    status = session.finished(query_id)
     assert status["Status"]["State"] == "FAILED"
     assert reason in status["Status"]["StateChangeReason"]
     with pytest.raises(session.athena.exceptions.InvalidRequestException):
@@ -379,13 +397,14 @@ def test_bad_queries_fail_with_a_reason(session: Session, sql: str, reason: str)
 def test_unknown_column_fails(session: Session) -> None:
     table = session.create()["DataCatalogConfig"]["TableName"]
     query_id = session.start(f'SELECT no_such_column FROM "{table}"')
-    status = session.athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+    status = session.finished(query_id)
     assert status["Status"]["State"] == "FAILED"
     assert "no_such_column" in status["Status"]["StateChangeReason"]
 
 
 def test_list_stop_and_missing_executions(session: Session) -> None:
     first, second = session.start("SELECT 1"), session.start("SELECT 2")
+    session.finished(first)
     listed = session.athena.list_query_executions()["QueryExecutionIds"]
     assert listed[:2] == [second, first]
     session.athena.stop_query_execution(QueryExecutionId=first)  # finished: no change
@@ -407,7 +426,9 @@ def test_execution_parameters_are_bound(session: Session) -> None:
     table = session.create()["DataCatalogConfig"]["TableName"]
     session.put(id="a", ts=1, Age=7)
     session.put(id="b", ts=1, Age=8)
+    session.flush()
     query_id = session.start(f'SELECT age FROM "{table}" WHERE id = ?', ExecutionParameters=["'b'"])
+    session.finished(query_id)
     result = session.athena.get_query_results(QueryExecutionId=query_id)
     assert result["ResultSet"]["Rows"][1]["Data"] == [{"VarCharValue": "8"}]
 
@@ -416,6 +437,7 @@ def test_pyathena_cursors_read_the_results(session: Session) -> None:
     pyathena = pytest.importorskip("pyathena", reason="pyathena is in the dev extra only")
     table = session.create()["DataCatalogConfig"]["TableName"]
     session.put(id="a", ts=1.5, Age=7)
+    session.flush()
     connection = pyathena.connect(
         s3_staging_dir=session.output, region_name=REGION, schema_name="sagemaker_featurestore"
     )

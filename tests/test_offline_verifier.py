@@ -75,6 +75,7 @@ def test_wait_for_rows_fails_at_once_above_the_target(backend) -> None:  # type:
 def test_wait_for_rows_times_out_below_the_target(backend, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     store = _group_with_rows(backend, 1)
     verifier = OfflineVerifier(backend)
+    verifier.wait_for_rows(store, 1)  # queries see replicated rows only (C-060)
     monkeypatch.setattr(backend, "budgets", replace(backend.budgets, offline=0.5))
     with pytest.raises(WaitTimeout, match="1 of 5 offline rows"):
         verifier.wait_for_rows(store, 5)

@@ -154,6 +154,35 @@ def glue_update_table(
     _glue(account_id, region).get_table(database, table).update(table_input)
 
 
+def glue_database_exists(account_id: str, region: str, database: str) -> bool:
+    """Whether a Glue database of that name exists (case-insensitive, C-083)."""
+    return _find_ci(_glue(account_id, region).databases, database) is not None
+
+
+def glue_database_names(account_id: str, region: str) -> list[str]:
+    """Every Glue database name, sorted."""
+    return sorted(_glue(account_id, region).databases)
+
+
+def glue_table_names(account_id: str, region: str, database: str) -> list[str]:
+    """The table names of a Glue database, sorted; [] if there is no such database."""
+    found = _find_ci(_glue(account_id, region).databases, database)
+    return sorted(found.tables) if found is not None else []
+
+
+def glue_delete_table(account_id: str, region: str, database: str, table: str) -> bool:
+    """Delete a Glue table (names case-insensitive); False if there was none."""
+    glue = _glue(account_id, region)
+    for db_name, found in list(glue.databases.items()):
+        if db_name.lower() != database.lower():
+            continue
+        for name in list(found.tables):
+            if name.lower() == table.lower():
+                glue.delete_table(db_name, name)
+                return True
+    return False
+
+
 def _find_ci(mapping: dict[str, Any], name: str) -> Any:
     if name in mapping:
         return mapping[name]

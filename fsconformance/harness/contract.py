@@ -102,4 +102,9 @@ CLAUSES: dict[str, str] = {
     "C-181": "Collection values on the wire",
     "C-182": "List, Set and Vector rules",
     "C-183": "Collections never reach an offline store",
+    "C-184": "QueryExecution state machine",
+    "C-185": "StartQueryExecution inputs and the result file",
+    "C-186": "StopQueryExecution, and SDK waiters that never exit on CANCELLED",
+    "C-187": "DatasetBuilder with a DataFrame base: the temporary external table",
+    "C-188": "The SQL dialect DatasetBuilder emits (what an Athena emulation must parse)",
 }

@@ -29,6 +29,8 @@ class Delays:
     data_plane: float = 0.25
     # A put or delete reaches the offline store's files this much later (C-060: up to 15 min).
     offline: float = 0.25
+    # An Athena query waits this long in QUEUED before it runs (C-184); 0 runs it at once.
+    athena: float = 0.1
 
 
 @dataclass
