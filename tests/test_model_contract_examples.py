@@ -271,9 +271,17 @@ KEY = re.compile(
 )
 
 
-def test_c063_the_regex_matches_the_documented_example_file_name():
-    documented = "20200631T064401Z_108934320012Az11.parquet"  # sic: the guide's own example
-    assert KEY.search(f"s3://b/p/data/year=2020/month=06/day=30/hour=06/{documented}")
+def test_c063_the_code_names_files_like_the_documented_example():
+    # The guide's example, 20200631T064401Z_108934320012Az11.parquet, has a June 31st (sic),
+    # so the code is given the moment it means and must give the same name up to the day
+    # and the 16 random alphanumerics.
+    documented_stamp, documented_random = "20200631T064401Z", "108934320012Az11"
+    stamp, _, rest = file_name(epoch("2020-06-30T06:44:01Z")).partition("_")
+    random, _, extension = rest.partition(".")
+    assert stamp.replace("0630", "0631", 1) == documented_stamp
+    assert len(random) == len(documented_random) and random.isalnum() and random.isascii()
+    assert extension == "parquet"
+    assert KEY.search(f"s3://b/p/data/year=2020/month=06/day=30/hour=06/{stamp}_{rest}")
 
 
 def test_c063_partition_folders_and_file_names_come_from_the_event_time_in_utc():
