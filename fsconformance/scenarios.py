@@ -36,7 +36,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import pandas as pd
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from .model.rules import RESERVED_FEATURE_NAMES
 
@@ -76,18 +79,6 @@ _MIN_MS = (datetime(1, 1, 1, tzinfo=timezone.utc) - _EPOCH) // timedelta(millise
 _MAX_MS = (datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=timezone.utc) - _EPOCH) // timedelta(
     milliseconds=1
 )
-
-_KEYS = {
-    "name",
-    "description",
-    "data",
-    "update_data",
-    "record_identifier",
-    "event_time",
-    "features",
-    "additions",
-}
-_REQUIRED = ("name", "data", "update_data", "record_identifier", "event_time", "additions")
 
 
 class ScenarioError(ValueError):
@@ -162,23 +153,20 @@ def read_table(path: Path) -> Table:
 def infer_feature_type(values: Iterable[str]) -> str:
     """The FeatureType the SageMaker SDK would give a CSV column read with pandas (C-151).
 
-    pandas reads a column of integers as int64 (-> Integral), a column of numbers with at least
-    one decimal, exponent or empty cell as float64 (-> Fractional), anything else as text
-    (-> String). A column with no values at all is String here (pandas would say float64, but an
-    all-empty column says nothing about its type).
+    pandas itself reads the column: int64 -> Integral, float64 -> Fractional, anything else
+    (text, or integers beyond int64) -> String. Only an empty cell is missing, as the SDK's
+    ingest sends no value for it (C-034); "nan" and the like stay text. A column with no
+    values at all is String here (pandas would say float64, but an all-empty column says
+    nothing about its type).
     """
     values = list(values)
-    present = [value for value in values if value != ""]
-    if not present:
+    if all(value == "" for value in values):
         return "String"
-    if all(_INTEGER.fullmatch(value) for value in present):
-        in_range = all(_INT64[0] <= int(value) <= _INT64[1] for value in present)
-        if not in_range:
-            return "String"
-        return "Integral" if len(present) == len(values) else "Fractional"
-    if all(_DECIMAL.fullmatch(value) for value in present):
-        return "Fractional"
-    return "String"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([["column"], *([v] for v in values)])
+    buffer.seek(0)
+    frame = pd.read_csv(buffer, keep_default_na=False, na_values=[""], skip_blank_lines=False)
+    return {"i": "Integral", "f": "Fractional"}.get(frame["column"].dtype.kind, "String")
 
 
 def _conforms(value: str, feature_type: str) -> bool:
@@ -276,6 +264,105 @@ def format_event_time(epoch_seconds: float, form: str) -> str:
 # --- loading --------------------------------------------------------------------------------
 
 
+# The file's shape, declared once: pydantic checks presence, types, unknown fields, the
+# name rules and the additions' count, and reports where in the file each problem is; the
+# loader below only checks what spans fields or files.
+
+
+def _feature_name(name: str) -> str:
+    if not FEATURE_NAME.fullmatch(name):
+        raise ValueError(
+            f"{name!r} is not a valid feature name (1 to 64 letters, digits, '-' and '_', "
+            "starting and ending with a letter or digit)"
+        )
+    if name.lower() in RESERVED_FEATURE_NAMES:
+        raise ValueError(
+            f"{name!r} is a reserved feature name "
+            f"({', '.join(sorted(RESERVED_FEATURE_NAMES))} are reserved)"
+        )
+    return name
+
+
+def _scenario_name(name: str) -> str:
+    if not SCENARIO_NAME.fullmatch(name):
+        raise ValueError(
+            f"{name!r} is not usable in a feature-group name (1 to 64 letters, digits, "
+            "'-' and '_', starting and ending with a letter or digit)"
+        )
+    return name
+
+
+def _one_of(choices: Iterable[str]) -> Any:
+    choices = tuple(choices)
+
+    def check(value: str) -> str:
+        if value not in choices:
+            raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    return AfterValidator(check)
+
+
+_Text = Annotated[StrictStr, Field(min_length=1)]
+_FeatureName = Annotated[_Text, AfterValidator(_feature_name)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _FeatureSpec(_Strict):
+    name: _FeatureName
+    type: Annotated[_Text, _one_of(FEATURE_TYPES)]
+
+
+class _EventTimeSpec(_Strict):
+    name: _FeatureName
+    form: Annotated[_Text, _one_of(EVENT_TIME_FORMS)]
+
+
+class _ScenarioSpec(_Strict):
+    name: Annotated[_Text, AfterValidator(_scenario_name)]
+    description: StrictStr = ""
+    data: _Text
+    update_data: _Text
+    record_identifier: _Text
+    event_time: _EventTimeSpec
+    features: list[_FeatureSpec] | None = None
+    additions: Annotated[list[_FeatureSpec], Field(min_length=1, max_length=MAX_ADDITIONS)]
+
+
+def _field_of(location: tuple[int | str, ...]) -> str:
+    """pydantic's location as the file's field: ``("additions", 0, "type")`` ->
+    ``additions[0].type``."""
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text.lstrip(".")
+
+
+def _problem(error: Mapping[str, Any]) -> str:
+    """One of pydantic's errors in the words the loader's other messages use."""
+    kind, value, context = error["type"], error.get("input"), error.get("ctx", {})
+    if kind == "missing":
+        return "missing"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "string_type":
+        return f"must be a string, not {_toml_type(value)}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "list_type":
+        return f"must be an array of tables, not {_toml_type(value)}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be a table, not {_toml_type(value)}"
+    if kind in ("too_short", "too_long"):
+        return f"has {len(value)} items; UpdateFeatureGroup takes 1 to {MAX_ADDITIONS}"
+    if kind == "value_error":
+        return str(context["error"])
+    return str(error["msg"])  # pragma: no cover - a rule the schema does not use
+
+
 class _Loader:
     def __init__(self, path: Path, data_dir: Path) -> None:
         self.path = path
@@ -284,64 +371,19 @@ class _Loader:
     def fail(self, field: str, problem: str) -> ScenarioError:
         return ScenarioError(self.path, field, problem)
 
-    def string(self, doc: Mapping[str, Any], key: str, where: str) -> str:
-        if key not in doc:
-            raise self.fail(where, "missing")
-        value = doc[key]
-        if not isinstance(value, str):
-            raise self.fail(where, f"must be a string, not {_toml_type(value)}")
-        if not value:
-            raise self.fail(where, "must not be empty")
-        return value
-
-    def feature_name(self, name: str, where: str) -> None:
-        if not FEATURE_NAME.fullmatch(name):
-            raise self.fail(
-                where,
-                f"{name!r} is not a valid feature name (1 to 64 letters, digits, '-' and '_', "
-                "starting and ending with a letter or digit)",
-            )
-        if name.lower() in RESERVED_FEATURE_NAMES:
-            raise self.fail(
-                where,
-                f"{name!r} is a reserved feature name "
-                f"({', '.join(sorted(RESERVED_FEATURE_NAMES))} are reserved)",
-            )
-
-    def feature_list(self, doc: Mapping[str, Any], key: str) -> list[Feature]:
-        value = doc[key]
-        if not isinstance(value, list):
-            raise self.fail(key, f"must be an array of tables, not {_toml_type(value)}")
-        features = []
+    def unique(self, features: list[_FeatureSpec], key: str) -> list[Feature]:
         seen: dict[str, int] = {}
-        for index, item in enumerate(value):
-            where = f"{key}[{index}]"
-            if not isinstance(item, dict):
+        for index, feature in enumerate(features):
+            if feature.name.lower() in seen:
                 raise self.fail(
-                    where, f"must be a table with name and type, not {_toml_type(item)}"
+                    f"{key}[{index}].name",
+                    f"{feature.name!r} is already {key}[{seen[feature.name.lower()]}] "
+                    "(names ignore case)",
                 )
-            unknown = sorted(set(item) - {"name", "type"})
-            if unknown:
-                raise self.fail(f"{where}.{unknown[0]}", "unknown field (expected name, type)")
-            name = self.string(item, "name", f"{where}.name")
-            self.feature_name(name, f"{where}.name")
-            feature_type = self.string(item, "type", f"{where}.type")
-            if feature_type not in FEATURE_TYPES:
-                raise self.fail(
-                    f"{where}.type",
-                    f"{feature_type!r} is not one of {', '.join(FEATURE_TYPES)}",
-                )
-            if name.lower() in seen:
-                raise self.fail(
-                    f"{where}.name",
-                    f"{name!r} is already {key}[{seen[name.lower()]}] (names ignore case)",
-                )
-            seen[name.lower()] = index
-            features.append(Feature(name, feature_type))
-        return features
+            seen[feature.name.lower()] = index
+        return [Feature(f.name, f.type) for f in features]
 
-    def table(self, doc: Mapping[str, Any], key: str) -> Table:
-        file_name = self.string(doc, key, key)
+    def table(self, file_name: str, key: str) -> Table:
         if Path(file_name).name != file_name or file_name in (".", ".."):
             raise self.fail(key, f"{file_name!r} must be a plain file name in {self.data_dir}")
         path = self.data_dir / file_name
@@ -353,9 +395,9 @@ class _Loader:
             raise self.fail(key, str(error)) from None
         for column in table.header:
             try:
-                self.feature_name(column, key)
-            except ScenarioError as error:
-                raise self.fail(key, f"column of {file_name}: {error.problem}") from None
+                _feature_name(column)
+            except ValueError as error:
+                raise self.fail(key, f"column of {file_name}: {error}") from None
         return table
 
     def load(self) -> Scenario:
@@ -368,43 +410,17 @@ class _Loader:
         except tomllib.TOMLDecodeError as error:
             raise self.fail("toml", f"invalid TOML: {error}") from None
 
-        unknown = sorted(set(doc) - _KEYS)
-        if unknown:
-            raise self.fail(
-                unknown[0], f"unknown field (expected one of {', '.join(sorted(_KEYS))})"
-            )
-        for key in _REQUIRED:
-            if key not in doc:
-                raise self.fail(key, "missing")
+        try:
+            spec = _ScenarioSpec.model_validate(doc)
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise self.fail(_field_of(first["loc"]), _problem(first)) from None
+        name, description = spec.name, spec.description
+        initial = self.table(spec.data, "data")
+        update = self.table(spec.update_data, "update_data")
 
-        name = self.string(doc, "name", "name")
-        if not SCENARIO_NAME.fullmatch(name):
-            raise self.fail(
-                "name",
-                f"{name!r} is not usable in a feature-group name (1 to 64 letters, digits, "
-                "'-' and '_', starting and ending with a letter or digit)",
-            )
-        description = doc.get("description", "")
-        if not isinstance(description, str):
-            raise self.fail("description", f"must be a string, not {_toml_type(description)}")
-
-        initial = self.table(doc, "data")
-        update = self.table(doc, "update_data")
-
-        # The event time: a name the data does not use (the flow stamps it) and a known form.
-        event_time = doc["event_time"]
-        if not isinstance(event_time, dict):
-            raise self.fail("event_time", f"must be a table, not {_toml_type(event_time)}")
-        unknown = sorted(set(event_time) - {"name", "form"})
-        if unknown:
-            raise self.fail(f"event_time.{unknown[0]}", "unknown field (expected name, form)")
-        event_name = self.string(event_time, "name", "event_time.name")
-        self.feature_name(event_name, "event_time.name")
-        form = self.string(event_time, "form", "event_time.form")
-        if form not in EVENT_TIME_FORMS:
-            raise self.fail(
-                "event_time.form", f"{form!r} is not one of {', '.join(EVENT_TIME_FORMS)}"
-            )
+        # The event time: a name the data does not use (the flow stamps it).
+        event_name, form = spec.event_time.name, spec.event_time.form
         for table in (initial, update):
             if event_name.lower() in (column.lower() for column in table.header):
                 raise self.fail(
@@ -414,7 +430,7 @@ class _Loader:
                 )
 
         # The record identifier: a column of both files, unique and never empty.
-        record_identifier = self.string(doc, "record_identifier", "record_identifier")
+        record_identifier = spec.record_identifier
         if record_identifier == event_name:
             raise self.fail("record_identifier", "must differ from event_time.name")
         for table in (initial, update):
@@ -438,8 +454,8 @@ class _Loader:
                 seen.add(value)
 
         # The initial features: explicit, or inferred from the values (C-151).
-        if "features" in doc:
-            features = self.feature_list(doc, "features")
+        if spec.features is not None:
+            features = self.unique(spec.features, "features")
             declared = {feature.name for feature in features}
             for index, feature in enumerate(features):
                 if feature.name not in initial.header:
@@ -463,11 +479,7 @@ class _Loader:
             raise self.fail("record_identifier", "is not a feature")
 
         # The additions: new columns of the update data, with values of the declared type.
-        additions = self.feature_list(doc, "additions")
-        if not 1 <= len(additions) <= MAX_ADDITIONS:
-            raise self.fail(
-                "additions", f"has {len(additions)} items; UpdateFeatureGroup takes 1 to 100"
-            )
+        additions = self.unique(spec.additions, "additions")
         initial_names = {column.lower() for column in initial.header}
         for index, addition in enumerate(additions):
             where = f"additions[{index}].name"
@@ -504,7 +516,7 @@ class _Loader:
             event_time_form=form,
             features=tuple(features),
             additions=tuple(additions),
-            features_explicit="features" in doc,
+            features_explicit=spec.features is not None,
             description=description,
             initial=initial,
             update=update,

@@ -107,10 +107,12 @@ def _update_settled(description: dict[str, Any]) -> dict[str, Any] | None:
     return None if status in (None, "InProgress") else description
 
 
-def expect_update_rejected(backend: Backend, name: str, **update: Any) -> None:
+def expect_update_rejected(backend: Backend, request: dict[str, Any], **update: Any) -> None:
     """An update the service must refuse: a 400 at once, or ``LastUpdateStatus`` ``Failed``
-    later (C-052 leaves the form open). Either way the definitions stay as they were."""
-    before = types_by_name(backend.describe(name)["FeatureDefinitions"])
+    later (C-052 leaves the form open). Either way the definitions stay those the create
+    ``request`` sent (C-017), not whatever the backend described beforehand."""
+    name = request["FeatureGroupName"]
+    before = types_by_name(request["FeatureDefinitions"])
     try:
         backend.sagemaker.update_feature_group(FeatureGroupName=name, **update)
     except ClientError as error:

@@ -15,11 +15,9 @@ from botocore.exceptions import ClientError
 
 from fsconformance.backends import Backend
 from fsconformance.flow import record_as_dict
+from fsconformance.harness.strategies import RUNTIME_VALIDATION
 
 from .helpers import expect_client_error
-
-# C-004 (1): runtime validation failures have been seen under both codes, always with 400.
-RUNTIME_VALIDATION = frozenset({"ValidationError", "ValidationException"})
 
 U1 = pytest.mark.uncertain("U-1: is the runtime validation error code ValidationError?")
 
@@ -86,6 +84,15 @@ def get(backend: Backend, group: str, identifier: str, **members: Any) -> dict[s
 def expect_runtime_error(call: Callable[[], Any]) -> ClientError:
     """``call`` must fail with 400 and a runtime validation code (C-004)."""
     return expect_client_error(call, status=400, codes=RUNTIME_VALIDATION)
+
+
+def expect_delete_outcome(allowed: bool, call: Callable[[], Any]) -> None:
+    """A DeleteRecord the oracle allows must answer an empty 200 (C-100); one it forbids, a
+    HardDelete not later than the online record (C-102), must fail as a validation error."""
+    if allowed:
+        assert call()["ResponseMetadata"]["HTTPStatusCode"] == 200
+        return
+    expect_runtime_error(call)  # fails with DID NOT RAISE when the backend accepts it
 
 
 def iso_now() -> str:

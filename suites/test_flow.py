@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from fsconformance.flow import Flow
+from fsconformance.harness.oracle import Oracle, epoch_of
 from fsconformance.offline import OfflineStore, OfflineVerifier, quoted
 from fsconformance.scenarios import Scenario, load_scenarios
 
@@ -29,25 +30,30 @@ def scenario(request: pytest.FixtureRequest) -> Scenario:
     return request.param
 
 
-def _by_identifier(scenario: Scenario, rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
-    return {row[scenario.record_identifier]: row for row in rows}
+def told(oracle: Oracle, scenario: Scenario, rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Tell the contract oracle about the puts ``rows`` are about to make; return them."""
+    for row in rows:
+        event_time = epoch_of(row[scenario.event_time_name], scenario.event_time_type)
+        oracle.put(row[scenario.record_identifier], row, event_time)
+    return rows
 
 
 @pytest.mark.online_store
 @pytest.mark.schema_evolution
 @pytest.mark.clause("C-016", "C-030", "C-041", "C-042", "C-044", "C-045", "C-051", "C-053", "C-055")
 def test_flow_online_store_shows_added_features_only_after_re_ingest(backend, scenario):
-    flow = Flow(backend, scenario)
+    flow, oracle = Flow(backend, scenario), Oracle()
     created = flow.create()
     assert created["FeatureGroupStatus"] == "Created"
 
-    initial = flow.rows_at(scenario.initial_rows(), FIRST_INGEST)
+    initial = told(oracle, scenario, flow.rows_at(scenario.initial_rows(), FIRST_INGEST))
     result = flow.ingest(initial)
     assert result.failed == [] and result.succeeded == len(initial)
 
     # Every record reads back with exactly the strings that were put (C-042, C-044).
-    expected_initial = _by_identifier(scenario, initial)
-    assert flow.online_records(expected_initial) == expected_initial
+    identifiers = list(oracle.visible())
+    expected_initial = oracle.visible()
+    assert flow.online_records(identifiers) == expected_initial
 
     description = flow.add_features()
     defined = {d["FeatureName"]: d["FeatureType"] for d in description["FeatureDefinitions"]}
@@ -55,18 +61,18 @@ def test_flow_online_store_shows_added_features_only_after_re_ingest(backend, sc
         assert defined.get(addition["FeatureName"]) == addition["FeatureType"]
 
     # Adding features backfills nothing: old records leave them out (C-041, C-053).
-    before = flow.online_records(expected_initial)
-    assert before == expected_initial
+    before = flow.online_records(identifiers)
+    assert before == oracle.visible() == expected_initial
     for record in before.values():
         assert scenario.added_feature_names.isdisjoint(record)
 
-    updated = flow.rows_at(scenario.update_rows(), RE_INGEST)
+    updated = told(oracle, scenario, flow.rows_at(scenario.update_rows(), RE_INGEST))
     result = flow.reingest(updated)
     assert result.failed == [] and result.succeeded == len(updated)
 
     # The later event time wins online and the whole record is replaced (C-031, C-035).
-    after = flow.online_records(expected_initial)
-    assert after == _by_identifier(scenario, updated)
+    after = flow.online_records(identifiers)
+    assert after == oracle.visible()
     for record in after.values():
         assert scenario.added_feature_names <= set(record)
 
@@ -76,23 +82,23 @@ def test_flow_online_store_shows_added_features_only_after_re_ingest(backend, sc
 @pytest.mark.slow
 @pytest.mark.clause("C-053", "C-060", "C-067", "C-083", "C-090", "C-091", "C-092", "C-093")
 def test_flow_offline_store_keeps_both_versions_and_dedups_to_the_latest(backend, scenario):
-    flow = Flow(backend, scenario)
+    flow, oracle = Flow(backend, scenario), Oracle()
     store = OfflineStore.of(flow.create())
-    initial = flow.rows_at(scenario.initial_rows(), FIRST_INGEST)
+    initial = told(oracle, scenario, flow.rows_at(scenario.initial_rows(), FIRST_INGEST))
     assert flow.ingest(initial).ok
     flow.add_features()
-    updated = flow.rows_at(scenario.update_rows(), RE_INGEST)
+    updated = told(oracle, scenario, flow.rows_at(scenario.update_rows(), RE_INGEST))
     assert flow.reingest(updated).ok
     count = len(initial)
     athena = OfflineVerifier(backend)  # SQL through pyathena, as on AWS
 
     # Every accepted put is one row: 2N in all, each identifier twice (C-067, C-091).
-    athena.wait_for_rows(store, 2 * count)
+    athena.wait_for_rows(store, oracle.offline_rows)
     identifier = quoted(scenario.record_identifier)
     per_id = athena.rows(
         store, f"SELECT {identifier} AS id, count(*) AS n FROM {store.qualified} GROUP BY 1"
     )
-    assert len(per_id) == count and {row["n"] for row in per_id} == {2}
+    assert {str(row["id"]): row["n"] for row in per_id} == oracle.offline_rows_per_identifier()
 
     # The added columns are NULL in the rows written before the update and set in the others
     # (C-053, C-092); hyphenated or mixed-case names are quoted and lowercased (C-083).
@@ -105,13 +111,13 @@ def test_flow_offline_store_keeps_both_versions_and_dedups_to_the_latest(backend
 
     # The documented latest-snapshot query returns one row per record, the re-ingested one (C-093).
     latest = athena.latest_records(store, scenario.record_identifier, scenario.event_time_name)
-    assert len(latest) == count
-    sent = {row[scenario.record_identifier]: row for row in updated}
+    expected = oracle.latest_offline()
+    assert len(latest) == len(expected) == count
     for addition in scenario.feature_additions():
         name, kind = addition["FeatureName"], addition["FeatureType"]
         for row in latest:
-            expected = sent[str(row[scenario.record_identifier.lower()])][name]
-            assert row[name.lower()] == PYTHON_TYPES[kind](expected)
+            sent = expected[str(row[scenario.record_identifier.lower()])].values[name]
+            assert row[name.lower()] == PYTHON_TYPES[kind](sent)
 
 
 # How pyathena hands back each feature type's Athena column (C-066: bigint, double, string).

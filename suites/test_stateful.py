@@ -3,8 +3,9 @@
 
 The rules of ``FeatureStoreMachine`` are the API operations (create a group, put, add
 features, get, batch get, soft/hard delete, count offline rows in Athena), issued to the
-backend. ``Oracle`` is written from the contract's text alone, so a backend (the emulation
-included, which serves ``fsconformance.model``) is never compared with itself. Waits use the
+backend. The expectations come from ``fsconformance.harness.oracle``, written from the
+contract's text alone, so a backend (the emulation included, which serves
+``fsconformance.model``) is never compared with itself. Waits use the
 backend's own: a group is used once ``Created``, added features once the update has succeeded
 and the data plane accepts them, offline rows once Athena counts them.
 
@@ -13,11 +14,9 @@ Hypothesis prints the blob that reproduces a failing run (``print_blob`` in ever
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from hypothesis import note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -31,9 +30,9 @@ from hypothesis.stateful import (
 
 from fsconformance.backends import Backend
 from fsconformance.flow import record_as_dict
+from fsconformance.harness.oracle import HARD, SOFT, Oracle
 from fsconformance.harness.strategies import (
     NO_SHRINK,
-    RUNTIME_VALIDATION,
     Schema,
     additions,
     event_time_value,
@@ -43,7 +42,7 @@ from fsconformance.harness.strategies import (
 )
 
 from .offline_helpers import OfflineStore, scalar, wait_for_rows
-from .runtime_helpers import as_record
+from .runtime_helpers import as_record, expect_delete_outcome
 
 # A few identifiers per type, so that operations meet the same records (C-024: looked up by
 # the very string that was put); the probe identifier is outside the pool.
@@ -53,50 +52,6 @@ POOLS = {
     "Fractional": (["0.5", "1.25", "-3.0"], "4242.5"),
 }
 STORES = [None, ["OnlineStore"], ["OfflineStore"], ["OnlineStore", "OfflineStore"]]
-
-
-@dataclass
-class Entry:
-    event_time: float
-    values: dict[str, str]
-    deleted: bool = False
-
-
-@dataclass
-class Oracle:
-    """What the online and offline stores hold, by the contract."""
-
-    online: dict[str, Entry] = field(default_factory=dict)
-    offline_rows: int = 0
-    markers: int = 0
-
-    def put(self, identifier: str, values: dict[str, str], event_time: float, stores: Any) -> None:
-        if stores is None or "OnlineStore" in stores:  # C-036
-            current = self.online.get(identifier)
-            # C-035: an older event time leaves the online record alone; an equal or newer one
-            # replaces it, whole (C-031). A soft-deleted record keeps its event time (C-101).
-            if current is None or event_time >= current.event_time:
-                self.online[identifier] = Entry(event_time, dict(values))
-        if stores is None or "OfflineStore" in stores:
-            self.offline_rows += 1  # C-067: every offline put is a new row
-
-    def delete(self, identifier: str, event_time: float, hard: bool) -> bool:
-        """Apply a DeleteRecord; False when the service must refuse it (C-102)."""
-        current = self.online.get(identifier)
-        later = current is None or event_time > current.event_time
-        if hard and not later:
-            return False  # C-102: refused, and no marker written
-        if current is not None and later:
-            if hard:
-                del self.online[identifier]  # C-101; a historic put may follow (C-103)
-            else:
-                self.online[identifier] = Entry(event_time, {}, deleted=True)  # C-101
-        self.offline_rows += 1  # C-102: a marker row, is_deleted = true
-        self.markers += 1
-        return True
-
-    def visible(self) -> dict[str, dict[str, str]]:
-        return {k: e.values for k, e in self.online.items() if not e.deleted}
 
 
 def machine_for(backend: Backend) -> type[RuleBasedStateMachine]:
@@ -162,22 +117,17 @@ def machine_for(backend: Backend) -> type[RuleBasedStateMachine]:
         @rule(which=st.integers(0, 2), t=st.integers(1, 6), hard=st.booleans())
         def delete_record(self, which: int, t: int, hard: bool) -> None:
             identifier = self.pool[which]
-            expected = self.oracle.delete(identifier, t, hard)
-            call = lambda: backend.runtime.delete_record(  # noqa: E731
-                FeatureGroupName=self.name,
-                RecordIdentifierValueAsString=identifier,
-                EventTime=event_time_value(self.event_type, t),
-                DeletionMode="HardDelete" if hard else "SoftDelete",
+            mode = HARD if hard else SOFT
+            allowed = self.oracle.delete(identifier, t, mode)
+            expect_delete_outcome(
+                allowed,
+                lambda: backend.runtime.delete_record(
+                    FeatureGroupName=self.name,
+                    RecordIdentifierValueAsString=identifier,
+                    EventTime=event_time_value(self.event_type, t),
+                    DeletionMode=mode,
+                ),
             )
-            if expected:
-                call()
-                return
-            try:
-                call()
-            except ClientError as error:
-                assert error.response["Error"]["Code"] in RUNTIME_VALIDATION, error
-            else:
-                raise AssertionError("C-102: a HardDelete not later than the record was accepted")
 
         @rule(which=st.integers(0, 2))
         def get_record(self, which: int) -> None:
@@ -187,7 +137,7 @@ def machine_for(backend: Backend) -> type[RuleBasedStateMachine]:
             )
             got = record_as_dict(response["Record"]) if "Record" in response else None
             # C-040: no Record for a missing or deleted one; C-041/C-053: only what was put.
-            assert got == self.oracle.visible().get(identifier)
+            assert got == self.oracle.get(identifier)
 
         @rule()
         def count_offline_rows(self) -> None:

@@ -93,7 +93,7 @@ def test_additions_that_reuse_or_reserve_a_name_are_refused(backend, additions):
     request = backend.feature_group_request()
     backend.create_and_wait(request)
 
-    expect_update_rejected(backend, request["FeatureGroupName"], FeatureAdditions=additions)
+    expect_update_rejected(backend, request, FeatureAdditions=additions)
 
 
 @pytest.mark.clause("C-050", "C-003", "C-004")

@@ -14,6 +14,18 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 T0 = 1_700_000_000.0
 
+# The model's decided answers where the contract marks the behaviour UNCERTAIN; the tests
+# assert the decision, labelled so, and only codes, never the model's own message text.
+U_CODE = pytest.mark.uncertain(
+    "C-004 (2): is a control-plane validation error ValidationException?"
+)
+U_SECOND_UPDATE = pytest.mark.uncertain(
+    "C-056 says a throughput update cannot start while another is in progress; is the same "
+    "true of feature additions, and of an update while the group is Creating?"
+)
+U_LAST_UPDATE = pytest.mark.uncertain("C-051: is LastUpdateStatus absent before the first update?")
+U_REUSE = pytest.mark.uncertain("C-011: can a name be reused after deletion; is it case-blind?")
+
 
 @pytest.fixture
 def plane() -> ControlPlane:
@@ -89,6 +101,7 @@ def test_update_in_progress_then_successful_and_additions_visible_after(
     assert after["LastModifiedTime"] == T0 + 25
 
 
+@U_LAST_UPDATE
 def test_no_last_update_status_before_any_update(plane: ControlPlane) -> None:
     created(plane)
     assert "LastUpdateStatus" not in plane.describe_feature_group(
@@ -96,6 +109,8 @@ def test_no_last_update_status_before_any_update(plane: ControlPlane) -> None:
     )
 
 
+@U_CODE
+@U_SECOND_UPDATE
 def test_second_update_while_one_is_in_progress_is_rejected(plane: ControlPlane) -> None:
     created(plane)
     first = {"FeatureName": "a", "FeatureType": "String"}
@@ -109,13 +124,14 @@ def test_second_update_while_one_is_in_progress_is_rejected(plane: ControlPlane)
         T0 + 21,
     )
     assert error.code == "ValidationException"
-    assert "in progress" in error.message
     # Once the first update has finished, the next one is accepted.
     plane.update_feature_group(
         {"FeatureGroupName": "customers", "FeatureAdditions": [second]}, T0 + 25
     )
 
 
+@U_CODE
+@U_SECOND_UPDATE
 def test_update_while_creating_is_rejected(plane: ControlPlane) -> None:
     plane.create_feature_group(request(), T0)
     error = error_of(
@@ -127,7 +143,6 @@ def test_update_while_creating_is_rejected(plane: ControlPlane) -> None:
         T0 + 1,
     )
     assert error.code == "ValidationException"
-    assert "Creating" in error.message
 
 
 def test_delete_is_deleting_then_gone(plane: ControlPlane) -> None:
@@ -136,13 +151,11 @@ def test_delete_is_deleting_then_gone(plane: ControlPlane) -> None:
     assert status(plane, "customers", T0 + 20) == "Deleting"
     assert status(plane, "customers", T0 + 22.9) == "Deleting"
     error = error_of(plane.describe_feature_group, {"FeatureGroupName": "customers"}, T0 + 23)
-    assert error.code == "ResourceNotFound"
-    assert error.message == (
-        "Resource Not Found: Amazon SageMaker can't find a FeatureGroup with name customers"
-    )
+    assert error.code == "ResourceNotFound"  # C-018
     assert plane.groups() == []
 
 
+@U_REUSE
 def test_name_is_taken_while_deleting_and_free_after(plane: ControlPlane) -> None:
     created(plane)
     plane.delete_feature_group({"FeatureGroupName": "customers"}, T0 + 20)
@@ -152,6 +165,7 @@ def test_name_is_taken_while_deleting_and_free_after(plane: ControlPlane) -> Non
     assert status(plane, "customers", T0 + 23) == "Creating"
 
 
+@U_REUSE
 def test_name_is_unique_ignoring_case(plane: ControlPlane) -> None:
     created(plane)
     assert error_of(plane.create_feature_group, request("CUSTOMERS"), T0 + 11).code == (
@@ -208,6 +222,7 @@ def test_list_pages_with_next_token(plane: ControlPlane) -> None:
     assert "NextToken" not in third
 
 
+@U_CODE
 def test_next_token_reused_with_a_different_query_is_rejected(plane: ControlPlane) -> None:
     for i in range(3):
         plane.create_feature_group(request(f"g{i}"), T0 + i)
@@ -218,13 +233,13 @@ def test_next_token_reused_with_a_different_query_is_rejected(plane: ControlPlan
         T0 + 100,
     )
     assert error.code == "ValidationException"
-    assert "NextToken" in error.message
     # A different MaxResults is not a different query.
     plane.list_feature_groups(
         {"SortBy": "Name", "MaxResults": 2, "NextToken": first["NextToken"]}, T0 + 100
     )
 
 
+@U_CODE
 def test_garbage_next_token_is_rejected(plane: ControlPlane) -> None:
     error = error_of(plane.list_feature_groups, {"NextToken": "not-a-token!"}, T0)
     assert error.code == "ValidationException"

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from fsconformance.emulator.offline.replication import file_name, partition_path
+from fsconformance.harness.strategies import RUNTIME_VALIDATION
 from fsconformance.model.control_plane import ControlPlane, Delays
 from fsconformance.model.errors import ServiceError
 from fsconformance.model.records import DataPlane, parse_event_time
@@ -106,6 +107,7 @@ def test_c035_case1_an_older_put_leaves_online_alone_and_both_rows_go_offline():
     assert [row.values["a"] for row in offline_rows(control, data)] == ["1", "2"]
 
 
+@pytest.mark.uncertain("C-035: the API doc and the developer guide disagree on equal times")
 def test_c035_case2_an_equal_event_time_overwrites():
     _, data = make_planes()
     put(data, id="r1", t="100", a="1")
@@ -128,7 +130,9 @@ def test_c102_a_hard_delete_at_t50_after_t100_is_refused_and_writes_no_marker():
     put(data, id="r1", t="100", a="1")
     with pytest.raises(ServiceError) as raised:
         delete(data, "50", "HardDelete")
-    assert (raised.value.status, raised.value.code) == (400, "ValidationError")
+    # C-004 (1): which of the two runtime validation codes is current is UNCERTAIN.
+    assert raised.value.status == 400
+    assert raised.value.code in RUNTIME_VALIDATION
     assert get(data) == {"id": "r1", "t": "100", "a": "1"}
     assert [row.is_deleted for row in offline_rows(control, data)] == [False]
 
@@ -271,9 +275,17 @@ KEY = re.compile(
 )
 
 
-def test_c063_the_regex_matches_the_documented_example_file_name():
-    documented = "20200631T064401Z_108934320012Az11.parquet"  # sic: the guide's own example
-    assert KEY.search(f"s3://b/p/data/year=2020/month=06/day=30/hour=06/{documented}")
+def test_c063_the_code_names_files_like_the_documented_example():
+    # The guide's example, 20200631T064401Z_108934320012Az11.parquet, has a June 31st (sic),
+    # so the code is given the moment it means and must give the same name up to the day
+    # and the 16 random alphanumerics.
+    documented_stamp, documented_random = "20200631T064401Z", "108934320012Az11"
+    stamp, _, rest = file_name(epoch("2020-06-30T06:44:01Z")).partition("_")
+    random, _, extension = rest.partition(".")
+    assert stamp.replace("0630", "0631", 1) == documented_stamp
+    assert len(random) == len(documented_random) and random.isalnum() and random.isascii()
+    assert extension == "parquet"
+    assert KEY.search(f"s3://b/p/data/year=2020/month=06/day=30/hour=06/{stamp}_{rest}")
 
 
 def test_c063_partition_folders_and_file_names_come_from_the_event_time_in_utc():
@@ -307,6 +319,7 @@ def test_c023_both_documented_iso_forms_parse(value, seconds):
         ("1700000000000", "Fractional"),  # epoch milliseconds: past 9999-12-31
     ],
 )
+@pytest.mark.uncertain("C-023: these forms are expected to be rejected until pinned live")
 def test_c023_the_forms_the_contract_expects_to_be_rejected(value, kind):
     with pytest.raises(ServiceError):
         parse_event_time(value, kind)

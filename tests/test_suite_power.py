@@ -5,7 +5,8 @@ The full check runs the relevant suite modules once per mutant in fresh pytest p
 (about a minute and a half on two cores), so it is opt-in: ``FSCONFORMANCE_SUITE_POWER=1
 pytest tests/test_suite_power.py -s`` or ``python -m fsconformance.harness.mutants`` print the catch
 table. The fast tests below run always: each mutant really changes the behaviour it targets,
-checked on the pure model, and is undone afterwards.
+checked on the pure model against the contract oracle's answer for the same probe (never
+against the unmutated model's), and is undone afterwards.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 from fsconformance.emulator.offline import replication
 from fsconformance.emulator.runtime import handlers as runtime_handlers
 from fsconformance.harness import mutants
+from fsconformance.harness.oracle import Oracle
 from fsconformance.model.control_plane import ControlPlane, Delays
 from fsconformance.model.errors import ServiceError
 from fsconformance.model.records import DataPlane
@@ -63,47 +65,50 @@ def get(data: DataPlane, now: float = T0) -> dict[str, Any] | None:
     return {v["FeatureName"]: v["ValueAsString"] for v in response.get("Record", [])} or None
 
 
-def correct_behaviour(name: str) -> Any:
-    """An observation that differs between the correct model and mutant ``name``."""
+def _values(**values: str) -> list[dict[str, str]]:
+    return [{"FeatureName": k, "ValueAsString": v} for k, v in values.items()]
+
+
+def _create(
+    control: ControlPlane, name: str, online: dict[str, Any], *extra: dict[str, str]
+) -> None:
+    """An online-only group over id, t, a, b (and ``extra``), created at T0 with no delay."""
+    control.create_feature_group(
+        {
+            "FeatureGroupName": name,
+            "RecordIdentifierFeatureName": "id",
+            "EventTimeFeatureName": "t",
+            "FeatureDefinitions": [
+                {"FeatureName": n, "FeatureType": "Fractional" if n == "t" else "String"}
+                for n in ("id", "t", "a", "b")
+            ]
+            + list(extra),
+            "OnlineStoreConfig": online,
+        },
+        T0,
+    )
+
+
+# Each record-level mutant's probe: PutRecords ("put", event time, values), an update adding
+# feature ``c`` ("add",) and a DeleteRecord ("delete", event time), all of record ``r``.
+Step = tuple[Any, ...]
+PROBES: dict[str, list[Step]] = {
+    "online_keeps_first": [("put", 1, {"a": "x"}), ("put", 2, {"a": "y"})],
+    "put_merges": [("put", 1, {"a": "x", "b": "y"}), ("put", 2, {"a": "z"})],
+    "equal_time_reversed": [("put", 1, {"a": "x"}), ("put", 1, {"a": "y"})],
+    "backfill_added_features": [("put", 1, {}), ("add",)],
+    "no_delete_markers": [("put", 1, {}), ("delete", 2)],
+}
+# What the other mutants' probes must give, from the contract's text.
+CONTRACT_ANSWERS = {
+    "reserved_names_accepted": "ValidationException",  # C-013: refused (the code: C-004 (2))
+    "partition_by_write_time": "year=1970/month=01/day=01/hour=00",  # C-063: event time 0
+}
+
+
+def observe_api(name: str) -> Any:
+    """The probes of the newer operations' mutants (C-163, C-167, C-169, C-175, C-182)."""
     control, data = planes()
-    if name == "online_keeps_first":
-        put(data, id="r", t="1", a="x")
-        put(data, id="r", t="2", a="y")
-        return get(data)
-    if name == "put_merges":
-        put(data, id="r", t="1", a="x", b="y")
-        put(data, id="r", t="2", a="z")
-        return get(data)
-    if name == "equal_time_reversed":
-        put(data, id="r", t="1", a="x")
-        put(data, id="r", t="1", a="y")
-        return get(data)
-    if name == "backfill_added_features":
-        put(data, id="r", t="1")
-        control.update_feature_group(
-            {
-                "FeatureGroupName": "g",
-                "FeatureAdditions": [{"FeatureName": "c", "FeatureType": "String"}],
-            },
-            T0 + 1,
-        )
-        return get(data, now=T0 + 2)
-    if name == "reserved_names_accepted":
-        try:
-            planes({"FeatureName": "write_time", "FeatureType": "String"})
-        except ServiceError as error:
-            return error.code
-        return "created"
-    if name == "partition_by_write_time":
-        return replication.partition_path(0.0)
-    if name == "no_delete_markers":
-        put(data, id="r", t="1")
-        runtime_handlers.OPERATIONS["DeleteRecord"](
-            data,
-            {"FeatureGroupName": "g", "RecordIdentifierValueAsString": "r", "EventTime": "2"},
-            T0,
-        )
-        return [row.is_deleted for row in data.data_for(control.find("g")).offline]
     if name == "batch_write_echo_altered":
         entry = {"FeatureGroupName": "g", "Record": _values(id="r", a="x")}  # no event time
         response = runtime_handlers.OPERATIONS["BatchWriteRecord"](data, {"Entries": [entry]}, T0)
@@ -157,41 +162,90 @@ def correct_behaviour(name: str) -> Any:
     raise AssertionError(f"no observation for mutant {name}")
 
 
-def _values(**values: str) -> list[dict[str, str]]:
-    return [{"FeatureName": k, "ValueAsString": v} for k, v in values.items()]
+# The newer operations' probes, answered from the contract's text.
+API_ANSWERS: dict[str, Any] = {
+    # C-163: Errors[].Entry echoes the entry exactly as sent.
+    "batch_write_echo_altered": {"FeatureGroupName": "g", "Record": _values(id="r", a="x")},
+    # C-167: soft-deleted records are listed only when asked for.
+    "list_records_soft_deleted": {"RecordIdentifiers": []},
+    # C-169: UpdateRecord changes the named features and keeps the others.
+    "update_record_replaces": {"id": "r", "t": "1", "a": "z", "b": "y"},
+    # C-175: a switch to OnDemand at most once in 24 hours.
+    "on_demand_switch_unlimited": ["accepted", "accepted", "accepted", "ValidationException"],
+    # C-182: a Set keeps each element once.
+    "set_keeps_duplicates": ["a"],
+}
 
 
-def _create(
-    control: ControlPlane, name: str, online: dict[str, Any], *extra: dict[str, str]
-) -> None:
-    """An online-only group over id, t, a, b (and ``extra``), created at T0 with no delay."""
-    control.create_feature_group(
-        {
-            "FeatureGroupName": name,
-            "RecordIdentifierFeatureName": "id",
-            "EventTimeFeatureName": "t",
-            "FeatureDefinitions": [
-                {"FeatureName": n, "FeatureType": "Fractional" if n == "t" else "String"}
-                for n in ("id", "t", "a", "b")
-            ]
-            + list(extra),
-            "OnlineStoreConfig": online,
-        },
-        T0,
-    )
+def observe(name: str) -> Any:
+    """What the emulation does on mutant ``name``'s probe: the record ``r`` online and the
+    is_deleted flags of its offline rows, or the probe's single answer."""
+    if name == "reserved_names_accepted":
+        try:
+            planes({"FeatureName": "write_time", "FeatureType": "String"})
+        except ServiceError as error:
+            return error.code
+        return "created"
+    if name == "partition_by_write_time":
+        return replication.partition_path(0.0)
+    if name in API_ANSWERS:
+        return observe_api(name)
+    control, data = planes()
+    now = T0
+    for step in PROBES[name]:
+        now += 1
+        if step[0] == "put":
+            put(data, now, id="r", t=str(step[1]), **step[2])
+        elif step[0] == "add":
+            control.update_feature_group(
+                {
+                    "FeatureGroupName": "g",
+                    "FeatureAdditions": [{"FeatureName": "c", "FeatureType": "String"}],
+                },
+                now,
+            )
+        else:
+            request = {"RecordIdentifierValueAsString": "r", "EventTime": str(step[1])}
+            runtime_handlers.OPERATIONS["DeleteRecord"](
+                data, {"FeatureGroupName": "g", **request}, now
+            )
+    flags = [row.is_deleted for row in data.data_for(control.find("g")).offline]
+    return get(data, now=now + 1), flags
+
+
+def contract_answer(name: str) -> Any:
+    """The same observation by the contract oracle, never by the emulation (C-031, C-035,
+    C-053, C-102, C-013, C-063)."""
+    if name in CONTRACT_ANSWERS:
+        return CONTRACT_ANSWERS[name]
+    if name in API_ANSWERS:
+        return API_ANSWERS[name]
+    oracle = Oracle()
+    for step in PROBES[name]:
+        if step[0] == "put":
+            oracle.put("r", {"id": "r", "t": str(step[1]), **step[2]}, step[1])
+        elif step[0] == "delete":
+            oracle.delete("r", step[1])
+        # "add": nothing changes in the records (C-053)
+    return oracle.get("r"), [row.is_deleted for row in oracle.offline]
 
 
 @pytest.mark.parametrize("name", sorted(mutants.MUTANTS))
-def test_each_mutant_changes_what_it_targets_and_is_undone(name):
-    correct = correct_behaviour(name)
+def test_the_probe_agrees_with_the_contract_without_the_mutant(name):
+    assert observe(name) == contract_answer(name)
+
+
+@pytest.mark.parametrize("name", sorted(mutants.MUTANTS))
+def test_each_mutant_breaks_the_contract_on_its_probe_and_is_undone(name):
+    expected = contract_answer(name)
     monkeypatch = pytest.MonkeyPatch()
     try:
         mutants.activate(name, monkeypatch)
-        mutated = correct_behaviour(name)
+        mutated = observe(name)
     finally:
         monkeypatch.undo()
-    assert mutated != correct, f"mutant {name} changed nothing: {correct!r}"
-    assert correct_behaviour(name) == correct, f"mutant {name} was not undone"
+    assert mutated != expected, f"mutant {name} still gives the contract's {expected!r}"
+    assert observe(name) == expected, f"mutant {name} was not undone"
 
 
 def test_an_unknown_mutant_is_a_usage_error():

@@ -37,7 +37,7 @@ from ..model.errors import ServiceError
 from ..model.records import DataPlane, OnlineRecord
 
 ENV = "FSCONFORMANCE_MUTANT"
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[2]  # the checkout: harness/ -> fsconformance/ -> repo
 
 
 @dataclass(frozen=True)

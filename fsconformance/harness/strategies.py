@@ -338,9 +338,15 @@ def iso_event_time(moment: dt.datetime, millis: bool) -> str:
 
 def event_time_value(feature_type: str, epoch_seconds: float, millis: bool = False) -> str:
     """The event time ``epoch_seconds`` in the form a feature of ``feature_type`` takes."""
+    # C-023: millisecond precision; whole milliseconds so that no float error shows.
+    millis_total = round(epoch_seconds * 1000)
     if feature_type == "Fractional":
-        return repr(epoch_seconds) if millis else str(int(epoch_seconds))
-    moment = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=epoch_seconds)
+        return (
+            f"{millis_total // 1000}.{millis_total % 1000:03d}"
+            if millis
+            else str(int(epoch_seconds))
+        )
+    moment = dt.datetime(1970, 1, 1) + dt.timedelta(milliseconds=millis_total)
     return iso_event_time(moment, millis)
 
 
@@ -468,3 +474,27 @@ def example_budget(share: float, cap: int | None = None) -> int:
 
     count = max(1, round(settings.default.max_examples * share))
     return min(count, cap) if cap is not None else count
+
+
+# -- schema evolution ---------------------------------------------------------------------
+
+
+@st.composite
+def evolutions(draw: st.DrawFn) -> dict[str, Any]:
+    """A schema, the features an update adds, a record put before the update and the same
+    record re-ingested after it, one second later, with every added feature set. The event
+    time is whole seconds or carries milliseconds (C-023), in either event-time type."""
+    schema = draw(schemas(max_extra=2), label="schema")
+    added = draw(additions(schema, max_size=2), label="additions")
+    identifier = draw(identifier_values(schema.type_of(schema.identifier)), label="identifier")
+    before = draw(records(schema, identifier=identifier), label="record before")
+    millis = draw(st.booleans(), label="fractional event time")
+    thousandths = draw(st.integers(0, 4_000_000_000_000), label="event time (ms)")
+    seconds = (thousandths if millis else thousandths - thousandths % 1000) / 1000
+    event_type = schema.type_of(schema.event_time)
+    before[schema.event_time] = event_time_value(event_type, seconds, millis)
+    after = dict(before)
+    after[schema.event_time] = event_time_value(event_type, seconds + 1, millis)
+    for definition in added:
+        after[definition["FeatureName"]] = draw(values_of(definition["FeatureType"]))
+    return {"schema": schema, "added": added, "before": before, "after": after}
