@@ -25,8 +25,19 @@ _JAVA_CLASSES = {
 
 
 @functools.cache
+def _botocore_session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
+def data_loader() -> Any:
+    """The loader validation reads service models with; clients given it (the backends')
+    parse each large model file once per process instead of once per session."""
+    return _botocore_session().get_component("data_loader")
+
+
+@functools.cache
 def service_model(service: str) -> ServiceModel:
-    return botocore.session.get_session().get_service_model(service)
+    return _botocore_session().get_service_model(service)
 
 
 @functools.cache
