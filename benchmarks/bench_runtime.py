@@ -1,133 +1,184 @@
-"""Emulated PutRecord/GetRecord throughput against the botocore floor, in one run.
+"""Emulated PutRecord/GetRecord against an honest floor, in-process and over serve, in one run.
 
-The floor is a client whose ``before-send`` handler answers every call with a canned 200,
-so it costs what botocore itself costs (serialise, sign, parse). The design target is an
-emulated PutRecord within 2x that floor. Run: ``python benchmarks/bench_runtime.py``.
+The group has both stores, like the sample's, so every put also pays for offline buffering
+and replication. Floors (design section 5):
+
+* in-process: a plain botocore client in a separate process where no mock ever started
+  (``floor_worker.py``), answering from ``before-send`` with a canned 200;
+* over serve: a plain client against a canned local HTTP server on the same server stack.
+
+Floor and emulated rounds interleave, so machine noise hits both alike; medians are reported,
+at the default delays and at zero delays. Target: every ratio <= 1.3x.
+Run: ``python benchmarks/bench_runtime.py [--calls 1000] [--rounds 5]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
+import os
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import boto3
-from botocore.awsrequest import AWSResponse
-from moto.core.models import botocore_stubber
 
-from fsconformance import Delays, mock_featurestore
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from floor_worker import GROUP, definitions, record  # noqa: E402
 
-FEATURES = 10
-GROUP = "bench-group"
+from fsconformance import Delays, mock_featurestore  # noqa: E402
 
-
-def _record(i: int) -> list[dict[str, str]]:
-    record = [
-        {"FeatureName": "customer_id", "ValueAsString": f"C{i}"},
-        {"FeatureName": "event_time", "ValueAsString": "1700000000.0"},
-    ]
-    record += [{"FeatureName": f"f{n}", "ValueAsString": str(i * n)} for n in range(FEATURES - 2)]
-    return record
+HERE = Path(__file__).resolve().parent
+BUCKET = "bench-offline-store"
+ZERO = Delays(create=0, update=0, delete=0, data_plane=0, offline=0)
 
 
-def _definitions() -> list[dict[str, str]]:
-    return [
-        {"FeatureName": "customer_id", "FeatureType": "String"},
-        {"FeatureName": "event_time", "FeatureType": "Fractional"},
-    ] + [{"FeatureName": f"f{n}", "FeatureType": "Integral"} for n in range(FEATURES - 2)]
+class Worker:
+    """The moto-free floor process; ``run`` returns seconds for one round."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "floor_worker.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self, op: str, calls: int, endpoint: str | None = None) -> float:
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(f"{op} {calls} {endpoint or ''}\n")
+        self.proc.stdin.flush()
+        return float(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        assert self.proc.stdin
+        self.proc.stdin.write("quit\n")
+        self.proc.stdin.flush()
+        self.proc.wait(timeout=30)
 
 
-def _rate(call: Callable[[int], object], calls: int) -> float:
-    start = time.perf_counter()
-    for i in range(calls):
-        call(i)
-    return calls / (time.perf_counter() - start)
-
-
-class _Body(io.BytesIO):
-    def stream(self, **_):  # type: ignore[no-untyped-def]
-        yield self.read()
-
-
-def floor_client():  # type: ignore[no-untyped-def]
-    client = boto3.client(
-        "sagemaker-featurestore-runtime",
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+def create_group(sagemaker: Any, s3: Any) -> None:
+    """The sample's shape: online and offline stores, a bucket for the offline files."""
+    s3.create_bucket(Bucket=BUCKET)
+    sagemaker.create_feature_group(
+        FeatureGroupName=GROUP,
+        RecordIdentifierFeatureName="customer_id",
+        EventTimeFeatureName="event_time",
+        FeatureDefinitions=definitions(),
+        OnlineStoreConfig={"EnableOnlineStore": True},
+        OfflineStoreConfig={"S3StorageConfig": {"S3Uri": f"s3://{BUCKET}/offline"}},
+        RoleArn="arn:aws:iam::123456789012:role/bench",
     )
+    deadline = time.time() + 30
+    while sagemaker.describe_feature_group(FeatureGroupName=GROUP)["FeatureGroupStatus"] != (
+        "Created"
+    ):
+        assert time.time() < deadline
+        time.sleep(0.05)
 
-    def canned(request, **_):  # type: ignore[no-untyped-def]
-        return AWSResponse(request.url, 200, {"Content-Type": "application/json"}, _Body(b"{}"))
 
-    # botocore emits before-send to every handler: drop moto's, so the floor pays for botocore
-    # alone even while the mock is active.
-    client.meta.events.unregister("before-send", botocore_stubber)
-    client.meta.events.register_first("before-send.sagemaker-featurestore-runtime", canned)
-    return client
+def timed(runtime: Any, op: str, calls: int) -> float:
+    start = time.perf_counter()
+    if op == "put":
+        for i in range(calls):
+            runtime.put_record(FeatureGroupName=GROUP, Record=record(i))
+    else:
+        for i in range(calls):
+            runtime.get_record(FeatureGroupName=GROUP, RecordIdentifierValueAsString=f"C{i}")
+    return time.perf_counter() - start
+
+
+def interleaved(
+    rounds: int, calls: int, floor: Callable[[str], float], emulated: Callable[[str], float]
+) -> dict[str, tuple[float, float]]:
+    """op -> (median floor ms/call, median emulated ms/call), rounds interleaved."""
+    samples: dict[str, tuple[list[float], list[float]]] = {"put": ([], []), "get": ([], [])}
+    for _ in range(rounds):
+        for op, (floors, emulations) in samples.items():
+            floors.append(floor(op) * 1000 / calls)
+            emulations.append(emulated(op) * 1000 / calls)
+    return {op: (statistics.median(f), statistics.median(e)) for op, (f, e) in samples.items()}
+
+
+def in_process(worker: Worker, delays: Delays, rounds: int, calls: int) -> dict:
+    with mock_featurestore(delays=delays):
+        create_group(
+            boto3.client("sagemaker", region_name="us-east-1"),
+            boto3.client("s3", region_name="us-east-1"),
+        )
+        runtime = boto3.client("sagemaker-featurestore-runtime", region_name="us-east-1")
+        timed(runtime, "put", 20)
+        return interleaved(
+            rounds,
+            calls,
+            lambda op: worker.run(op, calls),
+            lambda op: timed(runtime, op, calls),
+        )
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str]) -> Iterator[str]:
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout
+        line = proc.stdout.readline()
+        yield line.split()[-1].strip()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=300)  # serve writes every buffered row before it exits
+
+
+def over_serve(worker: Worker, delays: Delays, rounds: int, calls: int) -> dict:
+    env = dict(os.environ)
+    for step in ("create", "update", "delete", "data_plane", "offline"):
+        env[f"FSCONFORMANCE_DELAY_{step.upper()}"] = str(getattr(delays, step))
+    canned = [sys.executable, str(HERE / "floor_worker.py"), "--canned-server"]
+    serve = [sys.executable, "-m", "fsconformance", "serve", "--port", "0"]
+    with server(canned, env) as canned_url, server(serve, env) as serve_url:
+        kwargs = {
+            "region_name": "us-east-1",
+            "endpoint_url": serve_url,
+            "aws_access_key_id": "testing",
+            "aws_secret_access_key": "testing",
+        }
+        create_group(boto3.client("sagemaker", **kwargs), boto3.client("s3", **kwargs))
+        return interleaved(
+            rounds,
+            calls,
+            lambda op: worker.run(op, calls, canned_url),
+            lambda op: worker.run(op, calls, serve_url),
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=2000, help="calls per round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--calls", type=int, default=1000, help="calls per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-serve", action="store_true", help="in-process only")
     args = parser.parse_args()
-
-    floor = floor_client()
-    results: dict[str, list[float]] = {
-        "floor put": [],
-        "emulated put": [],
-        "floor get": [],
-        "emulated get": [],
-    }
-    with mock_featurestore(delays=Delays(create=0, update=0, delete=0, data_plane=0)):
-        sagemaker = boto3.client("sagemaker", region_name="us-east-1")
-        runtime = boto3.client("sagemaker-featurestore-runtime", region_name="us-east-1")
-        sagemaker.create_feature_group(
-            FeatureGroupName=GROUP,
-            RecordIdentifierFeatureName="customer_id",
-            EventTimeFeatureName="event_time",
-            FeatureDefinitions=_definitions(),
-            OnlineStoreConfig={"EnableOnlineStore": True},
-        )
-        # Rounds interleave floor and emulation, so machine noise hits both alike.
-        for _ in range(args.rounds):
-            results["floor put"].append(
-                _rate(
-                    lambda i: floor.put_record(FeatureGroupName=GROUP, Record=_record(i)),
-                    args.calls,
-                )
-            )
-            results["emulated put"].append(
-                _rate(
-                    lambda i: runtime.put_record(FeatureGroupName=GROUP, Record=_record(i)),
-                    args.calls,
-                )
-            )
-            results["floor get"].append(
-                _rate(
-                    lambda i: floor.get_record(
-                        FeatureGroupName=GROUP, RecordIdentifierValueAsString=f"C{i}"
-                    ),
-                    args.calls,
-                )
-            )
-            results["emulated get"].append(
-                _rate(
-                    lambda i: runtime.get_record(
-                        FeatureGroupName=GROUP, RecordIdentifierValueAsString=f"C{i}"
-                    ),
-                    args.calls,
-                )
-            )
-    medians = {name: statistics.median(rates) for name, rates in results.items()}
-    for name, rate in medians.items():
-        print(f"{name:>13}: {rate:8.0f} calls/s  ({1000 / rate:.3f} ms/call)")
-    for op in ("put", "get"):
-        ratio = medians[f"floor {op}"] / medians[f"emulated {op}"]
-        print(f"emulated {op} costs {ratio:.2f}x the botocore floor (target for put: <= 2x)")
+    worker = Worker()
+    print(f"{'where':<11} {'delays':<8} {'op':<4} {'floor ms':>9} {'emulated ms':>12} {'ratio':>6}")
+    try:
+        for label, delays in (("default", Delays()), ("zero", ZERO)):
+            places = [("in-process", in_process)]
+            if not args.no_serve:
+                places.append(("over serve", over_serve))
+            for where, measure in places:
+                for op, (floor, emulated) in measure(
+                    worker, delays, args.rounds, args.calls
+                ).items():
+                    print(
+                        f"{where:<11} {label:<8} {op:<4} {floor:9.3f} {emulated:12.3f} "
+                        f"{emulated / floor:5.2f}x",
+                        flush=True,
+                    )
+    finally:
+        worker.close()
+    print("target: every ratio <= 1.3x")
 
 
 if __name__ == "__main__":

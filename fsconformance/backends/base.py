@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import boto3
+import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ..harness.capabilities import FEATURES, require_request
+from ..model import shapes
 from ..waiters import eventually
 
 T = TypeVar("T")
@@ -110,8 +112,14 @@ class Backend:
     # -- clients ------------------------------------------------------------------------
 
     def _session(self) -> boto3.session.Session:
-        """The boto3 session clients are made from (a backend may name a profile)."""
-        return boto3.session.Session()
+        """The boto3 session clients are made from (a backend may name a profile).
+
+        It shares the validation's model loader, so the SageMaker model and the endpoint
+        rules (megabytes of JSON) are parsed once per process, not once per client.
+        """
+        core = botocore.session.get_session()
+        core.register_component("data_loader", shapes.data_loader())
+        return boto3.session.Session(botocore_session=core)
 
     def _client_config(self) -> Config:
         # Few retries: a gap in an emulation must fail fast, not be retried.

@@ -17,10 +17,14 @@ from .wire import WireRequest, WireResponse
 
 def route(request: WireRequest) -> WireResponse | None:
     """Answer ``request`` if the emulation owns it, else return ``None``."""
-    # Every request, ours or moto's, moves the emulated clock (an S3 listing sees the rows
-    # that are due, C-060).
-    clock.tick()
     scope = request.scope()
+    # Requests that can observe the offline store or the Glue catalog (S3, Glue, Athena, any
+    # other service of moto's) move the emulated clock first, so an S3 listing sees the rows
+    # that are due (C-060). SageMaker's own requests cannot see files, and the model applies
+    # what is due to them itself, so they skip it: rows then buffer until someone looks,
+    # which batches replication whatever the delay.
+    if scope.service != "sagemaker":
+        clock.tick()
     target = request.header("X-Amz-Target") or ""
     service, _, operation = target.partition(".")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 import botocore.session
@@ -24,8 +25,19 @@ _JAVA_CLASSES = {
 
 
 @functools.cache
+def _botocore_session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
+def data_loader() -> Any:
+    """The loader validation reads service models with; clients given it (the backends')
+    parse each large model file once per process instead of once per session."""
+    return _botocore_session().get_component("data_loader")
+
+
+@functools.cache
 def service_model(service: str) -> ServiceModel:
-    return botocore.session.get_session().get_service_model(service)
+    return _botocore_session().get_service_model(service)
 
 
 @functools.cache
@@ -47,73 +59,142 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 100 else text[:100] + "..."
 
 
-def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
+Checker = Callable[[Any, str, list[str]], None]
+
+
+def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
+    """A function that appends ``shape``'s constraint violations by ``value`` to ``errors``.
+
+    Everything that depends on the shape alone (member names, required members, enums,
+    compiled patterns) is worked out once here rather than on every request; ``memo`` ties
+    recursive shapes to the checker being built.
+    """
+    if shape.name in memo:
+        return memo[shape.name]
     meta = shape.metadata
     kind = shape.type_name
     if kind == "structure":
-        if not isinstance(value, dict):
-            errors.append(
-                f"Value at '{path}' failed to satisfy constraint: Member must be an object"
-            )
-            return
-        for member in shape.required_members:
-            if value.get(member) is None:
+        members: dict[str, tuple[str, Checker]] = {}
+        required = list(shape.required_members)
+
+        def check_structure(value: Any, path: str, errors: list[str]) -> None:
+            if not isinstance(value, dict):
                 errors.append(
-                    f"Value null at '{_join(path, member)}' failed to satisfy constraint: "
-                    "Member must not be null"
+                    f"Value at '{path}' failed to satisfy constraint: Member must be an object"
                 )
-        for member, member_value in value.items():
-            if member in shape.members and member_value is not None:
-                _check(shape.members[member], member_value, _join(path, member), errors)
-        return
+                return
+            for member in required:
+                if value.get(member) is None:
+                    errors.append(
+                        f"Value null at '{_join(path, member)}' failed to satisfy constraint: "
+                        "Member must not be null"
+                    )
+            for member, member_value in value.items():
+                found = members.get(member)
+                if found is not None and member_value is not None:
+                    camel, check = found
+                    check(member_value, f"{path}.{camel}" if path else camel, errors)
+
+        memo[shape.name] = check_structure
+        for name, member_shape in shape.members.items():
+            members[name] = (_camel(name), _checker(member_shape, memo))
+        return check_structure
     if kind == "list":
+        memo[shape.name] = check_list = _list_checker(shape, meta, memo)
+        return check_list
+    if kind == "string":
+        enum = list(shape.enum) if shape.enum else None
+        enum_set = set(enum) if enum else None
+        pattern = meta.get("pattern")
+        # ".*" (compiled with DOTALL) matches every string: no need to run it.
+        compiled = _compile(pattern) if pattern and pattern != ".*" else None
+        bounded = "min" in meta or "max" in meta
+        # Names (groups, features) repeat on every request: remember short values that passed.
+        passed: set[str] = set()
+
+        def check_string(value: Any, path: str, errors: list[str]) -> None:
+            if value.__class__ is str and value in passed:
+                return
+            if not isinstance(value, str):
+                errors.append(
+                    f"Value at '{path}' failed to satisfy constraint: Member must be a string"
+                )
+                return
+            before = len(errors)
+            if bounded:
+                _check_length(value, meta, path, "length", errors)
+            if enum_set is not None and value not in enum_set:
+                errors.append(
+                    f"Value '{_describe(value)}' at '{path}' failed to satisfy constraint: Member "
+                    f"must satisfy enum value set: [{', '.join(enum)}]"  # type: ignore[arg-type]
+                )
+            if compiled is not None and not compiled.fullmatch(value):
+                errors.append(
+                    f"Value '{_describe(value)}' at '{path}' failed to satisfy constraint: Member "
+                    f"must satisfy regular expression pattern: {pattern}"
+                )
+            if len(errors) == before and len(value) <= 256 and (compiled or enum_set):
+                if len(passed) >= 4096:  # bounded: a stream of distinct values never grows it
+                    passed.clear()
+                passed.add(value)
+
+        memo[shape.name] = check_string
+        return check_string
+    if kind in ("integer", "long"):
+
+        def check_number(value: Any, path: str, errors: list[str]) -> None:
+            if isinstance(value, bool) or not isinstance(value, int):
+                errors.append(
+                    f"Value at '{path}' failed to satisfy constraint: Member must be a number"
+                )
+                return
+            if "min" in meta and value < meta["min"]:
+                errors.append(
+                    f"Value '{value}' at '{path}' failed to satisfy constraint: Member must have "
+                    f"value greater than or equal to {meta['min']}"
+                )
+            if "max" in meta and value > meta["max"]:
+                errors.append(
+                    f"Value '{value}' at '{path}' failed to satisfy constraint: Member must have "
+                    f"value less than or equal to {meta['max']}"
+                )
+
+        memo[shape.name] = check_number
+        return check_number
+    if kind == "boolean":
+
+        def check_boolean(value: Any, path: str, errors: list[str]) -> None:
+            if not isinstance(value, bool):
+                errors.append(
+                    f"Value at '{path}' failed to satisfy constraint: Member must be a boolean"
+                )
+
+        memo[shape.name] = check_boolean
+        return check_boolean
+
+    def check_nothing(value: Any, path: str, errors: list[str]) -> None:
+        return None
+
+    memo[shape.name] = check_nothing
+    return check_nothing
+
+
+def _list_checker(shape: Shape, meta: dict[str, Any], memo: dict[str, Checker]) -> Checker:
+    item_check: list[Checker] = []
+
+    def check_list(value: Any, path: str, errors: list[str]) -> None:
         if not isinstance(value, list):
             errors.append(f"Value at '{path}' failed to satisfy constraint: Member must be a list")
             return
         _check_length(value, meta, path, "length", errors)
+        check = item_check[0]
         for index, item in enumerate(value, start=1):
             if item is not None:
-                _check(shape.member, item, f"{path}.{index}.member", errors)
-        return
-    if kind == "string":
-        if not isinstance(value, str):
-            errors.append(
-                f"Value at '{path}' failed to satisfy constraint: Member must be a string"
-            )
-            return
-        _check_length(value, meta, path, "length", errors)
-        if shape.enum and value not in shape.enum:
-            errors.append(
-                f"Value '{_describe(value)}' at '{path}' failed to satisfy constraint: Member must "
-                f"satisfy enum value set: [{', '.join(shape.enum)}]"
-            )
-        pattern = meta.get("pattern")
-        compiled = _compile(pattern) if pattern else None
-        if compiled is not None and not compiled.fullmatch(value):
-            errors.append(
-                f"Value '{_describe(value)}' at '{path}' failed to satisfy constraint: Member must "
-                f"satisfy regular expression pattern: {pattern}"
-            )
-        return
-    if kind in ("integer", "long"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            errors.append(
-                f"Value at '{path}' failed to satisfy constraint: Member must be a number"
-            )
-            return
-        if "min" in meta and value < meta["min"]:
-            errors.append(
-                f"Value '{value}' at '{path}' failed to satisfy constraint: Member must have value "
-                f"greater than or equal to {meta['min']}"
-            )
-        if "max" in meta and value > meta["max"]:
-            errors.append(
-                f"Value '{value}' at '{path}' failed to satisfy constraint: Member must have value "
-                f"less than or equal to {meta['max']}"
-            )
-        return
-    if kind == "boolean" and not isinstance(value, bool):
-        errors.append(f"Value at '{path}' failed to satisfy constraint: Member must be a boolean")
+                check(item, f"{path}.{index}.member", errors)
+
+    memo[shape.name] = check_list
+    item_check.append(_checker(shape.member, memo))  # type: ignore[attr-defined]
+    return check_list
 
 
 def _check_length(
@@ -135,13 +216,19 @@ def _join(path: str, member: str) -> str:
     return f"{path}.{_camel(member)}" if path else _camel(member)
 
 
+@functools.cache
+def _operation_checker(service: str, operation: str) -> Checker | None:
+    shape = service_model(service).operation_model(operation).input_shape
+    return None if shape is None else _checker(shape, {})
+
+
 def validate_input(service: str, operation: str, params: dict[str, Any]) -> None:
     """Raise the service's validation error if ``params`` break the operation's model."""
-    shape = service_model(service).operation_model(operation).input_shape
-    if shape is None:
+    check = _operation_checker(service, operation)
+    if check is None:
         return
     errors: list[str] = []
-    _check(shape, params, "", errors)
+    check(params, "", errors)
     if errors:
         count = len(errors)
         noun = "error" if count == 1 else "errors"

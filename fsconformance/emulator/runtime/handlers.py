@@ -48,7 +48,6 @@ def handle(request: WireRequest, state_of: Callable[[], FeatureStoreState]) -> W
 def runtime_params(request: WireRequest) -> tuple[str, dict[str, Any]] | None:
     """The Feature Store runtime operation and its members, from a REST-JSON request (C-001)."""
     url = urllib.parse.urlsplit(request.url)
-    query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
     if url.path in ("/BatchGetRecord", "/BatchWriteRecord") and request.method == "POST":
         return url.path[1:], request.json_body()
     prefix = "/FeatureGroup/"
@@ -66,6 +65,8 @@ def runtime_params(request: WireRequest) -> tuple[str, dict[str, Any]] | None:
     if request.method == "PUT":
         params.update(request.json_body())
         return "PutRecord", params
+    # Only the reads and deletes carry members in the query string.
+    query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
     for member in (
         "RecordIdentifierValueAsString",
         "EventTime",

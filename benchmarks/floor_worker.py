@@ -1,0 +1,127 @@
+"""The floor side of the benchmarks, in a process where no mock ever starts.
+
+Importing moto registers its stubber with every botocore client made afterwards, so a floor
+measured in the benchmark's own process would pay for a mock handler. This worker imports
+only boto3 and answers commands on stdin, one per line, with one line on stdout:
+
+* ``put <calls> [<endpoint>]`` / ``get <calls> [<endpoint>]``: seconds for ``calls``
+  PutRecord/GetRecord calls. Without an endpoint the client answers every call from
+  ``before-send`` with a canned 200 (what botocore alone costs); with one it sends them over
+  HTTP to that endpoint. The canned body is what the emulation answers (``canned_body``).
+* ``quit``.
+
+``python benchmarks/floor_worker.py --canned-server`` instead serves a canned 200 over HTTP
+with the same server stack as ``fsconformance serve`` (werkzeug, threaded) and prints its URL.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+from typing import Any
+
+import boto3
+from botocore.awsrequest import AWSResponse
+
+GROUP = "bench-group"
+FEATURES = 10
+
+
+def record(i: int) -> list[dict[str, str]]:
+    """The benchmarks' 10-feature record (the same in floor and emulation)."""
+    values = [
+        {"FeatureName": "customer_id", "ValueAsString": f"C{i}"},
+        {"FeatureName": "event_time", "ValueAsString": "1700000000.0"},
+    ]
+    values += [{"FeatureName": f"f{n}", "ValueAsString": str(i * n)} for n in range(FEATURES - 2)]
+    return values
+
+
+def definitions() -> list[dict[str, str]]:
+    return [
+        {"FeatureName": "customer_id", "FeatureType": "String"},
+        {"FeatureName": "event_time", "FeatureType": "Fractional"},
+    ] + [{"FeatureName": f"f{n}", "FeatureType": "Integral"} for n in range(FEATURES - 2)]
+
+
+def canned_body(method: str) -> bytes:
+    """What the emulation answers: ``{}`` for a put, the 10-feature record for a get (so the
+    floor parses a response of the same size)."""
+    return json.dumps({"Record": record(0)}).encode() if method == "GET" else b"{}"
+
+
+class _Body(io.BytesIO):
+    def stream(self, **_: Any) -> Any:
+        yield self.read()
+
+
+def runtime_client(endpoint: str | None = None) -> Any:
+    client = boto3.client(
+        "sagemaker-featurestore-runtime",
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    if endpoint is None:
+
+        def canned(request: Any, **_: Any) -> AWSResponse:
+            body = _Body(canned_body(request.method))
+            return AWSResponse(request.url, 200, {"Content-Type": "application/json"}, body)
+
+        client.meta.events.register_first("before-send.sagemaker-featurestore-runtime", canned)
+    return client
+
+
+def timed(client: Any, op: str, calls: int) -> float:
+    start = time.perf_counter()
+    if op == "put":
+        for i in range(calls):
+            client.put_record(FeatureGroupName=GROUP, Record=record(i))
+    else:
+        for i in range(calls):
+            client.get_record(FeatureGroupName=GROUP, RecordIdentifierValueAsString=f"C{i}")
+    return time.perf_counter() - start
+
+
+def canned_server() -> None:
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        body = canned_body(environ["REQUEST_METHOD"])
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        start_response("200 OK", headers)
+        return [body]
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
+    print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
+    server.serve_forever(poll_interval=0.05)
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--canned-server"]:
+        canned_server()
+        return
+    assert "moto" not in sys.modules
+    clients: dict[str | None, Any] = {}
+    for line in sys.stdin:
+        words = line.split()
+        if not words or words[0] == "quit":
+            break
+        op, calls = words[0], int(words[1])
+        endpoint = words[2] if len(words) > 2 else None
+        if endpoint not in clients:
+            clients[endpoint] = runtime_client(endpoint)
+            timed(clients[endpoint], op, 20)  # warm the client (models, connections)
+        print(f"{timed(clients[endpoint], op, calls):.6f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
