@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from .offline import glue_tables
+from .offline import glue_tables, iceberg
 from .offline.replication import flush_state
 from .state import FeatureStoreState, all_states
 
@@ -28,6 +28,7 @@ def tick(now: float | None = None) -> None:
                 flush_state(state, now, force=True, groups=deleting)
             state.control_plane.advance(now)
             glue_tables.sync(state)
+            iceberg.sync_all(state)
             flush_state(state, now)
 
 
@@ -39,6 +40,7 @@ def flush_now(state: FeatureStoreState, now: float | None = None) -> int:
         written = flush_state(state, now, force=True)
         state.control_plane.advance(now)
         glue_tables.sync(state)
+        iceberg.sync_all(state)
     return written
 
 
