@@ -301,7 +301,8 @@ def _identifier(group: FeatureGroup) -> tuple[str, str]:
     return catalog.get("Database", ""), catalog.get("TableName", "")
 
 
-def _table(state: FeatureStoreState, group: FeatureGroup) -> Table:
+def table_of(state: FeatureStoreState, group: FeatureGroup) -> Table:
+    """The group's Iceberg table, created (first metadata, no snapshot) if it has none yet."""
     if (group.arn, group.created) not in progress(state).iceberg_metadata:
         _create(state, group)
     return SeamCatalog(state).load_table(_identifier(group))
@@ -314,7 +315,7 @@ def sync(state: FeatureStoreState, group: FeatureGroup) -> None:
     key, names = (group.arn, group.created), tuple(d["FeatureName"] for d in group.definitions)
     if synced.get(key) == names:
         return  # the common case on every request: nothing to read
-    table = _table(state, group)
+    table = table_of(state, group)
     synced[key] = names
     have = {field.name for field in table.schema().fields}
     missing = [d for d in group.definitions if d["FeatureName"].lower() not in have]
@@ -338,7 +339,7 @@ def write_rows(
 ) -> None:
     """One file per event-time day, all appended in one commit: one snapshot per batch."""
     sync(state, group)
-    table = _table(state, group)
+    table = table_of(state, group)
     bucket, prefix = split_s3_uri(table_location(group))
     days: dict[str, list[OfflineRow]] = {}
     for row in rows:
