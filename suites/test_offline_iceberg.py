@@ -21,7 +21,7 @@ from pyiceberg.table import StaticTable
 from pyiceberg.table.metadata import TableMetadata
 
 from .helpers import feature
-from .offline_helpers import OfflineStore, object_keys, put_after_update, record
+from .offline_helpers import OfflineStore, object_keys, put_after_update, record, wait_for_rows
 
 pytestmark = [pytest.mark.offline_store, pytest.mark.slow]
 
@@ -198,3 +198,12 @@ def test_an_added_feature_is_an_iceberg_schema_change(backend):
     by_time = {row["event_time"]: row for row in rows}
     assert by_time["2024-03-05T06:07:08Z"]["email"] is None  # C-067: the old row is untouched
     assert by_time["2024-03-05T07:00:00Z"]["email"] == "c1@example.com"
+
+
+@pytest.mark.clause("C-179", "C-091", "C-090")
+def test_athena_counts_the_rows_of_an_iceberg_table(backend):
+    name, store = create_iceberg_group(backend)
+    put(backend, name, customer_id="C1", event_time="2024-03-05T06:07:08Z", n_days_active=1)
+    put(backend, name, customer_id="C2", event_time="2024-03-06T06:07:08Z", n_days_active=2)
+
+    wait_for_rows(backend, store, 2)  # C-179: "Athena SELECT count(*) works"
