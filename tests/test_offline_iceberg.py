@@ -83,3 +83,41 @@ def test_pyiceberg_reads_the_rows_and_one_snapshot_per_batch(account: str) -> No
 def test_read_table_refuses_a_glue_format_table() -> None:
     with pytest.raises(ValueError, match="not an Iceberg table"):
         iceberg.read_table("123456789012", REGION, {"Name": "t", "Parameters": {}})
+
+
+def test_a_missing_bucket_delays_the_table_and_loses_no_row(account: str) -> None:
+    with mock_featurestore(delays=ZERO):
+        sagemaker = boto3.client("sagemaker", region_name=REGION)
+        runtime = boto3.client("sagemaker-featurestore-runtime", region_name=REGION)
+        sagemaker.create_feature_group(
+            FeatureGroupName="g",
+            RecordIdentifierFeatureName="id",
+            EventTimeFeatureName="EventTime",
+            FeatureDefinitions=[
+                {"FeatureName": "id", "FeatureType": "String"},
+                {"FeatureName": "EventTime", "FeatureType": "String"},
+                {"FeatureName": "n", "FeatureType": "Integral"},
+            ],
+            OfflineStoreConfig={
+                "S3StorageConfig": {"S3Uri": "s3://late-bucket/p"},
+                "TableFormat": "Iceberg",
+            },
+            RoleArn=f"arn:aws:iam::{account}:role/r",
+        )
+        _put(runtime, "a", "2024-01-02T03:04:05Z", "1")
+        clock.flush_all()  # no bucket yet: nothing can be written, nothing is dropped
+        catalog = sagemaker.describe_feature_group(FeatureGroupName="g")["OfflineStoreConfig"][
+            "DataCatalogConfig"
+        ]
+        assert (
+            moto_seam.glue_table_input(account, REGION, catalog["Database"], catalog["TableName"])
+            is None
+        )
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket="late-bucket")
+        clock.flush_all()
+        table_input = moto_seam.glue_table_input(
+            account, REGION, catalog["Database"], catalog["TableName"]
+        )
+        assert table_input is not None
+        rows = iceberg.read_table(account, REGION, table_input).to_pylist()
+    assert [(r["id"], r["n"]) for r in rows] == [("a", 1)]

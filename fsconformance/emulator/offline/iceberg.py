@@ -358,8 +358,11 @@ def write_rows(
 def sync_all(state: FeatureStoreState) -> None:
     """Bring every Iceberg table of ``state`` in line with its group (call with its lock)."""
     for group in state.control_plane.groups():
-        if is_iceberg(group) and group.deleted_at is None:
-            sync(state, group)
+        if not is_iceberg(group) or group.deleted_at is not None:
+            continue
+        bucket, _ = split_s3_uri(table_location(group))
+        if moto_seam.s3_bucket_exists(state.account_id, state.region_name, bucket):
+            sync(state, group)  # without its bucket the table waits, as the rows do
 
 
 replication.TABLE_FORMAT_WRITERS["Iceberg"] = write_rows
