@@ -360,6 +360,9 @@ def sync_all(state: FeatureStoreState) -> None:
     for group in state.control_plane.groups():
         if not is_iceberg(group) or group.deleted_at is not None:
             continue
+        names = tuple(d["FeatureName"] for d in group.definitions)
+        if progress(state).glue_synced.get((group.arn, group.created)) == names:
+            continue  # every request ticks: skip the bucket lookup when nothing changed
         bucket, _ = split_s3_uri(table_location(group))
         if moto_seam.s3_bucket_exists(state.account_id, state.region_name, bucket):
             sync(state, group)  # without its bucket the table waits, as the rows do
