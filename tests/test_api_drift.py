@@ -30,7 +30,7 @@ HANDLED_ENUMS: dict[str, frozenset[str]] = {
     "FeatureType": frozenset({"Integral", "Fractional", "String"}),
     "CollectionType": frozenset({"List", "Set", "Vector"}),
     "StorageType": frozenset({"Standard", "Standard_V2", "InMemory"}),
-    # Default is laid out as Glue; Iceberg's own layout is issue 12's item 5, not yet served.
+    # Default is laid out as Glue; Iceberg groups get an Iceberg table (offline/iceberg.py).
     "TableFormat": frozenset({"Default", "Glue", "Iceberg"}),
     "ThroughputMode": frozenset({"OnDemand", "Provisioned"}),
     "TtlDurationUnit": frozenset(records.TTL_SECONDS),

@@ -15,9 +15,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
-from fsconformance.emulator.offline import replication
+from fsconformance import mock_featurestore
+from fsconformance.emulator import clock, moto_seam
+from fsconformance.emulator.offline import iceberg, replication
 from fsconformance.emulator.runtime import handlers as runtime_handlers
 from fsconformance.harness import mutants
 from fsconformance.harness.oracle import Oracle
@@ -159,7 +162,70 @@ def observe_api(name: str) -> Any:
             data, {"FeatureGroupName": "mem", "Record": record}, T0
         )
         return data.data_for(control.find("mem")).online["r"].values["s"]
+    if name == "expiry_leaves_no_offline_row":
+        runtime_handlers.OPERATIONS["PutRecord"](
+            data,
+            {
+                "FeatureGroupName": "g",
+                "Record": _values(id="r", t="1"),
+                "TtlDuration": {"Unit": "Seconds", "Value": 1},
+            },
+            T0,
+        )
+        data.expire_due(T0)  # event time 1 + 1 s is long past: no read is needed
+        return [row.is_deleted for row in data.data_for(control.find("g")).offline]
+    if name == "iceberg_overwrites":
+        return _iceberg_row_count_after_two_batches()
+    if name == "expiry_leaves_no_offline_row":
+        runtime_handlers.OPERATIONS["PutRecord"](
+            data,
+            {
+                "FeatureGroupName": "g",
+                "Record": _values(id="r", t="1"),
+                "TtlDuration": {"Unit": "Seconds", "Value": 1},
+            },
+            T0,
+        )
+        data.expire_due(T0)  # event time 1 + 1 s is long past: no read is needed
+        return [row.is_deleted for row in data.data_for(control.find("g")).offline]
+    if name == "iceberg_overwrites":
+        return _iceberg_row_count_after_two_batches()
     raise AssertionError(f"no observation for mutant {name}")
+
+
+def _iceberg_row_count_after_two_batches() -> int:
+    """Rows of an Iceberg group's table after one put in each of two replication batches."""
+    account = "210987654321"
+    with mock_featurestore(delays=Delays(0, 0, 0, 0, 60)), pytest.MonkeyPatch.context() as env:
+        env.setenv("MOTO_ACCOUNT_ID", account)
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="power-ice")
+        sagemaker = boto3.client("sagemaker", region_name="us-east-1")
+        runtime = boto3.client("sagemaker-featurestore-runtime", region_name="us-east-1")
+        sagemaker.create_feature_group(
+            FeatureGroupName="ice",
+            RecordIdentifierFeatureName="id",
+            EventTimeFeatureName="t",
+            FeatureDefinitions=[
+                {"FeatureName": "id", "FeatureType": "String"},
+                {"FeatureName": "t", "FeatureType": "String"},
+            ],
+            OfflineStoreConfig={
+                "S3StorageConfig": {"S3Uri": "s3://power-ice/p"},
+                "TableFormat": "Iceberg",
+            },
+            RoleArn=f"arn:aws:iam::{account}:role/r",
+        )
+        for moment in ("2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z"):
+            runtime.put_record(FeatureGroupName="ice", Record=_values(id="r", t=moment))
+            clock.flush_all()
+        catalog = sagemaker.describe_feature_group(FeatureGroupName="ice")["OfflineStoreConfig"][
+            "DataCatalogConfig"
+        ]
+        table_input = moto_seam.glue_table_input(
+            account, "us-east-1", catalog["Database"], catalog["TableName"]
+        )
+        assert table_input is not None
+        return iceberg.read_table(account, "us-east-1", table_input).num_rows
 
 
 # The newer operations' probes, answered from the contract's text.
@@ -174,6 +240,10 @@ API_ANSWERS: dict[str, Any] = {
     "on_demand_switch_unlimited": ["accepted", "accepted", "accepted", "ValidationException"],
     # C-182: a Set keeps each element once.
     "set_keeps_duplicates": ["a"],
+    # C-180: an expired record leaves a deletion row after its put's row.
+    "expiry_leaves_no_offline_row": [False, True],
+    # C-067, C-179: an Iceberg table appends; two batches of one row give two rows.
+    "iceberg_overwrites": 2,
 }
 
 

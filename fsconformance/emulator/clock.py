@@ -1,7 +1,8 @@
 """The emulated clock: what is due happens on the next request, in every account and region.
 
 Finished creations and updates take effect (C-010, C-054), the Glue tables follow the groups
-(C-080), and offline rows past their lag reach S3 (C-060). ``flush_all`` is the explicit
+(C-080), expired records leave the online store for the offline one (C-180), and offline
+rows past their lag reach S3 (C-060). ``flush_all`` is the explicit
 "write everything now" that the mock's stop, the server's shutdown and users call.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from .offline import glue_tables
+from .offline import glue_tables, iceberg
 from .offline.replication import flush_state
 from .state import FeatureStoreState, all_states
 
@@ -27,7 +28,9 @@ def tick(now: float | None = None) -> None:
             if deleting:
                 flush_state(state, now, force=True, groups=deleting)
             state.control_plane.advance(now)
+            state.data_plane.expire_due(now)  # C-180: expiry needs no read of the record
             glue_tables.sync(state)
+            iceberg.sync_all(state)
             flush_state(state, now)
 
 
@@ -36,9 +39,11 @@ def flush_now(state: FeatureStoreState, now: float | None = None) -> int:
     Athena query of that account and region runs). Takes ``state.lock`` (re-entrant)."""
     now = time.time() if now is None else now
     with state.lock:
+        state.data_plane.expire_due(now)
         written = flush_state(state, now, force=True)
         state.control_plane.advance(now)
         glue_tables.sync(state)
+        iceberg.sync_all(state)
     return written
 
 

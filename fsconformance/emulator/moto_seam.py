@@ -8,6 +8,7 @@ that changes between moto releases is fixed here and only here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -240,3 +241,11 @@ def s3_get(account_id: str, region: str, bucket: str, key: str) -> bytes:
     if obj is None:
         raise KeyError(key)
     return obj.value
+
+
+def s3_delete(account_id: str, region: str, bucket: str, key: str) -> None:
+    """Remove an object (the Iceberg FileIO's delete); a missing one is not an error."""
+    from moto.s3.exceptions import MissingBucket
+
+    with contextlib.suppress(MissingBucket):
+        _s3(account_id, region).delete_object(bucket, key)

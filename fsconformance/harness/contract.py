@@ -99,6 +99,8 @@ CLAUSES: dict[str, str] = {
     "C-176": "Search request rules that apply to feature resources",
     "C-177": "Search Resource=FeatureGroup",
     "C-178": "Search Resource=FeatureMetadata",
+    "C-179": "Iceberg table in S3, Glue and Athena",
+    "C-180": "TTL expiry and the offline store",
     "C-181": "Collection values on the wire",
     "C-182": "List, Set and Vector rules",
     "C-183": "Collections never reach an offline store",

@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pyiceberg.expressions import AlwaysTrue
 
 from ..backends.moto import MotoBackend
-from ..emulator.offline import replication
+from ..emulator.offline import iceberg, replication
 from ..emulator.runtime import handlers as runtime_handlers
 from ..model import records, rules
 from ..model.errors import ServiceError
@@ -230,6 +231,22 @@ def _set_keeps_duplicates(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(records, "check_collection", check_collection)
 
 
+def _expiry_leaves_no_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(DataPlane, "_expiry_marker", lambda self, *args: None)
+
+
+def _iceberg_overwrites(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = iceberg.write_rows
+
+    def write_rows(state: Any, group: Any, rows: list[Any], now: float) -> None:
+        table = iceberg.table_of(state, group)
+        if table.current_snapshot() is not None:
+            table.delete(AlwaysTrue())  # each batch replaces the table instead of appending
+        original(state, group, rows, now)
+
+    monkeypatch.setitem(replication.TABLE_FORMAT_WRITERS, "Iceberg", write_rows)
+
+
 _PUT = "suites/test_runtime_put.py"
 _OFFLINE = "suites/test_offline_store.py"
 _PROPS = "suites/test_properties.py"
@@ -326,6 +343,22 @@ MUTANTS: dict[str, Mutant] = {
             _on_demand_switch_unlimited,
             ("suites/test_storage_throughput.py",),
             "second_switch_to_on_demand",
+        ),
+        Mutant(
+            "expiry_leaves_no_offline_row",
+            "C-180",
+            "an expired record leaves the online store without reaching the offline store",
+            _expiry_leaves_no_row,
+            ("suites/test_offline_ttl.py",),
+            "expired_record_is_added or later_expiry",
+        ),
+        Mutant(
+            "iceberg_overwrites",
+            "C-179, C-067",
+            "each replication batch replaces the Iceberg table's rows instead of appending",
+            _iceberg_overwrites,
+            ("suites/test_offline_iceberg.py",),
+            "appends_a_snapshot or schema_change",
         ),
         Mutant(
             "set_keeps_duplicates",

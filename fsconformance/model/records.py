@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
+import heapq
+import itertools
 import json
 import math
 import re
@@ -184,6 +186,60 @@ class DataPlane:
     def __init__(self, control_plane: ControlPlane) -> None:
         self.control_plane = control_plane
         self._data: dict[str, GroupData] = {}
+        # C-180: (expires at, tie-break, group ARN, group creation, identifier), earliest first;
+        # an entry whose record has since changed its expiry is stale and skipped.
+        self._expiries: list[tuple[float, int, str, float, str]] = []
+        self._order = itertools.count()
+
+    # -- TTL expiry (C-111, C-180) --------------------------------------------------------
+
+    def _schedule(self, group: FeatureGroup, identifier: str, record: OnlineRecord) -> None:
+        if record.expires_at is not None:
+            entry = (record.expires_at, next(self._order), group.arn, group.created, identifier)
+            heapq.heappush(self._expiries, entry)
+
+    def expire_due(self, now: float) -> int:
+        """Hard-delete every online record whose ``ExpiresAt`` is not after ``now`` and add the
+        deleted record to the offline store (C-180); the emulated clock calls this on every
+        tick, so the offline row appears with no read of the record. Returns how many."""
+        expired = 0
+        while self._expiries and self._expiries[0][0] <= now:
+            expires_at, _, arn, created, identifier = heapq.heappop(self._expiries)
+            data = self._data.get(arn)
+            if data is None or data.created != created:
+                continue  # the group was deleted (and perhaps created again)
+            current = data.online.get(identifier)
+            if current is None or current.expires_at != expires_at:
+                continue  # deleted, replaced or given a new TTL since
+            del data.online[identifier]
+            expired += 1
+            marker = self._expiry_marker(arn, identifier, current, now)
+            if marker is not None:
+                data.offline.append(marker)
+        return expired
+
+    def _expiry_marker(
+        self, arn: str, identifier: str, record: OnlineRecord, now: float
+    ) -> OfflineRow | None:
+        """The offline row of an expired record (C-180, U-17, the decided expectation): the
+        DeleteRecord marker's shape (C-102), identifier, ``is_deleted``, NULL features, with
+        ``ExpiresAt`` as its event time and the moment of expiry as ``api_invocation_time``.
+        None without an offline store, and for a soft-deleted record (its marker is written)."""
+        try:
+            group = self.control_plane.find(arn)
+        except ServiceError:
+            return None
+        if group.offline is None or record.deleted or record.expires_at is None:
+            return None
+        kind = next(
+            d["FeatureType"]
+            for d in group.definitions
+            if d["FeatureName"] == group.event_time_feature
+        )
+        expires_at = record.expires_at
+        stamp = repr(float(expires_at)) if kind == "Fractional" else format_expires_at(expires_at)
+        values = {group.record_identifier: identifier, group.event_time_feature: stamp}
+        return OfflineRow(values, expires_at, now, is_deleted=True)
 
     # -- lookups ------------------------------------------------------------------------
 
@@ -248,9 +304,11 @@ class DataPlane:
                 ttl = ttl_seconds(request.get("TtlDuration")) or ttl_seconds(
                     (group.online or {}).get("TtlDuration")
                 )
-                data.online[identifier] = OnlineRecord(
+                stored = OnlineRecord(
                     values, event_time, event_time + ttl if ttl is not None else None, ttl=ttl
                 )
+                data.online[identifier] = stored
+                self._schedule(group, identifier, stored)
         if to_offline:
             data.offline.append(OfflineRow(values, event_time, now, is_deleted=False))
         return {}
@@ -312,8 +370,10 @@ class DataPlane:
         if current is None:
             return None
         if current.expires_at is not None and now >= current.expires_at:
-            # C-111: an expired record is hard-deleted and invisible at once.
-            del data.online[identifier]
+            # C-111: an expired record is hard-deleted and invisible at once; C-180: through
+            # expire_due, which also adds it to the offline store.
+            self.expire_due(now)
+            data.online.pop(identifier, None)
             return None
         if current.deleted and not include_deleted:
             return None
@@ -587,6 +647,7 @@ class DataPlane:
             current.event_time = event_time
             current.ttl = ttl
             current.expires_at = event_time + ttl if ttl is not None else None
+            self._schedule(group, identifier, current)
         if to_offline:
             # C-171 (UNCERTAIN): the offline store receives the merged, full record, as a put.
             data.offline.append(OfflineRow(dict(merged), event_time, now, is_deleted=False))

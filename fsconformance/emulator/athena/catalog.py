@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import moto_seam
+from ..offline import iceberg
 from ..offline.replication import split_s3_uri
 from .engine import QueryFailed, first_line
 
@@ -83,6 +84,10 @@ def load_table(
         raise not_found(catalog, database, name)
     columns = table_columns(table_input)
     schema = pa.schema([(c["Name"].lower(), glue_arrow_type(c.get("Type", ""))) for c in columns])
+    if (table_input.get("Parameters") or {}).get("table_type", "").upper() == "ICEBERG":
+        # An Iceberg table is its current snapshot, read through its metadata (C-179).
+        data = iceberg.read_table(account_id, region, table_input)
+        return _conform(data, schema, f"{database}.{name}"), data.nbytes
     descriptor = table_input.get("StorageDescriptor") or {}
     bucket, objects = table_objects(account_id, region, descriptor.get("Location") or "")
     text = is_text_table(table_input)

@@ -48,6 +48,10 @@ def catalog_of(group: FeatureGroup) -> dict[str, str] | None:
     return offline.get("DataCatalogConfig")
 
 
+def is_iceberg(group: FeatureGroup) -> bool:
+    return (group.offline or {}).get("TableFormat") == "Iceberg"
+
+
 def location_of(group: FeatureGroup) -> str:
     return group.offline["S3StorageConfig"]["ResolvedOutputS3Uri"]
 
@@ -106,6 +110,8 @@ def sync(state: FeatureStoreState) -> None:
         names = tuple(d["FeatureName"] for d in group.definitions)
         if synced.get(key) == names:
             continue
+        if is_iceberg(group):
+            continue  # offline/iceberg.py registers and evolves it with each commit
         account, region = state.account_id, state.region_name
         database, table = catalog["Database"], catalog["TableName"]
         if key not in synced:

@@ -15,6 +15,8 @@ class OfflineProgress:
     flushed: dict[tuple[str, float], int] = field(default_factory=dict)
     # (group ARN, creation time) -> the feature names the Glue table was last synced with
     glue_synced: dict[tuple[str, float], tuple[str, ...]] = field(default_factory=dict)
+    # (group ARN, creation time) -> the current metadata file of its Iceberg table (C-179)
+    iceberg_metadata: dict[tuple[str, float], str] = field(default_factory=dict)
 
 
 def progress(state: FeatureStoreState) -> OfflineProgress:

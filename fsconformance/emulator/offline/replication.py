@@ -19,7 +19,7 @@ import io
 import math
 import secrets
 import string
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pyarrow as pa
@@ -116,6 +116,12 @@ def parquet_file(
     return sink.getvalue()
 
 
+# TableFormat -> the writer of a batch for formats other than Glue's hourly Parquet layout;
+# offline/iceberg.py registers "Iceberg" (it builds on this module, so it cannot be imported).
+TableFormatWriter = Callable[[FeatureStoreState, FeatureGroup, list[OfflineRow], float], None]
+TABLE_FORMAT_WRITERS: dict[str, TableFormatWriter] = {}
+
+
 def _write(
     state: FeatureStoreState, group: FeatureGroup, rows: list[OfflineRow], now: float
 ) -> bool:
@@ -124,6 +130,10 @@ def _write(
     account, region = state.account_id, state.region_name
     if not moto_seam.s3_bucket_exists(account, region, bucket):
         return False  # AWS would block the offline store; keep the rows for later
+    writer = TABLE_FORMAT_WRITERS.get(group.offline.get("TableFormat", "Glue"))
+    if writer is not None:
+        writer(state, group, rows, now)  # C-064: a table format with a layout of its own
+        return True
     partitions: dict[str, list[OfflineRow]] = {}
     for row in rows:
         partitions.setdefault(partition_path(row.event_time), []).append(row)

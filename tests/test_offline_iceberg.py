@@ -1,0 +1,123 @@
+"""Self-tests of the Iceberg offline store: pyiceberg reads back what the emulation wrote,
+one snapshot per replication batch, and the reader Athena is to call (C-064, C-179)."""
+
+from __future__ import annotations
+
+import random
+
+import boto3
+import pytest
+from pyiceberg.table import StaticTable
+
+from fsconformance import Delays, mock_featurestore
+from fsconformance.emulator import clock, moto_seam
+from fsconformance.emulator.offline import iceberg
+
+REGION = "us-east-1"
+ZERO = Delays(create=0, update=0, delete=0, data_plane=0, offline=60)
+
+
+@pytest.fixture(autouse=True)
+def account(monkeypatch: pytest.MonkeyPatch) -> str:
+    account_id = f"{random.randrange(10**11, 10**12)}"
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", account_id)
+    return account_id
+
+
+def _put(runtime, identifier: str, event_time: str, n: str) -> None:
+    runtime.put_record(
+        FeatureGroupName="g",
+        Record=[
+            {"FeatureName": "id", "ValueAsString": identifier},
+            {"FeatureName": "EventTime", "ValueAsString": event_time},
+            {"FeatureName": "n", "ValueAsString": n},
+        ],
+    )
+
+
+def test_pyiceberg_reads_the_rows_and_one_snapshot_per_batch(account: str) -> None:
+    with mock_featurestore(delays=ZERO):
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket="ice-bucket")
+        sagemaker = boto3.client("sagemaker", region_name=REGION)
+        runtime = boto3.client("sagemaker-featurestore-runtime", region_name=REGION)
+        sagemaker.create_feature_group(
+            FeatureGroupName="g",
+            RecordIdentifierFeatureName="id",
+            EventTimeFeatureName="EventTime",
+            FeatureDefinitions=[
+                {"FeatureName": "id", "FeatureType": "String"},
+                {"FeatureName": "EventTime", "FeatureType": "String"},
+                {"FeatureName": "n", "FeatureType": "Integral"},
+            ],
+            OnlineStoreConfig={"EnableOnlineStore": True},
+            OfflineStoreConfig={
+                "S3StorageConfig": {"S3Uri": "s3://ice-bucket/p"},
+                "TableFormat": "Iceberg",
+            },
+            RoleArn=f"arn:aws:iam::{account}:role/r",
+        )
+        catalog = sagemaker.describe_feature_group(FeatureGroupName="g")["OfflineStoreConfig"][
+            "DataCatalogConfig"
+        ]
+        _put(runtime, "a", "2024-01-02T03:04:05Z", "1")
+        _put(runtime, "b", "2024-01-03T03:04:05Z", "2")
+        clock.flush_all()  # batch 1: two days, two files, one snapshot
+        _put(runtime, "a", "2024-01-04T00:00:00Z", "3")
+        clock.flush_all()  # batch 2
+        table_input = moto_seam.glue_table_input(
+            account, REGION, catalog["Database"], catalog["TableName"]
+        )
+        assert table_input is not None
+        location = table_input["Parameters"]["metadata_location"]
+        table = StaticTable.from_metadata(location, iceberg.file_io_properties(account, REGION))
+        rows = table.scan().to_arrow().to_pylist()
+        via_reader = iceberg.read_table(account, REGION, table_input).to_pylist()
+
+    assert sorted((r["id"], r["n"]) for r in rows) == [("a", 1), ("a", 3), ("b", 2)]
+    assert len(table.metadata.snapshots) == 2
+    assert table.spec().fields[0].name == "eventtime_trunc"
+    assert table_input["Parameters"]["previous_metadata_location"] != location
+    assert sorted(r["n"] for r in via_reader) == [1, 2, 3]
+
+
+def test_read_table_refuses_a_glue_format_table() -> None:
+    with pytest.raises(ValueError, match="not an Iceberg table"):
+        iceberg.read_table("123456789012", REGION, {"Name": "t", "Parameters": {}})
+
+
+def test_a_missing_bucket_delays_the_table_and_loses_no_row(account: str) -> None:
+    with mock_featurestore(delays=ZERO):
+        sagemaker = boto3.client("sagemaker", region_name=REGION)
+        runtime = boto3.client("sagemaker-featurestore-runtime", region_name=REGION)
+        sagemaker.create_feature_group(
+            FeatureGroupName="g",
+            RecordIdentifierFeatureName="id",
+            EventTimeFeatureName="EventTime",
+            FeatureDefinitions=[
+                {"FeatureName": "id", "FeatureType": "String"},
+                {"FeatureName": "EventTime", "FeatureType": "String"},
+                {"FeatureName": "n", "FeatureType": "Integral"},
+            ],
+            OfflineStoreConfig={
+                "S3StorageConfig": {"S3Uri": "s3://late-bucket/p"},
+                "TableFormat": "Iceberg",
+            },
+            RoleArn=f"arn:aws:iam::{account}:role/r",
+        )
+        _put(runtime, "a", "2024-01-02T03:04:05Z", "1")
+        clock.flush_all()  # no bucket yet: nothing can be written, nothing is dropped
+        catalog = sagemaker.describe_feature_group(FeatureGroupName="g")["OfflineStoreConfig"][
+            "DataCatalogConfig"
+        ]
+        assert (
+            moto_seam.glue_table_input(account, REGION, catalog["Database"], catalog["TableName"])
+            is None
+        )
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket="late-bucket")
+        clock.flush_all()
+        table_input = moto_seam.glue_table_input(
+            account, REGION, catalog["Database"], catalog["TableName"]
+        )
+        assert table_input is not None
+        rows = iceberg.read_table(account, REGION, table_input).to_pylist()
+    assert [(r["id"], r["n"]) for r in rows] == [("a", 1)]
