@@ -26,9 +26,12 @@ EVENT_TIME_MIN = -62167219200.0
 EVENT_TIME_MAX = 253402300799.999
 TTL_SECONDS = {"Seconds": 1, "Minutes": 60, "Hours": 3600, "Days": 86400, "Weeks": 604800}
 
-_INTEGRAL = re.compile(r"[+-]?\d+")
-_FRACTIONAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_ISO_EVENT_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{3})?Z")
+# ASCII digits only, as Java parses them: "١٢٣" is not a number (C-020).
+_INTEGRAL = re.compile(r"[+-]?[0-9]{1,19}")
+_FRACTIONAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_ISO_EVENT_TIME = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{3})?Z"
+)
 
 
 def runtime_error(message: str) -> ServiceError:
@@ -127,8 +130,21 @@ def check_value(feature: dict[str, Any], value: str) -> None:
 
 
 def format_expires_at(epoch: float) -> str:
-    moment = dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc)
+    epoch = min(epoch, EVENT_TIME_MAX)  # put_record refuses later ones; never fail a read
+    moment = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=epoch)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def expires_at(event_time: float, ttl: float | None) -> float | None:
+    """When a record expires: its event time plus the TTL, no later than year 9999 (C-110)."""
+    if ttl is None:
+        return None
+    if ttl > EVENT_TIME_MAX - event_time:
+        raise runtime_error(
+            "The record's expiration time (event time plus TtlDuration) is later than "
+            "9999-12-31T23:59:59.999Z."
+        )
+    return event_time + ttl
 
 
 def ttl_seconds(ttl: dict[str, Any] | None) -> float | None:
@@ -208,7 +224,7 @@ class DataPlane:
                     (group.online or {}).get("TtlDuration")
                 )
                 data.online[identifier] = OnlineRecord(
-                    values, event_time, event_time + ttl if ttl is not None else None
+                    values, event_time, expires_at(event_time, ttl)
                 )
         if to_offline:
             data.offline.append(OfflineRow(values, event_time, now, is_deleted=False))
@@ -252,6 +268,8 @@ class DataPlane:
                     f"The record has no value for '{key}'; every record needs the record "
                     "identifier and the event time."
                 )
+        if not values[group.record_identifier]:
+            raise runtime_error("The record identifier value must not be empty.")
         if len(values[group.record_identifier].encode()) > MAX_IDENTIFIER_BYTES:
             raise runtime_error("The record identifier value is larger than 2 KB.")
         if size > MAX_RECORD_BYTES:

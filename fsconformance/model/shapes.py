@@ -72,7 +72,12 @@ def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
             return
         _check_length(value, meta, path, "length", errors)
         for index, item in enumerate(value, start=1):
-            if item is not None:
+            if item is None:
+                errors.append(
+                    f"Value null at '{path}.{index}.member' failed to satisfy constraint: "
+                    "Member must not be null"
+                )
+            else:
                 _check(shape.member, item, f"{path}.{index}.member", errors)
         return
     if kind == "string":
@@ -112,6 +117,31 @@ def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
                 f"less than or equal to {meta['max']}"
             )
         return
+    if kind == "map":
+        if not isinstance(value, dict):
+            errors.append(f"Value at '{path}' failed to satisfy constraint: Member must be a map")
+            return
+        _check_length(value, meta, path, "length", errors)
+        for key, item in value.items():
+            _check(shape.key, key, f"{path}.key", errors)
+            if item is None:
+                errors.append(
+                    f"Value null at '{path}.{key}' failed to satisfy constraint: "
+                    "Member must not be null"
+                )
+            else:
+                _check(shape.value, item, f"{path}.{key}.value", errors)
+        return
+    if kind in ("float", "double") and (
+        isinstance(value, bool) or not isinstance(value, (int, float))
+    ):
+        errors.append(f"Value at '{path}' failed to satisfy constraint: Member must be a number")
+        return
+    if kind == "timestamp" and (
+        isinstance(value, bool) or not isinstance(value, (int, float, str))
+    ):
+        errors.append(f"Value at '{path}' failed to satisfy constraint: Member must be a timestamp")
+        return
     if kind == "boolean" and not isinstance(value, bool):
         errors.append(f"Value at '{path}' failed to satisfy constraint: Member must be a boolean")
 
@@ -135,8 +165,11 @@ def _join(path: str, member: str) -> str:
     return f"{path}.{_camel(member)}" if path else _camel(member)
 
 
-def validate_input(service: str, operation: str, params: dict[str, Any]) -> None:
-    """Raise the service's validation error if ``params`` break the operation's model."""
+def validate_input(
+    service: str, operation: str, params: dict[str, Any], code: str | None = None
+) -> None:
+    """Raise the service's validation error (``code``, if given) if ``params`` break the
+    operation's model."""
     shape = service_model(service).operation_model(operation).input_shape
     if shape is None:
         return
@@ -145,5 +178,6 @@ def validate_input(service: str, operation: str, params: dict[str, Any]) -> None
     if errors:
         count = len(errors)
         noun = "error" if count == 1 else "errors"
-        code = "ValidationException" if service == "sagemaker" else "ValidationError"
+        if code is None:
+            code = "ValidationException" if service == "sagemaker" else "ValidationError"
         raise ServiceError(code, f"{count} validation {noun} detected: " + "; ".join(errors), 400)

@@ -49,10 +49,11 @@ def runtime_params(request: WireRequest) -> tuple[str, dict[str, Any]] | None:
     prefix = "/FeatureGroup/"
     if not url.path.startswith(prefix):
         return None
-    params: dict[str, Any] = {"FeatureGroupName": urllib.parse.unquote(url.path[len(prefix) :])}
+    name = urllib.parse.unquote(url.path[len(prefix) :])
     if request.method == "PUT":
-        params.update(request.json_body())
-        return "PutRecord", params
+        # The group is the URL's: a FeatureGroupName in the body is not a member of it.
+        return "PutRecord", request.json_body() | {"FeatureGroupName": name}
+    params: dict[str, Any] = {"FeatureGroupName": name}
     for member in (
         "RecordIdentifierValueAsString",
         "EventTime",
