@@ -63,7 +63,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "moto"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        server = EmulatorServer(args.host, args.port)
+        server = EmulatorServer(args.host, args.port, cors_origins=args.cors_origin)
         url = server.start()
     except (OSError, ValueError) as error:
         print(
@@ -186,6 +186,14 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, default=5000, help="port, 0 for a free one (5000)")
     serve.add_argument("--debug", action="store_true", help="log one line per request")
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a browser origin (e.g. http://localhost:3000) given cross-origin access; "
+        "repeatable; none by default",
+    )
     serve.set_defaults(handler=_cmd_serve)
 
     sweep = commands.add_parser(
