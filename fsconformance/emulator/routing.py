@@ -61,7 +61,8 @@ def _route(request: WireRequest) -> WireResponse | None:
                 else None
             )
         if not target:  # the runtime is REST; the control plane always names its target
-            return runtime.handle(request, state)
+            answered = runtime.handle(request, state)
+            return answered if answered is not None else unknown_operation(request.method)
         return None
     if scope.service == "athena" and service == "AmazonAthena":
         if operation not in service_model("athena").operation_names:
@@ -77,6 +78,7 @@ def _route(request: WireRequest) -> WireResponse | None:
 
 
 def unknown_operation(target: str) -> WireResponse:
-    """AWS's answer to an ``X-Amz-Target`` that names no operation of the service."""
+    """AWS's answer to an ``X-Amz-Target`` (or a runtime method and path) that names no
+    operation of the service."""
     error = ServiceError("UnknownOperationException", f"Unknown operation: {target[:200]}")
     return json_error(error, JSON_11)

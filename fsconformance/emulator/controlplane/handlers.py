@@ -46,11 +46,13 @@ def handle(
     op = OPERATIONS.get(operation)
     try:
         params = request.json_body()
+        # The service model's constraints first: a malformed tag request is refused here,
+        # whichever resource it names (moto answers nulls with a 500).
+        validate_input("sagemaker", operation, params)
         if op is None:
             op = TAG_OPERATIONS.get(operation)
             if op is None or ":feature-group/" not in str(params.get("ResourceArn", "")):
                 return None
-        validate_input("sagemaker", operation, params)
         normalise_timestamps(
             service_model("sagemaker").operation_model(operation).input_shape, params
         )
