@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from .offline import glue_tables
-from .offline.replication import flush_state
+from .offline.replication import flush_state, release_deleted
 from .state import FeatureStoreState, all_states
 
 
@@ -27,6 +27,8 @@ def tick(now: float | None = None) -> None:
             if deleting:
                 flush_state(state, now, force=True, groups=deleting)
             state.control_plane.advance(now)
+            if deleting:
+                release_deleted(state)  # the deleted groups' rows were written just above
             glue_tables.sync(state)
             flush_state(state, now)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,12 +46,65 @@ def _missing_group(name: str) -> ServiceError:
     )
 
 
-@dataclass
+_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
+_MAX_NAME_TUPLES = 10_000  # distinct feature-name orders kept shared; more are stored as given
+
+
+def _shared_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """One tuple of interned feature names for every record with the same names, in order."""
+    found = _NAMES.get(names)
+    if found is None:
+        found = tuple(sys.intern(name) for name in names)
+        if len(_NAMES) < _MAX_NAME_TUPLES:
+            _NAMES[found] = found
+    return found
+
+
 class OnlineRecord:
-    values: dict[str, Any]  # feature name -> str, or list[str] for collections; put order
-    event_time: float
-    expires_at: float | None
-    deleted: bool = False
+    """The online store's version of one record, held compactly: the feature names are a
+    tuple shared by every record of the same names, the values a tuple of their own."""
+
+    __slots__ = ("_names", "_values", "event_time", "expires_at", "deleted")
+
+    def __init__(
+        self,
+        values: dict[str, Any],
+        event_time: float,
+        expires_at: float | None,
+        deleted: bool = False,
+    ) -> None:
+        self.values = values
+        self.event_time = event_time
+        self.expires_at = expires_at
+        self.deleted = deleted
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """Feature name -> str, or list[str] for collections; in put order (a new dict)."""
+        return dict(zip(self._names, self._values, strict=True))
+
+    @values.setter
+    def values(self, values: dict[str, Any]) -> None:
+        self._names = _shared_names(tuple(values))
+        self._values = tuple(values.values())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, OnlineRecord):
+            return NotImplemented
+        return (self.values, self.event_time, self.expires_at, self.deleted) == (
+            other.values,
+            other.event_time,
+            other.expires_at,
+            other.deleted,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"OnlineRecord(values={self.values!r}, event_time={self.event_time!r}, "
+            f"expires_at={self.expires_at!r}, deleted={self.deleted!r})"
+        )
 
 
 @dataclass
@@ -159,6 +213,21 @@ class DataPlane:
     def __init__(self, control_plane: ControlPlane) -> None:
         self.control_plane = control_plane
         self._data: dict[str, GroupData] = {}
+
+    def release_deleted(self) -> list[tuple[str, float]]:
+        """Forget the records of groups that no longer exist: the online ones at once, the
+        rest once no offline row waits to be written (``offline`` empty). Returns the
+        (ARN, creation time) of each group forgotten entirely."""
+        live = {(g.arn, g.created) for g in self.control_plane.groups()}
+        released = []
+        for arn, data in list(self._data.items()):
+            if (arn, data.created) in live:
+                continue
+            data.online.clear()
+            if not data.offline:
+                del self._data[arn]
+                released.append((arn, data.created))
+        return released
 
     # -- lookups ------------------------------------------------------------------------
 

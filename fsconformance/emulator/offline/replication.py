@@ -173,9 +173,17 @@ def flush_state(
             while end < len(rows) and rows[end].api_invocation_time < cutoff:
                 end += 1
         if end > start and _write(state, group, rows[start:end], now):
-            progress(state).flushed[key] = end
+            # Written rows leave memory; the rest of the buffer moves up.
+            del rows[:end]
+            progress(state).flushed.pop(key, None)
             written += end - start
     return written
+
+
+def release_deleted(state: FeatureStoreState) -> None:
+    """Give back the memory of deleted groups (their rows are in S3 by now, C-084)."""
+    for key in state.data_plane.release_deleted():
+        progress(state).glue_synced.pop(key, None)
 
 
 def flush_group(state: FeatureStoreState, name_or_arn: str, now: float) -> int:
