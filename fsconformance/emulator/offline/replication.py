@@ -123,7 +123,12 @@ def _write(
     bucket, prefix = split_s3_uri(glue_tables.location_of(group))
     account, region = state.account_id, state.region_name
     if not moto_seam.s3_bucket_exists(account, region, bucket):
-        return False  # AWS would block the offline store; keep the rows for later
+        # The offline store is Blocked (as on AWS) and the rows wait until the bucket exists.
+        group.offline_blocked_reason = (
+            f"The offline store cannot write to s3://{bucket}: the bucket does not exist or "
+            "is not accessible. Rows accepted meanwhile are kept and written once it is."
+        )
+        return False
     partitions: dict[str, list[OfflineRow]] = {}
     for row in rows:
         partitions.setdefault(partition_path(row.event_time), []).append(row)
@@ -132,6 +137,7 @@ def _write(
         key = f"{prefix}/{path}/{file_name(latest)}" if prefix else f"{path}/{file_name(latest)}"
         body = parquet_file(members, group.definitions, now)
         moto_seam.s3_put(account, region, bucket, key, body)
+    group.offline_blocked_reason = None
     return True
 
 

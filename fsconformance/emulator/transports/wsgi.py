@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import ipaddress
+import json
 import logging
 import threading
 import time
@@ -21,11 +22,13 @@ from http import HTTPStatus
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.test import EnvironBuilder
 
 from ...model.control_plane import Delays
 from ...model.errors import ServiceError
 from .. import clock, moto_seam, routing, settings
 from ..wire import WireRequest, WireResponse, json_error
+from .journal import Journal, changes_state, replaying
 
 log = logging.getLogger("fsconformance.server")
 
@@ -173,11 +176,67 @@ class FeatureStoreMiddleware:
     policy does not allow.
     """
 
-    def __init__(self, app: WSGIApp, policy: LocalPolicy | None = None) -> None:
+    def __init__(
+        self, app: WSGIApp, policy: LocalPolicy | None = None, journal: Journal | None = None
+    ) -> None:
         self.app = app
         self.policy = policy or LocalPolicy()
+        self.journal = journal
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        journal = self.journal
+        path = environ.get("PATH_INFO", "")
+        if journal is None or not changes_state(
+            environ.get("REQUEST_METHOD", "GET"), path, environ.get("HTTP_X_AMZ_TARGET", "")
+        ):
+            return self._answer(environ, start_response)
+        body = _read_body(environ) if self.policy.refusal(environ) is None else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        seen: list[str] = []
+
+        def recording(status: str, headers: Any, *args: Any) -> Any:
+            seen.append(status)
+            return start_response(status, headers, *args)
+
+        with journal.lock:  # one write at a time: the journal's order is the order applied
+            at = time.time()
+            answer = b"".join(self._answer(environ, recording))
+            if seen and seen[0].startswith("2"):
+                if path.startswith("/moto-api/reset"):
+                    journal.clear()
+                else:
+                    made_id = None
+                    if environ.get("HTTP_X_AMZ_TARGET", "").endswith(".StartQueryExecution"):
+                        made_id = json.loads(answer).get("QueryExecutionId")
+                    headers = request_headers(environ)
+                    query = environ.get("QUERY_STRING")
+                    full_path = environ.get("RAW_URI") or (path + (f"?{query}" if query else ""))
+                    journal.record(at, environ["REQUEST_METHOD"], full_path, headers, body, made_id)
+        return [answer]
+
+    def replay(self) -> int:
+        """Apply every journaled request again, in order, at its original time."""
+        if self.journal is None:
+            return 0
+        count = 0
+        for at, method, path, headers, body, made_id in self.journal.entries():
+            builder = EnvironBuilder(
+                path=path.split("?")[0],
+                query_string=path.partition("?")[2],
+                method=method,
+                headers=headers,
+                data=body,
+            )
+            environ = builder.get_environ()
+            environ["RAW_URI"] = environ["REQUEST_URI"] = path  # as first sent, query included
+            with replaying(at, made_id):
+                for _ in self._answer(environ, lambda *args: None):
+                    pass
+            count += 1
+        return count
+
+    def _answer(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
         policy = self.policy
 
@@ -285,8 +344,11 @@ class EmulatorServer:
         port: int = 0,
         delays: Delays | None = None,
         cors_origins: Iterable[str] = (),
+        data_dir: str | None = None,
     ):
         require_loopback(host)
+        self._data_dir = data_dir
+        self.replayed = 0
         self.host = host
         self.port = port
         self._delays = delays
@@ -304,7 +366,9 @@ class EmulatorServer:
     def bind(self) -> str:
         """Open the listening socket; return the server's URL."""
         settings.configure(self._delays or settings.delays_from_env())
-        app = FeatureStoreMiddleware(moto_seam.server_app())
+        journal = Journal(self._data_dir) if self._data_dir else None
+        app = FeatureStoreMiddleware(moto_seam.server_app(), journal=journal)
+        self.replayed = app.replay()  # what an earlier run with this data directory accepted
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=_QuietHandler
         )
