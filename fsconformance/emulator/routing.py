@@ -62,7 +62,9 @@ def _route(request: WireRequest) -> WireResponse | None:
             )
         if not target:  # the runtime is REST; the control plane always names its target
             answered = runtime.handle(request, state)
-            return answered if answered is not None else unknown_operation(request.method)
+            if answered is None and runtime.is_runtime_path(request):
+                return unknown_operation(request.method)  # e.g. POST /FeatureGroup/g
+            return answered  # None: another REST API signed as sagemaker (InvokeEndpoint)
         return None
     if scope.service == "athena" and service == "AmazonAthena":
         if operation not in service_model("athena").operation_names:

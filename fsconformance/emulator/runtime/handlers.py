@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -9,7 +10,7 @@ from typing import Any
 
 from ...model.errors import ServiceError
 from ...model.records import DataPlane
-from ...model.shapes import validate_input
+from ...model.shapes import service_model, validate_input
 from ..state import FeatureStoreState
 from ..wire import WireRequest, WireResponse, json_error, json_response
 
@@ -71,3 +72,19 @@ def runtime_params(request: WireRequest) -> tuple[str, dict[str, Any]] | None:
             params["TargetStores"] = query["TargetStores"]
         return "DeleteRecord", params
     return None
+
+
+def is_runtime_path(request: WireRequest) -> bool:
+    """Whether the request's path is one of the runtime service model's, whatever its method
+    (operations this emulation does not answer yet included)."""
+    path = urllib.parse.urlsplit(request.url).path
+    exact, prefixes = _runtime_paths()
+    return path in exact or path.startswith(prefixes)
+
+
+@functools.cache
+def _runtime_paths() -> tuple[frozenset[str], tuple[str, ...]]:
+    model = service_model("sagemaker-featurestore-runtime")
+    uris = [model.operation_model(op).http["requestUri"] for op in model.operation_names]
+    exact = frozenset(u.split("?")[0] for u in uris if "{" not in u)
+    return exact, tuple(sorted({u.split("{")[0] for u in uris if "{" in u}))
