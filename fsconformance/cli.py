@@ -65,7 +65,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "moto"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        server = EmulatorServer(args.host, args.port)
+        server = EmulatorServer(
+            args.host, args.port, cors_origins=args.cors_origin, data_dir=args.data_dir
+        )
         url = server.start()
     except (OSError, ValueError) as error:
         print(
@@ -251,6 +253,20 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, default=5000, help="port, 0 for a free one (5000)")
     serve.add_argument("--debug", action="store_true", help="log one line per request")
+    serve.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="keep every accepted write in DIR (SQLite) and restore it on the next start; "
+        "without it everything is in memory and gone when the process ends",
+    )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a browser origin (e.g. http://localhost:3000) given cross-origin access; "
+        "repeatable; none by default",
+    )
     serve.set_defaults(handler=_cmd_serve)
 
     sweep = commands.add_parser(

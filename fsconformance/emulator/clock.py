@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from .offline import glue_tables, iceberg
-from .offline.replication import flush_state
+from .offline.replication import flush_state, release_deleted
 from .state import FeatureStoreState, all_states
 
 
@@ -29,6 +29,8 @@ def tick(now: float | None = None) -> None:
                 flush_state(state, now, force=True, groups=deleting)
             state.control_plane.advance(now)
             state.data_plane.expire_due(now)  # C-180: expiry needs no read of the record
+            if deleting:
+                release_deleted(state)  # the deleted groups' rows were written just above
             glue_tables.sync(state)
             iceberg.sync_all(state)
             flush_state(state, now)

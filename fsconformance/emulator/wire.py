@@ -71,17 +71,82 @@ class WireRequest:
         return Scope(None, "us-east-1", None)
 
     def json_body(self) -> dict[str, Any]:
-        if not self.body:
-            return {}
-        try:
-            body = json.loads(self.body)
-        except ValueError:
-            raise ServiceError(
-                "SerializationException", "The request body is not valid JSON."
-            ) from None
-        if not isinstance(body, dict):
-            raise ServiceError("SerializationException", "The request body must be a JSON object.")
-        return body
+        return parse_json_body(self.body)
+
+
+# A request body nested deeper than this is refused before it is walked (no service shape
+# nests anywhere near it; Python's own parser would fail at about a thousand).
+MAX_JSON_DEPTH = 64
+
+
+def parse_json_body(raw: bytes) -> dict[str, Any]:
+    """A JSON object from a request body, or AWS's SerializationException.
+
+    The body must be UTF-8 (no lone surrogates, escaped or not), an object, and nested at most
+    ``MAX_JSON_DEPTH`` levels.
+    """
+    if not raw:
+        return {}
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+    except UnicodeDecodeError:
+        raise _serialization("The request body is not valid UTF-8.") from None
+    if _nesting(text) > MAX_JSON_DEPTH:
+        raise _serialization(f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.")
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):
+        raise _serialization("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise _serialization("The request body must be a JSON object.")
+    if "\\u" in text and _has_surrogate(body):
+        raise _serialization("The request body has a string with an unpaired UTF-16 surrogate.")
+    return body
+
+
+def _serialization(message: str) -> ServiceError:
+    return ServiceError("SerializationException", message)
+
+
+def _nesting(text: str) -> int:
+    """How deeply brackets nest in ``text``, outside its strings."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return 0
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _has_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 @dataclass

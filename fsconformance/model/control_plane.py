@@ -72,6 +72,8 @@ class FeatureGroup:
     pending: PendingUpdate | None = None
     # When each feature became usable by the data plane (issue: runtime lag after an update).
     feature_ready_at: dict[str, float] = field(default_factory=dict)
+    # Why replication to the offline store is blocked (a missing bucket), None while it works.
+    offline_blocked_reason: str | None = None
     # When throughput updates switched to OnDemand and decreased capacity (C-175).
     on_demand_switches: list[float] = field(default_factory=list)
     decreases: list[float] = field(default_factory=list)
@@ -99,7 +101,11 @@ class FeatureGroup:
         return "Creating" if now < self.created_done_at else "Created"
 
     def offline_status(self) -> dict[str, str] | None:
-        return {"Status": "Active"} if self.offline is not None else None
+        if self.offline is None:
+            return None
+        if self.offline_blocked_reason is not None:
+            return {"Status": "Blocked", "BlockedReason": self.offline_blocked_reason}
+        return {"Status": "Active"}
 
 
 def partition_of(region: str) -> str:

@@ -16,6 +16,7 @@ import itertools
 import json
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,9 +38,12 @@ EVENT_TIME_MIN = -62167219200.0
 EVENT_TIME_MAX = 253402300799.999
 TTL_SECONDS = {"Seconds": 1, "Minutes": 60, "Hours": 3600, "Days": 86400, "Weeks": 604800}
 
-_INTEGRAL = re.compile(r"[+-]?\d+")
-_FRACTIONAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_ISO_EVENT_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{3})?Z")
+# ASCII digits only, as Java parses them: "١٢٣" is not a number (C-020).
+_INTEGRAL = re.compile(r"[+-]?[0-9]{1,19}")
+_FRACTIONAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_ISO_EVENT_TIME = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{3})?Z"
+)
 
 
 def runtime_error(message: str) -> ServiceError:
@@ -63,14 +67,69 @@ def conflict(message: str) -> ServiceError:
     return ServiceError("ConflictException", message, 409)
 
 
-@dataclass
+_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
+_MAX_NAME_TUPLES = 10_000  # distinct feature-name orders kept shared; more are stored as given
+
+
+def _shared_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """One tuple of interned feature names for every record with the same names, in order."""
+    found = _NAMES.get(names)
+    if found is None:
+        found = tuple(sys.intern(name) for name in names)
+        if len(_NAMES) < _MAX_NAME_TUPLES:
+            _NAMES[found] = found
+    return found
+
+
 class OnlineRecord:
-    values: dict[str, Any]  # feature name -> str, or list[str] for collections; put order
-    event_time: float
-    expires_at: float | None
-    deleted: bool = False
-    # The TTL in seconds that set ``expires_at``; UpdateRecord keeps it (C-170).
-    ttl: float | None = None
+    """The online store's version of one record, held compactly: the feature names are a
+    tuple shared by every record of the same names, the values a tuple of their own."""
+
+    __slots__ = ("_names", "_values", "event_time", "expires_at", "deleted", "ttl")
+
+    def __init__(
+        self,
+        values: dict[str, Any],
+        event_time: float,
+        expires_at: float | None,
+        deleted: bool = False,
+        ttl: float | None = None,
+    ) -> None:
+        self.values = values
+        self.event_time = event_time
+        self.expires_at = expires_at
+        self.deleted = deleted
+        # The TTL in seconds that set ``expires_at``; UpdateRecord keeps it (C-170).
+        self.ttl = ttl
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """Feature name -> str, or list[str] for collections; in put order (a new dict)."""
+        return dict(zip(self._names, self._values, strict=True))
+
+    @values.setter
+    def values(self, values: dict[str, Any]) -> None:
+        self._names = _shared_names(tuple(values))
+        self._values = tuple(values.values())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, OnlineRecord):
+            return NotImplemented
+        return (self.values, self.event_time, self.expires_at, self.deleted, self.ttl) == (
+            other.values,
+            other.event_time,
+            other.expires_at,
+            other.deleted,
+            other.ttl,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"OnlineRecord(values={self.values!r}, event_time={self.event_time!r}, "
+            f"expires_at={self.expires_at!r}, deleted={self.deleted!r}, ttl={self.ttl!r})"
+        )
 
 
 @dataclass
@@ -170,8 +229,21 @@ def check_collection(feature: dict[str, Any], value: list[str]) -> list[str]:
 
 
 def format_expires_at(epoch: float) -> str:
-    moment = dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc)
+    epoch = min(epoch, EVENT_TIME_MAX)  # put_record refuses later ones; never fail a read
+    moment = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=epoch)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def expires_at(event_time: float, ttl: float | None) -> float | None:
+    """When a record expires: its event time plus the TTL, no later than year 9999 (C-110)."""
+    if ttl is None:
+        return None
+    if ttl > EVENT_TIME_MAX - event_time:
+        raise runtime_error(
+            "The record's expiration time (event time plus TtlDuration) is later than "
+            "9999-12-31T23:59:59.999Z."
+        )
+    return event_time + ttl
 
 
 def ttl_seconds(ttl: dict[str, Any] | None) -> float | None:
@@ -241,6 +313,21 @@ class DataPlane:
         values = {group.record_identifier: identifier, group.event_time_feature: stamp}
         return OfflineRow(values, expires_at, now, is_deleted=True)
 
+    def release_deleted(self) -> list[tuple[str, float]]:
+        """Forget the records of groups that no longer exist: the online ones at once, the
+        rest once no offline row waits to be written (``offline`` empty). Returns the
+        (ARN, creation time) of each group forgotten entirely."""
+        live = {(g.arn, g.created) for g in self.control_plane.groups()}
+        released = []
+        for arn, data in list(self._data.items()):
+            if (arn, data.created) in live:
+                continue
+            data.online.clear()
+            if not data.offline:
+                del self._data[arn]
+                released.append((arn, data.created))
+        return released
+
     # -- lookups ------------------------------------------------------------------------
 
     def _group(self, name_or_arn: str, now: float) -> FeatureGroup:
@@ -304,9 +391,7 @@ class DataPlane:
                 ttl = ttl_seconds(request.get("TtlDuration")) or ttl_seconds(
                     (group.online or {}).get("TtlDuration")
                 )
-                stored = OnlineRecord(
-                    values, event_time, event_time + ttl if ttl is not None else None, ttl=ttl
-                )
+                stored = OnlineRecord(values, event_time, expires_at(event_time, ttl), ttl=ttl)
                 data.online[identifier] = stored
                 self._schedule(group, identifier, stored)
         if to_offline:
@@ -355,6 +440,8 @@ class DataPlane:
                     "identifier and the event time."
                 )
         identifier = values.get(group.record_identifier, "")
+        if group.record_identifier in values and not identifier:
+            raise runtime_error("The record identifier value must not be empty.")
         if len(identifier.encode()) > MAX_IDENTIFIER_BYTES:
             raise runtime_error("The record identifier value is larger than 2 KB.")
         if size > MAX_RECORD_BYTES:

@@ -172,6 +172,22 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
         memo[shape.name] = check_boolean
         return check_boolean
 
+    if kind == "map":
+        memo[shape.name] = check_map = _map_checker(shape, meta, memo)
+        return check_map
+    if kind in ("float", "double", "timestamp"):
+        allowed: tuple[type, ...] = (int, float, str) if kind == "timestamp" else (int, float)
+        noun = "a timestamp" if kind == "timestamp" else "a number"
+
+        def check_scalar(value: Any, path: str, errors: list[str]) -> None:
+            if isinstance(value, bool) or not isinstance(value, allowed):
+                errors.append(
+                    f"Value at '{path}' failed to satisfy constraint: Member must be {noun}"
+                )
+
+        memo[shape.name] = check_scalar
+        return check_scalar
+
     def check_nothing(value: Any, path: str, errors: list[str]) -> None:
         return None
 
@@ -189,12 +205,42 @@ def _list_checker(shape: Shape, meta: dict[str, Any], memo: dict[str, Checker]) 
         _check_length(value, meta, path, "length", errors)
         check = item_check[0]
         for index, item in enumerate(value, start=1):
-            if item is not None:
+            if item is None:
+                errors.append(
+                    f"Value null at '{path}.{index}.member' failed to satisfy constraint: "
+                    "Member must not be null"
+                )
+            else:
                 check(item, f"{path}.{index}.member", errors)
 
     memo[shape.name] = check_list
     item_check.append(_checker(shape.member, memo))  # type: ignore[attr-defined]
     return check_list
+
+
+def _map_checker(shape: Shape, meta: dict[str, Any], memo: dict[str, Checker]) -> Checker:
+    checks: list[Checker] = []
+
+    def check_map(value: Any, path: str, errors: list[str]) -> None:
+        if not isinstance(value, dict):
+            errors.append(f"Value at '{path}' failed to satisfy constraint: Member must be a map")
+            return
+        _check_length(value, meta, path, "length", errors)
+        check_key, check_value = checks
+        for key, item in value.items():
+            check_key(key, f"{path}.key", errors)
+            if item is None:
+                errors.append(
+                    f"Value null at '{path}.{key}' failed to satisfy constraint: "
+                    "Member must not be null"
+                )
+            else:
+                check_value(item, f"{path}.{key}.value", errors)
+
+    memo[shape.name] = check_map
+    checks.append(_checker(shape.key, memo))  # type: ignore[attr-defined]
+    checks.append(_checker(shape.value, memo))  # type: ignore[attr-defined]
+    return check_map
 
 
 def _check_length(
@@ -222,8 +268,11 @@ def _operation_checker(service: str, operation: str) -> Checker | None:
     return None if shape is None else _checker(shape, {})
 
 
-def validate_input(service: str, operation: str, params: dict[str, Any]) -> None:
-    """Raise the service's validation error if ``params`` break the operation's model."""
+def validate_input(
+    service: str, operation: str, params: dict[str, Any], code: str | None = None
+) -> None:
+    """Raise the service's validation error (``code``, if given) if ``params`` break the
+    operation's model."""
     check = _operation_checker(service, operation)
     if check is None:
         return
@@ -232,5 +281,6 @@ def validate_input(service: str, operation: str, params: dict[str, Any]) -> None
     if errors:
         count = len(errors)
         noun = "error" if count == 1 else "errors"
-        code = "ValidationException" if service == "sagemaker" else "ValidationError"
+        if code is None:
+            code = "ValidationException" if service == "sagemaker" else "ValidationError"
         raise ServiceError(code, f"{count} validation {noun} detected: " + "; ".join(errors), 400)

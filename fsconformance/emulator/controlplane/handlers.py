@@ -56,7 +56,18 @@ def handle(
             op = SEARCH_OPERATIONS[operation]
         if op is None:
             op = TAG_OPERATIONS.get(operation)
-            if op is None or ":feature-group/" not in str(params.get("ResourceArn", "")):
+            if op is None:
+                return None
+            if ":feature-group/" not in str(params.get("ResourceArn", "")):
+                # Another resource's tags are moto's, unless the request is malformed beyond
+                # a pattern (moto answers nulls and wrong types with a 500).
+                try:
+                    validate_input("sagemaker", operation, params)
+                except ServiceError as error:
+                    if error.message.count("failed to satisfy") != error.message.count(
+                        "regular expression pattern"
+                    ):
+                        raise
                 return None
         validate_input("sagemaker", operation, params)
         normalise_timestamps(

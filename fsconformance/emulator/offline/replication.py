@@ -129,7 +129,13 @@ def _write(
     bucket, prefix = split_s3_uri(glue_tables.location_of(group))
     account, region = state.account_id, state.region_name
     if not moto_seam.s3_bucket_exists(account, region, bucket):
-        return False  # AWS would block the offline store; keep the rows for later
+        # The offline store is Blocked (as on AWS) and the rows wait until the bucket exists.
+        group.offline_blocked_reason = (
+            f"The offline store cannot write to s3://{bucket}: the bucket does not exist or "
+            "is not accessible. Rows accepted meanwhile are kept and written once it is."
+        )
+        return False
+    group.offline_blocked_reason = None
     writer = TABLE_FORMAT_WRITERS.get(group.offline.get("TableFormat", "Glue"))
     if writer is not None:
         writer(state, group, rows, now)  # C-064: a table format with a layout of its own
@@ -183,9 +189,17 @@ def flush_state(
             while end < len(rows) and rows[end].api_invocation_time < cutoff:
                 end += 1
         if end > start and _write(state, group, rows[start:end], now):
-            progress(state).flushed[key] = end
+            # Written rows leave memory; the rest of the buffer moves up.
+            del rows[:end]
+            progress(state).flushed.pop(key, None)
             written += end - start
     return written
+
+
+def release_deleted(state: FeatureStoreState) -> None:
+    """Give back the memory of deleted groups (their rows are in S3 by now, C-084)."""
+    for key in state.data_plane.release_deleted():
+        progress(state).glue_synced.pop(key, None)
 
 
 def flush_group(state: FeatureStoreState, name_or_arn: str, now: float) -> int:

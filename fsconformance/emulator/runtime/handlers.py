@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -55,16 +56,16 @@ def runtime_params(request: WireRequest) -> tuple[str, dict[str, Any]] | None:
         return None
     # The name is one URI label (an ARN's "/" arrives as %2F); a second label is the operation.
     label, _, suffix = url.path[len(prefix) :].partition("/")
-    params: dict[str, Any] = {"FeatureGroupName": urllib.parse.unquote(label)}
+    name = urllib.parse.unquote(label)
     if suffix:
         operation = {"ListRecords": "ListRecords", "Record": "UpdateRecord"}.get(suffix)
         if operation is None or request.method != "POST":
             return None
-        params.update(request.json_body())
-        return operation, params
+        # The group is the URL's: a FeatureGroupName in the body is not a member of it.
+        return operation, request.json_body() | {"FeatureGroupName": name}
     if request.method == "PUT":
-        params.update(request.json_body())
-        return "PutRecord", params
+        return "PutRecord", request.json_body() | {"FeatureGroupName": name}
+    params: dict[str, Any] = {"FeatureGroupName": name}
     # Only the reads and deletes carry members in the query string.
     query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
     for member in (
@@ -84,3 +85,19 @@ def runtime_params(request: WireRequest) -> tuple[str, dict[str, Any]] | None:
             params["TargetStores"] = query["TargetStores"]
         return "DeleteRecord", params
     return None
+
+
+def is_runtime_path(request: WireRequest) -> bool:
+    """Whether the request's path is one of the runtime service model's, whatever its method
+    (operations this emulation does not answer yet included)."""
+    path = urllib.parse.urlsplit(request.url).path
+    exact, prefixes = _runtime_paths()
+    return path in exact or path.startswith(prefixes)
+
+
+@functools.cache
+def _runtime_paths() -> tuple[frozenset[str], tuple[str, ...]]:
+    model = service_model("sagemaker-featurestore-runtime")
+    uris = [model.operation_model(op).http["requestUri"] for op in model.operation_names]
+    exact = frozenset(u.split("?")[0] for u in uris if "{" not in u)
+    return exact, tuple(sorted({u.split("{")[0] for u in uris if "{" in u}))

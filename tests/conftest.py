@@ -1,0 +1,142 @@
+"""Fixtures of the self-tests that speak raw wire: the same request in-process and over HTTP.
+
+``wire`` is one of two transports to the emulation: ``inprocess`` hands a ``WireRequest`` to
+the routing core directly (inside ``mock_featurestore``), ``serve`` sends the bytes to an
+``EmulatorServer`` on a loopback port. Either way ``wire.send`` returns the status, headers and
+body the client would see, or ``None`` where the in-process core leaves the request to moto.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from botocore.client import BaseClient
+from botocore.config import Config
+
+from fsconformance.backends.moto_server import reset_server
+from fsconformance.emulator import routing, settings
+from fsconformance.emulator.transports.wsgi import EmulatorServer
+from fsconformance.emulator.wire import WireRequest
+from fsconformance.mock import mock_featurestore
+from fsconformance.model.control_plane import Delays
+
+FAST = Delays(create=0, update=0, delete=0, data_plane=0, offline=0)
+FAKE = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+ROLE = "arn:aws:iam::123456789012:role/fs"
+HOSTS = {
+    "sagemaker": "api.sagemaker.us-east-1.amazonaws.com",
+    "runtime": "featurestore-runtime.sagemaker.us-east-1.amazonaws.com",
+    "athena": "athena.us-east-1.amazonaws.com",
+}
+
+
+def signed_headers(service: str) -> dict[str, str]:
+    """An Authorization header whose scope names ``service`` (the routing reads only that)."""
+    signing = "athena" if service == "athena" else "sagemaker"
+    return {
+        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/"
+        f"{signing}/aws4_request, SignedHeaders=host, Signature=0"
+    }
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+
+@dataclass
+class Wire:
+    name: str
+    url: str | None = None  # the server's, for "serve"
+
+    def client(self, service: str) -> BaseClient:
+        config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1})
+        extra = {"endpoint_url": self.url} if self.url else {}
+        return boto3.client(service, region_name="us-east-1", config=config, **FAKE, **extra)
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        body: bytes | str = b"",
+        *,
+        service: str = "runtime",
+        target: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        signed: bool = True,
+    ) -> Answer | None:
+        raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+        sent: dict[str, str] = signed_headers(service) if signed else {}
+        if target is not None:
+            sent["X-Amz-Target"] = target
+            sent["Content-Type"] = "application/x-amz-json-1.1"
+        sent.update(headers or {})
+        if self.url is None:
+            url = f"https://{HOSTS[service]}{path}"
+            response = routing.route(WireRequest(method, url, sent, raw))
+            if response is None:
+                return None
+            return Answer(response.status, dict(response.headers), response.body)
+        host, port = self.url[len("http://") :].rsplit(":", 1)
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        try:
+            connection.putrequest(method, path, skip_accept_encoding=True, skip_host="Host" in sent)
+            for key, value in sent.items():
+                connection.putheader(key, value.encode())
+            if "Content-Length" not in sent:
+                connection.putheader("Content-Length", str(len(raw)))
+            connection.endheaders(raw)
+            reply = connection.getresponse()
+            return Answer(reply.status, dict(reply.getheaders()), reply.read())
+        finally:
+            connection.close()
+
+
+@pytest.fixture(params=["inprocess", "serve"])
+def wire(request: pytest.FixtureRequest) -> Iterator[Wire]:
+    """The emulation with zero delays, reached in-process or over HTTP."""
+    if request.param == "inprocess":
+        with mock_featurestore(FAST):
+            yield Wire("inprocess")
+        return
+    server = EmulatorServer("127.0.0.1", 0, FAST)
+    url = server.start()
+    reset_server(url)
+    try:
+        yield Wire("serve", url)
+    finally:
+        server.shutdown()
+        settings.configure(settings.delays_from_env())
+
+
+def make_group(wire: Wire, name: str = "g", *, ttl: dict[str, Any] | None = None) -> None:
+    """A created group ``name`` with an online and an offline store, and its bucket."""
+    wire.client("s3").create_bucket(Bucket="offline")
+    online: dict[str, Any] = {"EnableOnlineStore": True}
+    if ttl is not None:
+        online["TtlDuration"] = ttl
+    wire.client("sagemaker").create_feature_group(
+        FeatureGroupName=name,
+        RecordIdentifierFeatureName="id",
+        EventTimeFeatureName="t",
+        FeatureDefinitions=[
+            {"FeatureName": "id", "FeatureType": "String"},
+            {"FeatureName": "t", "FeatureType": "String"},
+            {"FeatureName": "n", "FeatureType": "Integral"},
+            {"FeatureName": "x", "FeatureType": "Fractional"},
+        ],
+        OnlineStoreConfig=online,
+        OfflineStoreConfig={"S3StorageConfig": {"S3Uri": "s3://offline/store"}},
+        RoleArn=ROLE,
+    )

@@ -1,0 +1,235 @@
+"""Issue 13: every malformed or hostile request gets AWS's answer, in-process and over HTTP.
+
+Each case was once answered with an HTML 500 or accepted where AWS refuses. A refusal is
+AWS-shaped: a 4xx whose JSON body names the error (``__type``) and says why (``message``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from conftest import Answer, Wire, make_group
+
+RECORD = [
+    {"FeatureName": "id", "ValueAsString": "a"},
+    {"FeatureName": "t", "ValueAsString": "2026-01-01T00:00:00Z"},
+]
+
+
+def refused(answer: Answer | None, code: str | None = None, status: int = 400) -> dict[str, Any]:
+    assert answer is not None, "the emulation left the request to moto"
+    assert answer.status == status, (answer.status, answer.body[:300])
+    body = answer.json()
+    assert body.get("__type") and body.get("message"), body
+    if code is not None:
+        assert body["__type"] == code, body
+    return body
+
+
+def put(wire: Wire, record: Any, group: str = "g", extra: str = "") -> Answer | None:
+    body = '{"Record": ' + (record if isinstance(record, str) else json.dumps(record)) + extra + "}"
+    return wire.send("PUT", f"/FeatureGroup/{group}", body)
+
+
+def get(wire: Wire, identifier: str = "a", extra: str = "") -> Answer | None:
+    return wire.send("GET", f"/FeatureGroup/g?RecordIdentifierValueAsString={identifier}{extra}")
+
+
+def test_json_nested_a_thousand_levels_is_a_serialization_error(wire: Wire) -> None:
+    refused(put(wire, "[" * 1000 + "]" * 1000), "SerializationException")
+    refused(
+        wire.send(
+            "POST",
+            "/",
+            "{" + '"a":{' * 1000 + "}" * 1001,
+            service="sagemaker",
+            target="SageMaker.ListFeatureGroups",
+        ),
+        "SerializationException",
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"Record": [{"FeatureName": "id", "ValueAsString": "\\ud800"}]}',  # escaped
+        '{"Record": [{"FeatureName": "\\udc00x", "ValueAsString": "a"}]}',
+        '{"Record": [{"FeatureName": "id", "ValueAsString": "\ud800"}]}',  # raw bytes
+    ],
+)
+def test_lone_surrogates_in_values_and_names_are_refused(wire: Wire, body: str) -> None:
+    make_group(wire)
+    refused(wire.send("PUT", "/FeatureGroup/g", body), "SerializationException")
+
+
+def test_lone_surrogate_in_an_identifier_is_refused(wire: Wire) -> None:
+    body = '{"Identifiers": [{"FeatureGroupName": "g", "RecordIdentifiersValueAsString": ["\\udfff"]}]}'
+    refused(wire.send("POST", "/BatchGetRecord", body), "SerializationException")
+
+
+def test_a_5000_digit_integral_is_a_validation_error(wire: Wire) -> None:
+    make_group(wire)
+    refused(
+        put(wire, [*RECORD, {"FeatureName": "n", "ValueAsString": "9" * 5000}]), "ValidationError"
+    )
+    refused(put(wire, [*RECORD, {"FeatureName": "n", "ValueAsString": "9223372036854775808"}]))
+    assert (
+        put(wire, [*RECORD, {"FeatureName": "n", "ValueAsString": "-9223372036854775808"}]).status
+        == 200
+    )
+
+
+def test_a_ttl_past_year_9999_is_refused_and_reads_never_fail(wire: Wire) -> None:
+    make_group(wire)
+    late = [RECORD[0], {"FeatureName": "t", "ValueAsString": "9999-12-31T00:00:00Z"}]
+    refused(
+        put(wire, late, extra=', "TtlDuration": {"Unit": "Weeks", "Value": 2}'), "ValidationError"
+    )
+    huge = ', "TtlDuration": {"Unit": "Weeks", "Value": ' + "9" * 400 + "}"
+    refused(put(wire, RECORD, extra=huge), "ValidationError")
+    assert put(wire, late).status == 200
+    answer = get(wire, extra="&ExpirationTimeResponse=Enabled")
+    assert answer is not None and answer.status == 200, answer
+
+
+@pytest.mark.parametrize(
+    ("service", "target", "body"),
+    [
+        ("runtime", None, '{"Record": [null]}'),
+        ("runtime", None, '{"Identifiers": [null]}'),
+        (
+            "runtime",
+            None,
+            '{"Identifiers": [{"FeatureGroupName": "g", "RecordIdentifiersValueAsString": [null]}]}',
+        ),
+        ("sagemaker", "SageMaker.CreateFeatureGroup", None),
+        ("sagemaker", "SageMaker.CreateFeatureGroup", "tags"),
+        (
+            "sagemaker",
+            "SageMaker.UpdateFeatureGroup",
+            '{"FeatureGroupName": "g", "FeatureAdditions": [null]}',
+        ),
+    ],
+)
+def test_null_inside_lists_is_a_validation_error(
+    wire: Wire, service: str, target: str | None, body: str | None
+) -> None:
+    make_group(wire)
+    if target == "SageMaker.CreateFeatureGroup":
+        request = {
+            "FeatureGroupName": "h",
+            "RecordIdentifierFeatureName": "id",
+            "EventTimeFeatureName": "t",
+            "FeatureDefinitions": [{"FeatureName": "id", "FeatureType": "String"}, None],
+            "OnlineStoreConfig": {"EnableOnlineStore": True},
+        }
+        if body == "tags":
+            request["FeatureDefinitions"][1] = {"FeatureName": "t", "FeatureType": "String"}
+            request["Tags"] = [None]
+        body = json.dumps(request)
+    if service == "runtime":
+        path = "/BatchGetRecord" if "Identifiers" in body else "/FeatureGroup/g"
+        answer = wire.send("POST" if "Identifiers" in body else "PUT", path, body)
+    else:
+        answer = wire.send("POST", "/", body, service=service, target=target)
+    assert "must not be null" in refused(answer)["message"]
+
+
+@pytest.mark.parametrize("wire", ["serve"], indirect=True)  # only a server reads the header
+@pytest.mark.parametrize("length", ["abc", "-5", "1e3", "٣"])
+def test_a_bad_content_length_is_refused(wire: Wire, length: str) -> None:
+    answer = wire.send(
+        "PUT", "/FeatureGroup/g", '{"Record": []}', headers={"Content-Length": length}
+    )
+    refused(answer, "SerializationException")
+
+
+def test_a_non_integer_max_results_is_a_validation_error(wire: Wire) -> None:
+    for value in ('"abc"', "1.5", "true", "9" * 30):
+        body = '{"MaxResults": ' + value + "}"
+        refused(
+            wire.send("POST", "/", body, service="sagemaker", target="SageMaker.ListFeatureGroups")
+        )
+        refused(
+            wire.send(
+                "POST", "/", body, service="athena", target="AmazonAthena.ListQueryExecutions"
+            ),
+            None,
+        )
+
+
+@pytest.mark.parametrize(
+    ("service", "target"),
+    [
+        ("sagemaker", "SageMaker.NoSuchOperation"),
+        ("sagemaker", "SageMaker."),
+        ("athena", "AmazonAthena.DropEverything"),
+        ("athena", "AmazonAthena."),
+    ],
+)
+def test_unknown_targets_are_unknown_operations(wire: Wire, service: str, target: str) -> None:
+    refused(
+        wire.send("POST", "/", "{}", service=service, target=target), "UnknownOperationException"
+    )
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        [*RECORD, {"FeatureName": "n", "ValueAsString": "١٢٣"}],  # Arabic-Indic digits
+        [*RECORD, {"FeatureName": "x", "ValueAsString": "١.٥"}],
+        [*RECORD, {"FeatureName": "n", "ValueAsString": "１２"}],  # fullwidth
+        [RECORD[0], {"FeatureName": "t", "ValueAsString": "٢٠٢٦-01-01T00:00:00Z"}],
+        [{"FeatureName": "id", "ValueAsString": ""}, RECORD[1]],  # empty identifier
+    ],
+)
+def test_what_aws_refuses_is_refused(wire: Wire, record: list[dict[str, str]]) -> None:
+    make_group(wire)
+    refused(put(wire, record), "ValidationError")
+    assert get(wire, "a").json() == {}
+
+
+def test_unicode_digits_are_no_fractional_event_time(wire: Wire) -> None:
+    wire.client("sagemaker").create_feature_group(
+        FeatureGroupName="f",
+        RecordIdentifierFeatureName="id",
+        EventTimeFeatureName="t",
+        FeatureDefinitions=[
+            {"FeatureName": "id", "FeatureType": "String"},
+            {"FeatureName": "t", "FeatureType": "Fractional"},
+        ],
+        OnlineStoreConfig={"EnableOnlineStore": True},
+    )
+    record = [RECORD[0], {"FeatureName": "t", "ValueAsString": "١٧٠٠٠٠٠٠٠٠"}]
+    refused(put(wire, record, group="f"), "ValidationError")
+    answer = wire.send("DELETE", "/FeatureGroup/f?RecordIdentifierValueAsString=a&EventTime=%D9%A1")
+    refused(answer, "ValidationError")
+
+
+def test_an_athena_query_past_the_models_maximum_is_refused(wire: Wire) -> None:
+    query = "SELECT 1 -- " + "x" * (262144 - 12)
+    assert len(query) == 262144
+    body = {
+        "QueryString": query + "x",
+        "ResultConfiguration": {"OutputLocation": "s3://offline/r/"},
+    }
+    answer = wire.send(
+        "POST", "/", json.dumps(body), service="athena", target="AmazonAthena.StartQueryExecution"
+    )
+    assert "262144" in refused(answer, "InvalidRequestException")["message"]
+    body["QueryString"] = "SELECT 1 -- " + "x" * 10_000_000
+    answer = wire.send(
+        "POST", "/", json.dumps(body), service="athena", target="AmazonAthena.StartQueryExecution"
+    )
+    refused(answer, "InvalidRequestException")
+
+
+def test_the_urls_group_wins_over_a_body_member(wire: Wire) -> None:
+    make_group(wire)
+    body = json.dumps({"FeatureGroupName": "g", "Record": RECORD})
+    answer = wire.send("PUT", "/FeatureGroup/no-such-group", body)
+    assert "no-such-group" in refused(answer, "ValidationError")["message"]
+    assert get(wire, "a").json() == {}
