@@ -84,8 +84,9 @@ def _register_outcome_plugins(config: pytest.Config, backend: Backend) -> None:
 
     config.addinivalue_line(
         "markers",
-        "requires(operations=[...], members=[...], features=[...]): what the test needs from "
-        "the installed botocore and the backend; unmet needs report the test unsupported",
+        "requires(operations=[...], members=[...], features=[...], packages=[...]): what the "
+        "test needs from the installed botocore, the backend and the installed clients; unmet "
+        "needs report the test unsupported",
     )
     manager = config.pluginmanager
     manager.register(capabilities.RequiresPlugin(backend.capabilities), "fsconformance-requires")

@@ -24,6 +24,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from ...model.control_plane import Delays
 from .. import clock, moto_seam, routing, settings
 from ..wire import WireRequest
+from . import bridge
 
 log = logging.getLogger("fsconformance.server")
 
@@ -156,11 +157,18 @@ def require_loopback(host: str) -> None:
 class EmulatorServer:
     """moto plus the emulation over HTTP on a loopback address; port 0 picks a free one."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, delays: Delays | None = None):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        delays: Delays | None = None,
+        app: WSGIApp | None = None,
+    ):
         require_loopback(host)
         self.host = host
         self.port = port
         self._delays = delays
+        self._app = app
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -173,9 +181,15 @@ class EmulatorServer:
 
     def bind(self) -> str:
         """Open the listening socket; return the server's URL."""
+        # A process that serves an emulation uses its own, not one its parent pointed it at.
+        bridge.release_inherited()
         settings.configure(self._delays or settings.delays_from_env())
         self._server = make_server(
-            self.host, self.port, make_app(), threaded=True, request_handler=_QuietHandler
+            self.host,
+            self.port,
+            self._app or make_app(),
+            threaded=True,
+            request_handler=_QuietHandler,
         )
         return self.url
 
