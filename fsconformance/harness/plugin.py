@@ -44,6 +44,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="AWS region for every client (env FSCONFORMANCE_REGION, default us-east-1)",
     )
+    group.addoption(
+        "--client",
+        default=None,
+        help="run the client dimension (suites/test_clients.py) only for these clients, "
+        "comma-separated: boto3, sdk2, sdk3, pyathena, awswrangler (env FSCONFORMANCE_CLIENT; "
+        "default all)",
+    )
     add_backend_options(group)  # --aws-account-id, --endpoint-url, --keep-on-failure, ...
 
 
@@ -70,6 +77,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     for marker, description in FEATURE_MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {description}")
+    config.addinivalue_line(
+        "markers",
+        "client(name): the test drives a real client (boto3, sdk2, sdk3, pyathena, awswrangler); "
+        "--client selects which",
+    )
     name, region = _resolve(config)
     try:
         config.stash[_BACKEND] = make_backend(name, region, backend_options(config))
@@ -115,7 +127,9 @@ def _in_suites(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Every test in suites/ names the contract clauses it checks, and only known ones."""
+    """Every test in suites/ names the contract clauses it checks, and only known ones;
+    ``--client`` keeps only the named clients' tests."""
+    _select_clients(config, items)
     problems = []
     for item in items:
         if not _in_suites(item):
@@ -130,6 +144,20 @@ def pytest_collection_modifyitems(
         raise pytest.UsageError(
             "fsconformance: conformance tests must name known clauses:\n  " + "\n  ".join(problems)
         )
+
+
+def _select_clients(config: pytest.Config, items: list[pytest.Item]) -> None:
+    chosen = config.getoption("client") or os.environ.get("FSCONFORMANCE_CLIENT")
+    if not chosen:
+        return
+    wanted = {name.strip() for name in chosen.split(",") if name.strip()}
+    kept, dropped = [], []
+    for item in items:
+        names = {arg for mark in item.iter_markers("client") for arg in mark.args}
+        (dropped if names and not names & wanted else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")
