@@ -373,7 +373,7 @@ def driver(request: pytest.FixtureRequest, backend: Backend) -> Iterator[Boto3Dr
 @pytest.mark.offline_store
 @pytest.mark.schema_evolution
 @pytest.mark.requires(features=["online_store", "offline_store", "athena"])
-@pytest.mark.clause("C-035", "C-042", "C-045", "C-051", "C-053", "C-055", "C-067")
+@pytest.mark.clause("C-035", "C-042", "C-045", "C-051", "C-053", "C-055", "C-067", "C-189", "C-190")
 def test_the_flow_through_each_client(backend: Backend, driver: Boto3Driver) -> None:
     driver.create()
     driver.ingest(first_rows())

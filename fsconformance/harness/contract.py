@@ -79,4 +79,10 @@ CLAUSES: dict[str, str] = {
     "C-140": "Documented limits",
     "C-150": "Seed files copied verbatim",
     "C-151": "Type inference from the seeds",
+    # Section 8 (botocore 1.44.8): the clauses the client dimension checks.
+    "C-177": "Search Resource=FeatureGroup",
+    "C-187": "DatasetBuilder with a DataFrame base: the temporary external table",
+    "C-188": "The SQL dialect DatasetBuilder emits (what an Athena emulation must parse)",
+    "C-189": "sagemaker-core FeatureGroup and FeatureMetadata resource methods",
+    "C-190": "sagemaker.mlops.feature_store helpers -> API calls",
 }
