@@ -1,7 +1,30 @@
 """fsconformance: an executable conformance specification for SageMaker Feature Store."""
 
-from .mock import flush_offline_store, mock_featurestore
-from .model.control_plane import Delays
+from __future__ import annotations
 
-__all__ = ["Delays", "flush_offline_store", "mock_featurestore", "__version__"]
+from typing import Any
+
+__all__ = ["Delays", "flush_offline_store", "mock_featurestore", "use_endpoint", "__version__"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: a process that only needs the endpoint redirect (a spawned child,
+    # fsconformance-activate.pth) never loads moto.
+    if name == "mock_featurestore":
+        from .mock import mock_featurestore
+
+        return mock_featurestore
+    if name == "flush_offline_store":
+        from .mock import flush_offline_store
+
+        return flush_offline_store
+    if name == "Delays":
+        from .model.control_plane import Delays
+
+        return Delays
+    if name == "use_endpoint":
+        from .emulator.transports.bridge import use_endpoint
+
+        return use_endpoint
+    raise AttributeError(f"module 'fsconformance' has no attribute {name!r}")

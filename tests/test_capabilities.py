@@ -181,3 +181,17 @@ def test_a_bad_requires_marker_stops_collection(pytester: pytest.Pytester) -> No
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     assert result.ret != 0
     result.stderr.fnmatch_lines(["*test_bad.py::test_typo: requires(...) takes only*"])
+
+
+def test_a_client_package_that_is_absent_or_of_another_version_is_unsupported() -> None:
+    from fsconformance.harness.capabilities import package_problem
+
+    assert package_problem("pytest>=1") is None
+    assert package_problem("fsct-no-such-client>=1") == (
+        "package fsct-no-such-client>=1 (not installed)"
+    )
+    assert "(installed: " in str(package_problem("pytest<1"))
+    needs = Needs.from_marks([pytest.mark.requires(packages=["pytest<1"]).mark])
+    assert unmet(needs, capabilities=[]) == [package_problem("pytest<1")]
+    with pytest.raises(UnknownNeed, match="not a requirement"):
+        Needs.from_marks([pytest.mark.requires(packages=["not a requirement!"]).mark])

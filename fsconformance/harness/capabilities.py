@@ -10,7 +10,10 @@ features=[...])``:
   through to their element shapes; ``path=Value`` also needs ``Value`` in the member's enum
   (``CreateFeatureGroup.OnlineStoreConfig.StorageType=Standard_V2``), since botocore sends
   enum values it does not know and an emulation validating with the same model refuses them;
-* ``features``: names from ``FEATURES`` that the backend must declare in ``capabilities``.
+* ``features``: names from ``FEATURES`` that the backend must declare in ``capabilities``;
+* ``packages``: requirement strings (``"sagemaker>=2.200,<3"``) the installed distributions
+  must satisfy: a client that is absent, or of a version the suite does not cover, makes the
+  test unsupported with the version it found.
 
 A need that is not met makes the test **unsupported**: the plugin skips it with a reason that
 starts with ``UNSUPPORTED_PREFIX`` and reports it under its own outcome.
@@ -18,6 +21,7 @@ starts with ``UNSUPPORTED_PREFIX`` and reports it under its own outcome.
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +29,7 @@ from typing import Any
 import botocore.session
 import pytest
 from botocore.model import ServiceModel, Shape
+from packaging.requirements import InvalidRequirement, Requirement
 
 SERVICES = ("sagemaker", "sagemaker-featurestore-runtime")
 
@@ -54,6 +59,7 @@ class Needs:
     operations: tuple[str, ...] = ()
     members: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()
 
     @classmethod
     def from_marks(cls, marks: Iterable[Any]) -> Needs:
@@ -61,24 +67,33 @@ class Needs:
         operations: list[str] = []
         members: list[str] = []
         features: list[str] = []
+        packages: list[str] = []
         for mark in marks:
-            unknown = set(mark.kwargs) - {"operations", "members", "features"}
+            unknown = set(mark.kwargs) - {"operations", "members", "features", "packages"}
             if mark.args or unknown:
                 raise UnknownNeed(
-                    "requires(...) takes only operations=, members= and features= lists"
+                    "requires(...) takes only operations=, members=, features= and packages= lists"
                 )
             operations += list(mark.kwargs.get("operations", ()))
             members += list(mark.kwargs.get("members", ()))
             features += list(mark.kwargs.get("features", ()))
+            packages += list(mark.kwargs.get("packages", ()))
+        for package in packages:
+            try:
+                Requirement(package)
+            except InvalidRequirement:
+                raise UnknownNeed(
+                    f"requires(packages=[{package!r}]): not a requirement string"
+                ) from None
         for feature in features:
             if feature not in FEATURES:
                 raise UnknownNeed(
                     f"requires(features=[{feature!r}]): not a feature; known: {', '.join(FEATURES)}"
                 )
-        return cls(tuple(operations), tuple(members), tuple(features))
+        return cls(tuple(operations), tuple(members), tuple(features), tuple(packages))
 
     def __bool__(self) -> bool:
-        return bool(self.operations or self.members or self.features)
+        return bool(self.operations or self.members or self.features or self.packages)
 
 
 @dataclass
@@ -190,7 +205,20 @@ def unmet(
     ]
     problems += [f"member {m} (not in botocore)" for m in needs.members if not models.has_member(m)]
     problems += [f"feature {f} (not in the backend)" for f in needs.features if f not in have]
+    problems += [p for p in (package_problem(r) for r in needs.packages) if p]
     return problems
+
+
+def package_problem(requirement: str) -> str | None:
+    """Why the installed distributions do not satisfy ``requirement``; None if they do."""
+    wanted = Requirement(requirement)
+    try:
+        found = importlib.metadata.version(wanted.name)
+    except importlib.metadata.PackageNotFoundError:
+        return f"package {requirement} (not installed)"
+    if wanted.specifier and not wanted.specifier.contains(found, prereleases=True):
+        return f"package {requirement} (installed: {found})"
+    return None
 
 
 def unsupported_reason(problems: list[str]) -> str:

@@ -109,4 +109,6 @@ CLAUSES: dict[str, str] = {
     "C-186": "StopQueryExecution, and SDK waiters that never exit on CANCELLED",
     "C-187": "DatasetBuilder with a DataFrame base: the temporary external table",
     "C-188": "The SQL dialect DatasetBuilder emits (what an Athena emulation must parse)",
+    "C-189": "sagemaker-core FeatureGroup and FeatureMetadata resource methods",
+    "C-190": "sagemaker.mlops.feature_store helpers -> API calls",
 }

@@ -49,6 +49,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="AWS region for every client (env FSCONFORMANCE_REGION, default us-east-1)",
     )
+    group.addoption(
+        "--client",
+        default=None,
+        help="run the client dimension (suites/test_clients.py) only for these clients, "
+        "comma-separated: boto3, sdk2, sdk3, pyathena, awswrangler (env FSCONFORMANCE_CLIENT; "
+        "default all)",
+    )
     add_backend_options(group)  # --aws-account-id, --endpoint-url, --keep-on-failure, ...
     add_summary_options(group)  # --conformance-report, --clauses
     snapshots.add_options(group)  # --record-snapshots, --compare-snapshots
@@ -78,6 +85,11 @@ def pytest_configure(config: pytest.Config) -> None:
     for marker, description in FEATURE_MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {description}")
     snapshots.add_markers(config)
+    config.addinivalue_line(
+        "markers",
+        "client(name): the test drives a real client (boto3, sdk2, sdk3, pyathena, awswrangler); "
+        "--client selects which",
+    )
     name, region = _resolve(config)
     try:
         config.stash[_BACKEND] = make_backend(name, region, backend_options(config))
@@ -92,8 +104,9 @@ def _register_outcome_plugins(config: pytest.Config, backend: Backend) -> None:
 
     config.addinivalue_line(
         "markers",
-        "requires(operations=[...], members=[...], features=[...]): what the test needs from "
-        "the installed botocore and the backend; unmet needs report the test unsupported",
+        "requires(operations=[...], members=[...], features=[...], packages=[...]): what the "
+        "test needs from the installed botocore, the backend and the installed clients; unmet "
+        "needs report the test unsupported",
     )
     manager = config.pluginmanager
     manager.register(capabilities.RequiresPlugin(backend.capabilities), "fsconformance-requires")
@@ -133,7 +146,9 @@ def _in_suites(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Every test in suites/ names the contract clauses it checks, and only known ones."""
+    """Every test in suites/ names the contract clauses it checks, and only known ones;
+    ``--client`` keeps only the named clients' tests."""
+    _select_clients(config, items)
     problems = []
     for item in items:
         if not _in_suites(item):
@@ -148,6 +163,20 @@ def pytest_collection_modifyitems(
         raise pytest.UsageError(
             "fsconformance: conformance tests must name known clauses:\n  " + "\n  ".join(problems)
         )
+
+
+def _select_clients(config: pytest.Config, items: list[pytest.Item]) -> None:
+    chosen = config.getoption("client") or os.environ.get("FSCONFORMANCE_CLIENT")
+    if not chosen:
+        return
+    wanted = {name.strip() for name in chosen.split(",") if name.strip()}
+    kept, dropped = [], []
+    for item in items:
+        names = {arg for mark in item.iter_markers("client") for arg in mark.args}
+        (dropped if names and not names & wanted else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

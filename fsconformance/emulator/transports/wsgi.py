@@ -28,6 +28,7 @@ from ...model.control_plane import Delays
 from ...model.errors import ServiceError
 from .. import clock, moto_seam, routing, settings
 from ..wire import WireRequest, WireResponse, json_error
+from . import bridge
 from .journal import Journal, changes_state, replaying
 
 log = logging.getLogger("fsconformance.server")
@@ -345,6 +346,7 @@ class EmulatorServer:
         delays: Delays | None = None,
         cors_origins: Iterable[str] = (),
         data_dir: str | None = None,
+        wrap: Callable[[WSGIApp], WSGIApp] | None = None,
     ):
         require_loopback(host)
         self._data_dir = data_dir
@@ -353,6 +355,7 @@ class EmulatorServer:
         self.port = port
         self._delays = delays
         self._cors_origins = frozenset(cors_origins)
+        self._wrap = wrap  # e.g. the in-process bridge's gate, which closes with the mock
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -365,12 +368,18 @@ class EmulatorServer:
 
     def bind(self) -> str:
         """Open the listening socket; return the server's URL."""
+        # A process that serves an emulation uses its own, not one its parent pointed it at.
+        bridge.release_inherited()
         settings.configure(self._delays or settings.delays_from_env())
         journal = Journal(self._data_dir) if self._data_dir else None
         app = FeatureStoreMiddleware(moto_seam.server_app(), journal=journal)
         self.replayed = app.replay()  # what an earlier run with this data directory accepted
         self._server = make_server(
-            self.host, self.port, app, threaded=True, request_handler=_QuietHandler
+            self.host,
+            self.port,
+            self._wrap(app) if self._wrap else app,
+            threaded=True,
+            request_handler=_QuietHandler,
         )
         port = self._server.server_address[1]
         own = {self.host.lower(), f"{self.host.lower()}:{port}", self.url[len("http://") :]}
