@@ -176,20 +176,6 @@ def observe_api(name: str) -> Any:
         return [row.is_deleted for row in data.data_for(control.find("g")).offline]
     if name == "iceberg_overwrites":
         return _iceberg_row_count_after_two_batches()
-    if name == "expiry_leaves_no_offline_row":
-        runtime_handlers.OPERATIONS["PutRecord"](
-            data,
-            {
-                "FeatureGroupName": "g",
-                "Record": _values(id="r", t="1"),
-                "TtlDuration": {"Unit": "Seconds", "Value": 1},
-            },
-            T0,
-        )
-        data.expire_due(T0)  # event time 1 + 1 s is long past: no read is needed
-        return [row.is_deleted for row in data.data_for(control.find("g")).offline]
-    if name == "iceberg_overwrites":
-        return _iceberg_row_count_after_two_batches()
     raise AssertionError(f"no observation for mutant {name}")
 
 

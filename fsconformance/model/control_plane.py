@@ -7,14 +7,13 @@ forward through ``now``, so the model is deterministic for a given sequence of c
 
 from __future__ import annotations
 
-import base64
 import copy
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import rules, search
 from .errors import ServiceError, group_not_found, in_use, limit_exceeded, not_found, validation
+from .pagination import decode_token, encode_token
 
 
 @dataclass(frozen=True)
@@ -381,12 +380,12 @@ class ControlPlane:
             key=lambda g: (_sort_key(g, sort_by, now), g.created, g.name), reverse=descending
         )
         query = {k: v for k, v in request.items() if k not in ("NextToken", "MaxResults")}
-        start = _decode_token(request.get("NextToken"), query) if request.get("NextToken") else 0
+        start = decode_token(request.get("NextToken"), query) if request.get("NextToken") else 0
         limit = request.get("MaxResults", 10)
         page = groups[start : start + limit]
         response: dict[str, Any] = {"FeatureGroupSummaries": [_summary(g, now) for g in page]}
         if start + limit < len(groups):
-            response["NextToken"] = _encode_token(start + limit, query)
+            response["NextToken"] = encode_token(start + limit, query)
         return response
 
     # -- Feature metadata ---------------------------------------------------------------
@@ -502,11 +501,11 @@ class ControlPlane:
         group = self._tagged(request["ResourceArn"])
         tags = [{"Key": k, "Value": v} for k, v in group.tags.items()]
         query = {"ResourceArn": request["ResourceArn"]}
-        start = _decode_token(request.get("NextToken"), query) if request.get("NextToken") else 0
+        start = decode_token(request.get("NextToken"), query) if request.get("NextToken") else 0
         limit = request.get("MaxResults", 50)
         response: dict[str, Any] = {"Tags": tags[start : start + limit]}
         if start + limit < len(tags):
-            response["NextToken"] = _encode_token(start + limit, query)
+            response["NextToken"] = encode_token(start + limit, query)
         return response
 
     def delete_tags(self, request: dict[str, Any], now: float) -> dict[str, Any]:
@@ -565,19 +564,3 @@ def _summary(group: FeatureGroup, now: float) -> dict[str, Any]:
     if group.offline is not None:
         summary["OfflineStoreStatus"] = group.offline_status()
     return summary
-
-
-def _encode_token(offset: int, query: dict[str, Any]) -> str:
-    raw = json.dumps({"offset": offset, "query": query}, sort_keys=True, default=str)
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _decode_token(token: str, query: dict[str, Any]) -> int:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        expected = json.loads(json.dumps(query, sort_keys=True, default=str))
-        if data["query"] != expected or not isinstance(data["offset"], int):
-            raise ValueError
-        return data["offset"]
-    except (ValueError, KeyError, TypeError):
-        raise validation("The NextToken is not valid for this request.") from None

@@ -9,12 +9,12 @@ path into nested members (``OfflineStoreConfig.S3StorageConfig.S3Uri``, through 
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 from typing import Any
 
 from .errors import validation
+from .pagination import decode_token, encode_token
 
 SEARCH_RESOURCES = frozenset({"FeatureGroup", "FeatureMetadata"})
 MAX_CLAUSES = 50  # C-176: Filters, NestedFilters and SubExpressions, counted recursively
@@ -45,7 +45,7 @@ def search(documents: list[dict[str, Any]], request: dict[str, Any]) -> dict[str
     present.sort(key=lambda d: (_sortable(_first(d, sort_by)), _identity(d)), reverse=descending)
     ordered = present + sorted(absent, key=_identity)
     query = {k: v for k, v in request.items() if k not in ("NextToken", "MaxResults")}
-    start = _decode(request["NextToken"], query) if request.get("NextToken") else 0
+    start = decode_token(request["NextToken"], query) if request.get("NextToken") else 0
     limit = request.get("MaxResults", DEFAULT_MAX_RESULTS)
     page = ordered[start : start + limit]
     response: dict[str, Any] = {
@@ -53,7 +53,7 @@ def search(documents: list[dict[str, Any]], request: dict[str, Any]) -> dict[str
         "TotalHits": {"Value": len(ordered), "Relation": "EqualTo"},
     }
     if start + limit < len(ordered):
-        response["NextToken"] = _encode(start + limit, query)
+        response["NextToken"] = encode_token(start + limit, query)
     return response
 
 
@@ -228,22 +228,6 @@ def _time(value: str) -> float:
 
 
 # -- pagination -------------------------------------------------------------------------
-
-
-def _encode(offset: int, query: dict[str, Any]) -> str:
-    raw = json.dumps({"offset": offset, "query": query}, sort_keys=True, default=str)
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _decode(token: str, query: dict[str, Any]) -> int:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        expected = json.loads(json.dumps(query, sort_keys=True, default=str))
-        if data["query"] != expected or not isinstance(data["offset"], int):
-            raise ValueError
-        return data["offset"]
-    except (ValueError, KeyError, TypeError):
-        raise validation("The NextToken is not valid for this request.") from None
 
 
 def pairs(mapping: dict[str, str]) -> list[dict[str, str]]:
