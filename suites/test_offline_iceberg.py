@@ -141,6 +141,9 @@ def test_iceberg_group_is_registered_in_glue_as_an_iceberg_table(backend):
     assert table["StorageDescriptor"]["Location"].rstrip("/") == table_root(store)
 
 
+@pytest.mark.no_snapshot(
+    "it reads Iceberg files whose keys carry per-run random names and snapshot ids, which the normaliser cannot pair"
+)
 @pytest.mark.clause("C-064", "C-179", "C-061")
 @U16
 def test_iceberg_data_files_are_parquet_in_daily_event_time_partitions(backend):
@@ -155,6 +158,9 @@ def test_iceberg_data_files_are_parquet_in_daily_event_time_partitions(backend):
     assert any("/metadata/" in key and key.endswith(".metadata.json") for key in keys)
 
 
+@pytest.mark.no_snapshot(
+    "it reads Iceberg files whose keys carry per-run random names and snapshot ids, which the normaliser cannot pair"
+)
 @pytest.mark.clause("C-179", "C-067", "C-060")
 @U16
 def test_each_replication_appends_a_snapshot_and_keeps_the_earlier_rows(backend):
@@ -169,6 +175,9 @@ def test_each_replication_appends_a_snapshot_and_keeps_the_earlier_rows(backend)
     assert len(iceberg_table(backend, store).metadata.snapshots) >= 2
 
 
+@pytest.mark.no_snapshot(
+    "it reads Iceberg files whose keys carry per-run random names and snapshot ids, which the normaliser cannot pair"
+)
 @pytest.mark.clause("C-054", "C-179", "C-067")
 @U16
 def test_an_added_feature_is_an_iceberg_schema_change(backend):

@@ -245,6 +245,9 @@ def test_a_second_contains_is_refused(backend):
     assert "CONTAINS" in str(error)
 
 
+@pytest.mark.no_snapshot(
+    "its Contains value is a fragment of a generated name, which the normaliser cannot recognise"
+)
 @pytest.mark.clause("C-176")
 def test_contains_and_in_match_text(backend):
     marker = backend.unique_name()

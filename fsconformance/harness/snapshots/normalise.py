@@ -40,6 +40,7 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 _ACCOUNT_IN_ARN = re.compile(r"(arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:)\d{12}(?=:)")
 _EPOCH_SUFFIX = re.compile(r"(?<=[-_])1[5-9]\d{8}(?!\d)")  # 2017 .. 2033, seconds
 _PARQUET_FILE = re.compile(r"\d{8}T\d{6}Z_[A-Za-z0-9]{16}\.parquet")
+_ICEBERG_DATA_FOLDER = re.compile(r"(?<=/data/)[A-Za-z0-9]{8}(?=/)")  # C-064's random folder
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
 _NOW_WINDOW = 3 * 24 * 3600.0  # a time within three days of now is the run's, not the test's
 
@@ -77,6 +78,12 @@ class Normaliser:
                 known[value] = placeholder
                 if value.endswith("/"):
                     known[value.rstrip("/")] = placeholder.rstrip(">") + "-without-slash>"
+        output = str(getattr(backend, "athena_output", "") or "")
+        if output.startswith("s3://") and "/" in output[len("s3://") :]:
+            # S3 calls name the output as a key: its prefix differs between backends.
+            key_prefix = output[len("s3://") :].split("/", 1)[1]
+            if key_prefix:
+                known.setdefault(key_prefix, "<athena-output-key>/")
         uri = str(getattr(backend, "offline_s3_uri", "") or "")
         if uri.startswith("s3://"):  # tests that list the files name the bucket on its own
             bucket = uri[len("s3://") :].split("/", 1)[0]
@@ -107,6 +114,7 @@ class Normaliser:
         value = _UUID.sub("<uuid>", value)
         value = _ACCOUNT_IN_ARN.sub(r"\1<account>", value)
         value = _PARQUET_FILE.sub("<T>_<random16>.parquet", value)
+        value = _ICEBERG_DATA_FOLDER.sub("<random8>", value)
         value = _EPOCH_SUFFIX.sub(
             lambda m: "<epoch>" if self._near_now(float(m[0])) else m[0], value
         )
