@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from fsconformance.emulator.transports.wsgi import EmulatorServer
 from fsconformance.emulator.wire import WireRequest
 from fsconformance.mock import mock_featurestore
 from fsconformance.model.control_plane import Delays
+from fsconformance.waiters import eventually
 
 FAST = Delays(create=0, update=0, delete=0, data_plane=0, offline=0)
 FAKE = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -140,3 +142,48 @@ def make_group(wire: Wire, name: str = "g", *, ttl: dict[str, Any] | None = None
         OfflineStoreConfig={"S3StorageConfig": {"S3Uri": "s3://offline/store"}},
         RoleArn=ROLE,
     )
+
+
+@pytest.fixture
+def fresh_account(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A random account id for this test: its emulated state is new even inside an outer mock
+    (the suites' session backend), so the delays a test configures apply to it alone."""
+    account_id = f"{random.randrange(10**11, 10**12)}"
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", account_id)
+    return account_id
+
+
+ATHENA_TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
+
+
+class AthenaSession:
+    """Clients of one emulated account with a bucket of its own for Athena's results."""
+
+    database = "default"
+
+    def __init__(self, account_id: str, bucket_prefix: str) -> None:
+        region = "us-east-1"
+        self.athena = boto3.client("athena", region_name=region)
+        self.s3 = boto3.client("s3", region_name=region)
+        self.sm = boto3.client("sagemaker", region_name=region)
+        self.rt = boto3.client("sagemaker-featurestore-runtime", region_name=region)
+        self.bucket = f"{bucket_prefix}-{account_id}"
+        self.s3.create_bucket(Bucket=self.bucket)
+
+    def start(self, sql: str, **kwargs: Any) -> str:
+        return self.athena.start_query_execution(
+            QueryString=sql,
+            QueryExecutionContext={"Database": self.database},
+            ResultConfiguration={"OutputLocation": f"s3://{self.bucket}/out/"},
+            **kwargs,
+        )["QueryExecutionId"]
+
+    def status(self, query_id: str) -> dict[str, Any]:
+        return self.athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+
+    def wait(self, query_id: str, states: tuple[str, ...] = ATHENA_TERMINAL) -> dict[str, Any]:
+        def probe() -> dict[str, Any] | None:
+            execution = self.status(query_id)
+            return execution if execution["Status"]["State"] in states else None
+
+        return eventually(probe, timeout=30, interval=0.01, what=f"query {query_id} in {states}")

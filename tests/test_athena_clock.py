@@ -6,36 +6,25 @@ offline rows whose replication lag has passed; StopQueryExecution cancels it.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
-from typing import Any
 
-import boto3
 import pytest
 
+from conftest import AthenaSession
 from fsconformance import Delays, flush_offline_store, mock_featurestore
 from fsconformance.emulator.settings import delays_from_env
-from fsconformance.waiters import eventually
-
-REGION = "us-east-1"
-TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 
 
 @pytest.fixture(autouse=True)
-def account(monkeypatch: pytest.MonkeyPatch) -> str:
-    account_id = f"{random.randrange(10**11, 10**12)}"
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", account_id)
-    return account_id
+def account(fresh_account: str) -> str:
+    return fresh_account
 
 
-class Session:
+class Session(AthenaSession):
+    database = "sagemaker_featurestore"
+
     def __init__(self, account_id: str) -> None:
-        self.athena = boto3.client("athena", region_name=REGION)
-        self.s3 = boto3.client("s3", region_name=REGION)
-        self.sm = boto3.client("sagemaker", region_name=REGION)
-        self.rt = boto3.client("sagemaker-featurestore-runtime", region_name=REGION)
-        self.bucket = f"fsct-clock-{account_id}"
-        self.s3.create_bucket(Bucket=self.bucket)
+        super().__init__(account_id, "fsct-clock")
 
     def create(self) -> str:
         self.sm.create_feature_group(
@@ -61,23 +50,6 @@ class Session:
             ],
         )
 
-    def start(self, sql: str) -> str:
-        return self.athena.start_query_execution(
-            QueryString=sql,
-            QueryExecutionContext={"Database": "sagemaker_featurestore"},
-            ResultConfiguration={"OutputLocation": f"s3://{self.bucket}/out/"},
-        )["QueryExecutionId"]
-
-    def state(self, query_id: str) -> dict[str, Any]:
-        return self.athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
-
-    def wait(self, query_id: str) -> dict[str, Any]:
-        def probe() -> dict[str, Any] | None:
-            found = self.state(query_id)
-            return found if found["Status"]["State"] in TERMINAL else None
-
-        return eventually(probe, timeout=30, interval=0.01, what=f"query {query_id}")
-
     def count(self, table: str) -> int:
         query_id = self.start(f'SELECT count(*) FROM "{table}"')
         assert self.wait(query_id)["Status"]["State"] == "SUCCEEDED"
@@ -102,7 +74,7 @@ def test_a_query_straight_after_ingest_sees_no_rows(slow_offline: Session) -> No
 
 def test_a_query_polled_at_once_is_not_finished(slow_offline: Session) -> None:
     query_id = slow_offline.start("SELECT 1")
-    first = slow_offline.state(query_id)["Status"]["State"]
+    first = slow_offline.status(query_id)["Status"]["State"]
     assert first in ("QUEUED", "RUNNING")
     final = slow_offline.wait(query_id)
     assert final["Status"]["State"] == "SUCCEEDED"
@@ -115,7 +87,7 @@ def test_stop_cancels_a_queued_query(account: str) -> None:
     with mock_featurestore(delays=Delays(athena=3600)):
         session = Session(account)
         query_id = session.start("SELECT 1")
-        assert session.state(query_id)["Status"]["State"] == "QUEUED"
+        assert session.status(query_id)["Status"]["State"] == "QUEUED"
         session.athena.stop_query_execution(QueryExecutionId=query_id)
         found = session.wait(query_id)
         assert found["Status"]["State"] == "CANCELLED"

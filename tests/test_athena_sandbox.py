@@ -7,24 +7,20 @@ check, so either layer alone holds.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import ATHENA_TERMINAL, AthenaSession
 from fsconformance import Delays, mock_featurestore
 from fsconformance.emulator import athena
 from fsconformance.emulator.athena import engine
-from fsconformance.waiters import eventually
 
-REGION = "us-east-1"
-TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 # A query that would run for hours: 10^12 rows, with Trino's sequence limit respected.
 HUGE = (
     "SELECT count(*) FROM UNNEST(sequence(1, 10000)) AS a(x) "
@@ -33,10 +29,8 @@ HUGE = (
 
 
 @pytest.fixture(autouse=True)
-def account(monkeypatch: pytest.MonkeyPatch) -> str:
-    account_id = f"{random.randrange(10**11, 10**12)}"
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", account_id)
-    return account_id
+def account(fresh_account: str) -> str:
+    return fresh_account
 
 
 @pytest.fixture
@@ -54,32 +48,9 @@ def host_parquet(tmp_path: Any) -> str:
     return str(path)
 
 
-class Session:
+class Session(AthenaSession):
     def __init__(self, account_id: str) -> None:
-        self.athena = boto3.client("athena", region_name=REGION)
-        self.s3 = boto3.client("s3", region_name=REGION)
-        self.sm = boto3.client("sagemaker", region_name=REGION)
-        self.rt = boto3.client("sagemaker-featurestore-runtime", region_name=REGION)
-        self.bucket = f"fsct-sandbox-{account_id}"
-        self.s3.create_bucket(Bucket=self.bucket)
-
-    def start(self, sql: str, **kwargs: Any) -> str:
-        return self.athena.start_query_execution(
-            QueryString=sql,
-            QueryExecutionContext={"Database": "default"},
-            ResultConfiguration={"OutputLocation": f"s3://{self.bucket}/out/"},
-            **kwargs,
-        )["QueryExecutionId"]
-
-    def status(self, query_id: str) -> dict[str, Any]:
-        return self.athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
-
-    def wait(self, query_id: str, states: tuple[str, ...] = TERMINAL) -> dict[str, Any]:
-        def probe() -> dict[str, Any] | None:
-            execution = self.status(query_id)
-            return execution if execution["Status"]["State"] in states else None
-
-        return eventually(probe, timeout=30, interval=0.01, what=f"query {query_id} in {states}")
+        super().__init__(account_id, "fsct-sandbox")
 
     def everything_written(self) -> bytes:
         """Every object the queries wrote, concatenated (results, metadata, manifests)."""
@@ -238,7 +209,7 @@ def test_a_running_query_blocks_no_other_request(session: Session) -> None:
     ]
     session.rt.put_record(FeatureGroupName="fg", Record=record)
     query_id = session.start(HUGE)
-    session.wait(query_id, ("RUNNING",) + TERMINAL)
+    session.wait(query_id, ("RUNNING",) + ATHENA_TERMINAL)
     latencies = []
     for _ in range(10):
         started = time.perf_counter()
@@ -257,7 +228,7 @@ def test_stopped_queries_free_their_engines(session: Session) -> None:
     engine (more long queries are stopped here than there are engine slots)."""
     for _ in range(4):
         query_id = session.start(HUGE)
-        session.wait(query_id, ("RUNNING", *TERMINAL))
+        session.wait(query_id, ("RUNNING", *ATHENA_TERMINAL))
         session.athena.stop_query_execution(QueryExecutionId=query_id)
         assert session.wait(query_id)["Status"]["State"] == "CANCELLED"
     follow_up = session.start("SELECT 1")

@@ -3,8 +3,6 @@ one snapshot per replication batch, and the reader Athena is to call (C-064, C-1
 
 from __future__ import annotations
 
-import random
-
 import boto3
 import pytest
 from pyiceberg.table import StaticTable
@@ -18,10 +16,8 @@ ZERO = Delays(create=0, update=0, delete=0, data_plane=0, offline=60)
 
 
 @pytest.fixture(autouse=True)
-def account(monkeypatch: pytest.MonkeyPatch) -> str:
-    account_id = f"{random.randrange(10**11, 10**12)}"
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", account_id)
-    return account_id
+def account(fresh_account: str) -> str:
+    return fresh_account
 
 
 def _put(runtime, identifier: str, event_time: str, n: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import random
 import re
 import time
 from collections.abc import Iterator
@@ -36,12 +35,8 @@ KEY = re.compile(
 
 
 @pytest.fixture(autouse=True)
-def account(monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh account per test: its emulated state is new even inside an outer mock (the
-    suites' session backend), so the delays configured here apply."""
-    account_id = f"{random.randrange(10**11, 10**12)}"
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", account_id)
-    return account_id
+def account(fresh_account: str) -> str:
+    return fresh_account
 
 
 class Session:
