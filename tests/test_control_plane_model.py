@@ -279,3 +279,44 @@ def test_delays_from_env_rejects_a_non_number(no_delay_env: pytest.MonkeyPatch, 
     assert f"FSCONFORMANCE_DELAY_{step}" in message
     assert "'soon'" in message
     assert "\n" not in message
+
+
+def provisioned(read: int, write: int) -> dict[str, Any]:
+    return {
+        "ThroughputMode": "Provisioned",
+        "ProvisionedReadCapacityUnits": read,
+        "ProvisionedWriteCapacityUnits": write,
+    }
+
+
+# The suites cannot test the Region's quota live: it would provision 80,000 units on a real
+# account (C-140's test is "none directly"), so the model is held to the quota's text here.
+def test_the_regions_provisioned_capacity_is_capped_over_all_groups(plane: ControlPlane) -> None:
+    for name in ("a", "b"):
+        plane.create_feature_group(request(name, ThroughputConfig=provisioned(40_000, 10)), T0)
+
+    refused = error_of(
+        plane.create_feature_group, request("c", ThroughputConfig=provisioned(1, 10)), T0
+    )
+    assert refused.code == "ResourceLimitExceeded"
+    # Write capacity has a quota of its own; on-demand groups hold none.
+    plane.create_feature_group(request("d", ThroughputConfig=provisioned(0, 39_970)), T0)
+    plane.create_feature_group(request("e"), T0)
+
+
+def test_an_update_counts_against_the_regions_capacity_and_a_deleted_group_does_not(
+    plane: ControlPlane,
+) -> None:
+    for name, units in (("a", 40_000), ("b", 30_000), ("c", 5_000)):
+        plane.create_feature_group(request(name, ThroughputConfig=provisioned(units, 1)), T0)
+    created_at = T0 + 10
+    raise_b = {
+        "FeatureGroupName": "b",
+        "ThroughputConfig": {"ProvisionedReadCapacityUnits": 40_000},
+    }
+
+    refused = error_of(plane.update_feature_group, raise_b, created_at)  # 85,000 in all
+    assert refused.code == "ResourceLimitExceeded"
+
+    plane.delete_feature_group({"FeatureGroupName": "c"}, created_at)
+    plane.update_feature_group(raise_b, created_at)  # 80,000: at the quota, not past it

@@ -190,6 +190,21 @@ class ControlPlane:
     def groups(self) -> list[FeatureGroup]:
         return list(self._groups.values())
 
+    def _held_throughputs(self, excluding: FeatureGroup | None = None) -> list[dict[str, Any]]:
+        """The capacity each other group holds in this Region; while an update is in progress,
+        the larger of before and after, since either may be in force."""
+        held = []
+        for group in self._groups.values():
+            if group is excluding or group.deleted_at is not None:
+                continue
+            units = rules.provisioned_units(group.throughput)
+            if group.pending is not None and group.pending.throughput is not None:
+                after = _merge_throughput(group.throughput, group.pending.throughput)
+                for member, value in rules.provisioned_units(after).items():
+                    units[member] = max(units[member], value)
+            held.append({"ThroughputMode": "Provisioned", **units})
+        return held
+
     # -- CreateFeatureGroup -------------------------------------------------------------
 
     def create_feature_group(self, request: dict[str, Any], now: float) -> dict[str, Any]:
@@ -211,6 +226,7 @@ class ControlPlane:
             online.get("StorageType") if online and online["EnableOnlineStore"] else None
         )
         rules.check_throughput(throughput, online_storage)
+        rules.check_region_capacity(throughput, self._held_throughputs())
         name = request["FeatureGroupName"]
         if name.lower() in self._groups:
             raise in_use(
@@ -347,6 +363,7 @@ class ControlPlane:
         else:
             merged = _merge_throughput(group.throughput, request["ThroughputConfig"])
             rules.check_throughput(merged, group.storage_type)
+            rules.check_region_capacity(merged, self._held_throughputs(excluding=group))
             to_on_demand, decrease = rules.check_throughput_change(
                 group.throughput, merged, group.on_demand_switches, group.decreases, now
             )

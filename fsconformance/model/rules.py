@@ -13,6 +13,8 @@ MAX_FEATURE_GROUPS_PER_ACCOUNT = 100  # C-140, a soft quota
 MAX_TAGS = 50
 # C-174, C-140: provisioned capacity units per group (the model allows up to 10,000,000).
 MAX_GROUP_CAPACITY_UNITS = 40_000
+MAX_REGION_CAPACITY_UNITS = 80_000  # C-140: each of RCU and WCU, over one Region's groups
+CAPACITY_MEMBERS = ("ProvisionedReadCapacityUnits", "ProvisionedWriteCapacityUnits")
 # C-174: Provisioned only offline-only (no online storage type) or on a Standard online store.
 PROVISIONED_STORAGE = frozenset({None, "Standard"})
 # C-173: the one storage migration UpdateFeatureGroup makes, and it is one way.
@@ -153,12 +155,33 @@ def check_throughput(config: dict[str, Any], storage_type: str | None) -> None:
             f"ThroughputMode Provisioned is supported only for offline-only feature groups or an "
             f"online store of StorageType Standard, not {storage_type}."
         )
-    for member in ("ProvisionedReadCapacityUnits", "ProvisionedWriteCapacityUnits"):
+    for member in CAPACITY_MEMBERS:
         units = config.get(member)
         if units is not None and units > MAX_GROUP_CAPACITY_UNITS:
             raise validation(
                 f"{member} {units} is above the quota of {MAX_GROUP_CAPACITY_UNITS} per "
                 "feature group."
+            )
+
+
+def provisioned_units(config: dict[str, Any]) -> dict[str, int]:
+    """The capacity a throughput configuration holds against the quotas: none on demand."""
+    if config.get("ThroughputMode") != "Provisioned":
+        return {member: 0 for member in CAPACITY_MEMBERS}
+    return {member: int(config.get(member) or 0) for member in CAPACITY_MEMBERS}
+
+
+def check_region_capacity(config: dict[str, Any], others: list[dict[str, Any]]) -> None:
+    """The Region's quota of provisioned capacity, over every other group's (C-140, C-174)."""
+    wanted = provisioned_units(config)
+    for member in CAPACITY_MEMBERS:
+        if not wanted[member]:
+            continue
+        held = sum(provisioned_units(other)[member] for other in others)
+        if held + wanted[member] > MAX_REGION_CAPACITY_UNITS:
+            raise limit_exceeded(
+                f"{member} {wanted[member]} would bring the Region's provisioned capacity to "
+                f"{held + wanted[member]}, above its quota of {MAX_REGION_CAPACITY_UNITS}."
             )
 
 
@@ -183,10 +206,7 @@ def check_throughput_change(
     decrease = (
         current.get("ThroughputMode") == "Provisioned"
         and merged.get("ThroughputMode") == "Provisioned"
-        and any(
-            merged.get(m, 0) < current.get(m, 0)
-            for m in ("ProvisionedReadCapacityUnits", "ProvisionedWriteCapacityUnits")
-        )
+        and any(merged.get(m, 0) < current.get(m, 0) for m in CAPACITY_MEMBERS)
     )
     if decrease:
         hour = now - now % 3600
