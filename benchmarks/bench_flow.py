@@ -2,8 +2,9 @@
 
 Run: ``python benchmarks/bench_flow.py [--scenario customers] [--delays 0]``. The customers
 scenario has the public sample's size (500 records, 10 features, one added). ``--delays``
-sets every emulated delay, offline replication included; without it the flow runs twice, each
-in a fresh process: at the default delays and at zero delays (target: <= 1.0 s at zero).
+sets every emulated delay, offline replication and Athena's queueing included; without it the
+flow runs twice, each in a fresh process: at the default delays and at zero delays (target:
+<= 1.0 s at zero).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def main() -> None:
                 check=True,
             )
         return
-    for step in ("CREATE", "UPDATE", "DELETE", "DATA_PLANE", "OFFLINE"):
+    for step in ("CREATE", "UPDATE", "DELETE", "DATA_PLANE", "OFFLINE", "ATHENA"):
         if args.delays == "default":
             os.environ.pop(f"FSCONFORMANCE_DELAY_{step}", None)
         else:
