@@ -15,6 +15,7 @@ after its file is stored, so nothing accepted is ever lost.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import math
 import secrets
@@ -57,7 +58,14 @@ def utc(epoch: float) -> dt.datetime:
 
 def partition_path(event_time: float) -> str:
     """C-063: hourly partition folders from the event time, in UTC, zero-padded."""
-    moment = utc(event_time)
+    return _hour_path(math.floor(event_time / 3600))
+
+
+@functools.lru_cache(maxsize=4096)
+def _hour_path(hour: int) -> str:
+    # Cached by the hour: a batch's rows share a few hours, and a million rows would
+    # otherwise build a million datetimes.
+    moment = utc(hour * 3600)
     return (
         f"year={moment.year:04d}/month={moment.month:02d}/day={moment.day:02d}/"
         f"hour={moment.hour:02d}"
@@ -79,16 +87,19 @@ def arrow_type(definition: dict[str, Any]) -> pa.DataType:
     return pa.list_(scalar) if definition.get("CollectionType") else scalar
 
 
-def _typed(value: Any, feature_type: str) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, list):
-        return [_typed(item, feature_type) for item in value]
-    if feature_type == "Integral":
-        return int(value)
-    if feature_type == "Fractional":
-        return float(value)
-    return value
+_CONVERSIONS: dict[str, Callable[[str], Any]] = {"Integral": int, "Fractional": float}
+
+
+def _column(rows: list[OfflineRow], definition: dict[str, Any]) -> list[Any]:
+    """One feature's values in Python types, None where a row has none (one pass a column)."""
+    name = definition["FeatureName"]
+    values = [row.values.get(name) for row in rows]
+    convert = _CONVERSIONS.get(definition["FeatureType"])
+    if convert is None:
+        return values
+    if definition.get("CollectionType"):
+        return [None if v is None else [convert(item) for item in v] for v in values]
+    return [None if v is None else convert(v) for v in values]
 
 
 def parquet_file(
@@ -99,10 +110,8 @@ def parquet_file(
     arrays: list[pa.Array] = []
     names: list[str] = []
     for definition in definitions:
-        name, kind = definition["FeatureName"], definition["FeatureType"]
-        values = [_typed(row.values.get(name), kind) for row in rows]
-        arrays.append(pa.array(values, type=arrow_type(definition)))
-        names.append(name.lower())
+        arrays.append(pa.array(_column(rows, definition), type=arrow_type(definition)))
+        names.append(definition["FeatureName"].lower())
     invoked = [int(row.api_invocation_time * 1000) for row in rows]
     written = [max(int(write_time * 1000), ms) for ms in invoked]
     arrays += [
@@ -183,9 +192,9 @@ def flush_state(
         start = progress(state).flushed.get(key, 0)
         rows = state.data_plane.data_for(group).offline
         end = len(rows)
-        if not force:
+        cutoff = math.inf if force else due_before(now, lag)
+        if cutoff != math.inf:
             end = start
-            cutoff = due_before(now, lag)
             while end < len(rows) and rows[end].api_invocation_time < cutoff:
                 end += 1
         if end > start and _write(state, group, rows[start:end], now):
