@@ -320,3 +320,30 @@ def test_an_update_counts_against_the_regions_capacity_and_a_deleted_group_does_
 
     plane.delete_feature_group({"FeatureGroupName": "c"}, created_at)
     plane.update_feature_group(raise_b, created_at)  # 80,000: at the quota, not past it
+
+
+# advance keeps the next due moment so that an idle tick is one comparison: a step scheduled
+# after an idle tick (or moved later by its answer) must still finish on time.
+def test_an_update_scheduled_after_an_idle_advance_finishes(plane: ControlPlane) -> None:
+    created(plane)
+    plane.advance(T0 + 30)  # nothing due
+    throughput = {"ThroughputMode": "OnDemand"}
+    plane.update_feature_group(
+        {"FeatureGroupName": "customers", "ThroughputConfig": throughput}, T0 + 40
+    )
+    plane.advance(T0 + 44.9)  # due at T0 + 45
+    assert plane.groups()[0].pending is not None
+    plane.advance(T0 + 45)
+    assert plane.groups()[0].pending is None
+    assert plane.groups()[0].last_update == {"Status": "Successful"}
+
+
+def test_a_delete_scheduled_after_an_idle_advance_finishes(plane: ControlPlane) -> None:
+    created(plane)
+    created(plane, "other")
+    plane.advance(T0 + 30)  # nothing due
+    plane.delete_feature_group({"FeatureGroupName": "other"}, T0 + 40)  # gone at T0 + 43
+    plane.advance(T0 + 42.9)
+    assert sorted(g.request["FeatureGroupName"] for g in plane.groups()) == ["customers", "other"]
+    plane.advance(T0 + 43)
+    assert [g.request["FeatureGroupName"] for g in plane.groups()] == ["customers"]

@@ -9,10 +9,17 @@ rows past their lag reach S3 (C-060). ``flush_all`` is the explicit
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from .offline import glue_tables, iceberg
+from .offline import formats, glue_tables
 from .offline.replication import flush_state, release_deleted
 from .state import FeatureStoreState, all_states
+
+
+def _iceberg() -> Any:
+    from .offline import iceberg  # loaded by formats.load_writers once a group needs it
+
+    return iceberg
 
 
 def tick(now: float | None = None) -> None:
@@ -24,6 +31,7 @@ def tick(now: float | None = None) -> None:
     now = time.time() if now is None else now
     for state in all_states():
         with state.lock:
+            iceberg = formats.load_writers(state)
             deleting = [g for g in state.control_plane.groups() if g.deleted_at is not None]
             if deleting:
                 flush_state(state, now, force=True, groups=deleting)
@@ -32,7 +40,8 @@ def tick(now: float | None = None) -> None:
             if deleting:
                 release_deleted(state)  # the deleted groups' rows were written just above
             glue_tables.sync(state)
-            iceberg.sync_all(state)
+            if iceberg:
+                _iceberg().sync_all(state)
             flush_state(state, now)
 
 
@@ -41,11 +50,13 @@ def flush_now(state: FeatureStoreState, now: float | None = None) -> int:
     Athena query of that account and region runs). Takes ``state.lock`` (re-entrant)."""
     now = time.time() if now is None else now
     with state.lock:
+        iceberg = formats.load_writers(state)
         state.data_plane.expire_due(now)
         written = flush_state(state, now, force=True)
         state.control_plane.advance(now)
         glue_tables.sync(state)
-        iceberg.sync_all(state)
+        if iceberg:
+            _iceberg().sync_all(state)
     return written
 
 

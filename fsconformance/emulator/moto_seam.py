@@ -33,6 +33,21 @@ def registry(backend: type[B]) -> BackendDict[B]:
     return BackendDict(backend, "sagemaker")
 
 
+def registry_get(states: BackendDict[B], account_id: str, region: str) -> B:
+    """``states[account_id][region]``, without moto's locked creation path once it exists.
+
+    Both levels are dicts; moto's ``__getitem__`` takes its backend lock and re-registers the
+    store on every lookup. A reset empties them (and unregisters the store), so a miss falls
+    back to moto's path, which creates and registers again.
+    """
+    account = dict.get(states, account_id)
+    if account is not None:
+        found = dict.get(account, region)
+        if found is not None:
+            return found
+    return states[account_id][region]
+
+
 def registry_values(states: BackendDict[B], kind: type[B]) -> list[B]:
     """Every state in ``states`` now, across accounts and regions, creating none."""
     found: list[B] = []

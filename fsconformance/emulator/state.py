@@ -40,7 +40,7 @@ _states = moto_seam.registry(FeatureStoreState)
 
 
 def state_for(account_id: str, region: str) -> FeatureStoreState:
-    return _states[account_id][region]
+    return moto_seam.registry_get(_states, account_id, region)
 
 
 def all_states() -> list[FeatureStoreState]:

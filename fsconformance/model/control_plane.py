@@ -8,6 +8,7 @@ forward through ``now``, so the model is deterministic for a given sequence of c
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,18 +124,34 @@ class ControlPlane:
         self.region = region
         self.delays = delays or Delays()
         self._groups: dict[str, FeatureGroup] = {}
+        # No asynchronous step finishes before this moment: ``advance`` is a comparison on
+        # every request while nothing is due. Lowered wherever a step is scheduled (an early
+        # value only costs one pass, which recomputes it); never raised except by that pass.
+        self._next_due = math.inf
+
+    def _due(self, moment: float) -> None:
+        self._next_due = min(self._next_due, moment)
 
     # -- time ---------------------------------------------------------------------------
 
     def advance(self, now: float) -> None:
         """Finish every asynchronous step that is due at ``now``."""
+        if now < self._next_due:
+            return
+        next_due = math.inf
         for key, group in list(self._groups.items()):
-            if group.delete_done_at is not None and now >= group.delete_done_at:
-                del self._groups[key]
-                continue
+            if group.delete_done_at is not None:
+                if now >= group.delete_done_at:
+                    del self._groups[key]
+                    continue
+                next_due = min(next_due, group.delete_done_at)
             pending = group.pending
-            if pending is not None and now >= pending.done_at:
-                self._apply_update(group, pending)
+            if pending is not None:
+                if now >= pending.done_at:
+                    self._apply_update(group, pending)
+                else:
+                    next_due = min(next_due, pending.done_at)
+        self._next_due = next_due
 
     def _apply_update(self, group: FeatureGroup, pending: PendingUpdate) -> None:
         done = pending.done_at
@@ -165,6 +182,7 @@ class ControlPlane:
             group.created_done_at = max(group.created_done_at, moment + self.delays.create)
         elif operation == "UpdateFeatureGroup" and group.pending is not None:
             group.pending.done_at = max(group.pending.done_at, moment + self.delays.update)
+            self._due(group.pending.done_at)
 
     # -- lookups ------------------------------------------------------------------------
 
@@ -373,6 +391,7 @@ class ControlPlane:
                 group.decreases.append(now)
             pending.throughput = dict(request["ThroughputConfig"])
         group.pending = pending
+        self._due(pending.done_at)
         group.last_update = {"Status": "InProgress"}
         return {"FeatureGroupArn": group.arn}
 
@@ -384,6 +403,7 @@ class ControlPlane:
         if group.deleted_at is None:
             group.deleted_at = now
             group.delete_done_at = now + self.delays.delete
+            self._due(group.delete_done_at)
         return {}
 
     # -- ListFeatureGroups --------------------------------------------------------------

@@ -22,7 +22,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import moto_seam
-from ..offline import iceberg
 from ..offline.replication import split_s3_uri
 from .engine import QueryFailed, first_line
 
@@ -86,6 +85,8 @@ def load_table(
     schema = pa.schema([(c["Name"].lower(), glue_arrow_type(c.get("Type", ""))) for c in columns])
     if (table_input.get("Parameters") or {}).get("table_type", "").upper() == "ICEBERG":
         # An Iceberg table is its current snapshot, read through its metadata (C-179).
+        from ..offline import iceberg  # pyiceberg only when a table is Iceberg's
+
         data = iceberg.read_table(account_id, region, table_input)
         return _conform(data, schema, f"{database}.{name}"), data.nbytes
     descriptor = table_input.get("StorageDescriptor") or {}

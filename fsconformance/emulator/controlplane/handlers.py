@@ -9,7 +9,7 @@ from typing import Any
 from ...model.control_plane import ControlPlane
 from ...model.errors import ServiceError
 from ...model.shapes import service_model, validate_input
-from ..offline import glue_tables, replication
+from ..offline import formats, glue_tables, replication
 from ..state import FeatureStoreState
 from ..wire import WireRequest, WireResponse, json_error, json_response, normalise_timestamps
 
@@ -78,8 +78,11 @@ def handle(
             now = time.time()
             if operation == "DeleteFeatureGroup":
                 # Everything the group accepted reaches S3 before it goes away (C-084).
+                formats.load_writers(state)
                 replication.flush_group(state, params.get("FeatureGroupName", ""), now)
             result = op(state.control_plane, params, now)
+            if operation == "CreateFeatureGroup":
+                formats.load_writers(state)  # an Iceberg group's writer, before its first row
             if operation in ("CreateFeatureGroup", "UpdateFeatureGroup"):
                 glue_tables.sync(state)  # the Glue table of a new group (C-080)
                 state.control_plane.answered_at(operation, params["FeatureGroupName"], time.time())
