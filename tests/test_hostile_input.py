@@ -233,3 +233,20 @@ def test_the_urls_group_wins_over_a_body_member(wire: Wire) -> None:
     answer = wire.send("PUT", "/FeatureGroup/no-such-group", body)
     assert "no-such-group" in refused(answer, "ValidationError")["message"]
     assert get(wire, "a").json() == {}
+
+
+@pytest.mark.parametrize(
+    "arn",
+    ["", "x", "arn:aws:sagemaker:us-east-1:123456789012:training-job/none-such"],
+)
+def test_tags_of_an_unknown_resource_are_refused_not_a_500(wire: Wire, arn: str) -> None:
+    """moto's own ListTags fails with an internal error for an ARN it does not hold."""
+    answer = wire.send(
+        "POST",
+        "/",
+        json.dumps({"ResourceArn": arn}),
+        service="sagemaker",
+        target="SageMaker.ListTags",
+    )
+    assert answer is not None and answer.status == 400
+    assert json.loads(answer.body)["__type"] == "ValidationException"

@@ -123,6 +123,20 @@ def server_app() -> Callable[..., Any]:
     return DomainDispatcherApplication(create_backend_app)
 
 
+# -- SageMaker's other resources ------------------------------------------------------------
+
+
+def sagemaker_resource_exists(account_id: str, region: str, arn: str) -> bool:
+    """Whether moto's SageMaker holds the resource ``arn`` names (its tag operations fail
+    with an internal error for any other ARN)."""
+    from moto.sagemaker.models import sagemaker_backends
+
+    try:
+        return sagemaker_backends[account_id][region]._get_resource_from_arn(arn) is not None
+    except Exception:  # an ARN moto cannot even parse names nothing it holds
+        return False
+
+
 # -- Glue (the offline store's catalog, C-080-C-083) ----------------------------------------
 
 

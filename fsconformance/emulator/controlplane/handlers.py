@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ...model.control_plane import ControlPlane
-from ...model.errors import ServiceError
+from ...model.errors import ServiceError, validation
 from ...model.shapes import service_model, validate_input
+from .. import moto_seam
 from ..offline import formats, glue_tables, replication
 from ..state import FeatureStoreState
 from ..wire import WireRequest, WireResponse, json_error, json_response, normalise_timestamps
@@ -58,17 +59,15 @@ def handle(
             op = TAG_OPERATIONS.get(operation)
             if op is None:
                 return None
-            if ":feature-group/" not in str(params.get("ResourceArn", "")):
-                # Another resource's tags are moto's, unless the request is malformed beyond
-                # a pattern (moto answers nulls and wrong types with a 500).
-                try:
-                    validate_input("sagemaker", operation, params)
-                except ServiceError as error:
-                    if error.message.count("failed to satisfy") != error.message.count(
-                        "regular expression pattern"
-                    ):
-                        raise
-                return None
+            arn = params.get("ResourceArn")
+            if not isinstance(arn, str) or ":feature-group/" not in arn:
+                # Another resource's tags are moto's when moto holds that resource; for any
+                # other ARN, and for a malformed request, moto fails with a 500.
+                validate_input("sagemaker", operation, params)
+                state = state_of()
+                if moto_seam.sagemaker_resource_exists(state.account_id, state.region_name, arn):
+                    return None
+                raise validation(f"Resource {arn} does not exist.")
         validate_input("sagemaker", operation, params)
         normalise_timestamps(
             service_model("sagemaker").operation_model(operation).input_shape, params
