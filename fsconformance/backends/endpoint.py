@@ -15,10 +15,13 @@ differs:
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
+import os
 import socket
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,6 +176,25 @@ class EndpointBackend(AwsBackend):
 
     def _client_kwargs(self) -> dict[str, Any]:
         return {"endpoint_url": self.endpoint.endpoint_url, **FAKE_CREDENTIALS}
+
+    @contextlib.contextmanager
+    def every_client(self) -> Iterator[Any]:
+        """An SDK builds its clients from the environment (the SDK v3 makes one while it is
+        imported): while entered, the environment names this backend's region and the fake
+        credentials, as it does for a moto backend, and every client reaches the endpoint."""
+        wanted = {"AWS_DEFAULT_REGION": self.region}
+        wanted.update({key.upper(): value for key, value in FAKE_CREDENTIALS.items()})
+        saved = {key: os.environ.get(key) for key in wanted}
+        os.environ.update(wanted)
+        try:
+            with super().every_client() as endpoint:
+                yield endpoint
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
     # -- lifecycle: the bucket and role of this process ------------------------------------
 
