@@ -1,11 +1,16 @@
-"""Memory is given back: written offline rows leave the buffer, a deleted group's records go."""
+"""Memory is given back: written offline rows leave the buffer, a deleted group's records go,
+and create/ingest/delete cycles with a user's teardown do not grow the process (issue 13)."""
 
 from __future__ import annotations
+
+import gc
+import tracemalloc
+from typing import Any
 
 import boto3
 
 from conftest import FAST, ROLE
-from fsconformance.emulator import clock
+from fsconformance.emulator import clock, moto_seam
 from fsconformance.emulator.state import state_for
 from fsconformance.mock import mock_featurestore
 from fsconformance.model.records import OnlineRecord
@@ -58,3 +63,77 @@ def test_records_share_their_feature_names() -> None:
     assert one.values == {"id": "a", "t": "1"} and two.values["id"] == "b"
     one.values = {"id": "a"}
     assert one.values == {"id": "a"} and one != two
+
+
+def _cycle(clients: dict[str, Any], name: str, puts: int) -> None:
+    """One cycle as a test does it: create, ingest, delete, then the teardown (C-084)."""
+    clients["sagemaker"].create_feature_group(
+        FeatureGroupName=name,
+        RecordIdentifierFeatureName="id",
+        EventTimeFeatureName="t",
+        FeatureDefinitions=[
+            {"FeatureName": "id", "FeatureType": "String"},
+            {"FeatureName": "t", "FeatureType": "Fractional"},
+        ],
+        OnlineStoreConfig={"EnableOnlineStore": True},
+        OfflineStoreConfig={"S3StorageConfig": {"S3Uri": "s3://offline/store"}},
+        RoleArn=ROLE,
+    )
+    for i in range(puts):
+        # One event-time hour per record: one offline file (one S3 key) per record.
+        clients["runtime"].put_record(
+            FeatureGroupName=name,
+            Record=[
+                {"FeatureName": "id", "ValueAsString": str(i)},
+                {"FeatureName": "t", "ValueAsString": str(1_700_000_000 + 3600 * i)},
+            ],
+        )
+    catalog = clients["sagemaker"].describe_feature_group(FeatureGroupName=name)[
+        "OfflineStoreConfig"
+    ]["DataCatalogConfig"]
+    clients["sagemaker"].delete_feature_group(FeatureGroupName=name)
+    clock.tick()
+    s3 = clients["s3"]
+    listed = s3.list_objects_v2(Bucket="offline").get("Contents", [])
+    assert listed, "the offline files did reach S3"
+    s3.delete_objects(
+        Bucket="offline", Delete={"Objects": [{"Key": entry["Key"]} for entry in listed]}
+    )
+    clients["glue"].delete_table(DatabaseName=catalog["Database"], Name=catalog["TableName"])
+
+
+def _live(type_name: str) -> int:
+    gc.collect()
+    return sum(type(o).__name__ == type_name for o in gc.get_objects())
+
+
+def test_create_ingest_delete_cycles_do_not_grow() -> None:
+    puts, cycles = 40, 8
+    with mock_featurestore(FAST):
+        clients = {
+            service: boto3.client(service, region_name="us-east-1")
+            for service in ("sagemaker", "sagemaker-featurestore-runtime", "s3", "glue")
+        }
+        clients["runtime"] = clients["sagemaker-featurestore-runtime"]
+        clients["s3"].create_bucket(Bucket="offline")
+        for cycle in range(2):  # warm-up: botocore's models and moto's backends load once
+            _cycle(clients, f"warm{cycle}", puts)
+        tracemalloc.start()
+        try:
+            gc.collect()
+            before = tracemalloc.get_traced_memory()[0]
+            for cycle in range(cycles):
+                _cycle(clients, f"cycle{cycle}", puts)
+            clients["s3"].list_objects_v2(Bucket="offline")  # one more request: the clock runs
+            # Each cycle wrote and deleted `puts` S3 keys; moto's instance tracker held every
+            # one of them (and the Glue table) until the mock stopped. At most the keys since
+            # the clock's last release of that tracker (200 tracked instances) may be alive.
+            keys = _live("FakeKey")
+            assert keys < 150, f"{keys} deleted S3 keys are still in memory after {cycles} cycles"
+            moto_seam.release_forgotten_models(force=True)  # the tail since the last release
+            gc.collect()
+            growth = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        # A cycle held about 100 KB while it ran; what stays is caches filling up (~15 KB).
+        assert growth < 40_000 * cycles, f"{cycles} cycles grew the traced memory {growth:,} B"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from . import moto_seam
 from .offline import formats, glue_tables
 from .offline.replication import flush_state, release_deleted
 from .state import FeatureStoreState, all_states
@@ -26,7 +27,8 @@ def tick(now: float | None = None) -> None:
     """The emulator's clock: apply what is due in every account and region (every request).
 
     Rows of groups being deleted are written first, as the group is about to go away; then
-    finished updates reach the Glue table (C-054) and due rows reach S3 (C-060).
+    finished updates reach the Glue table (C-054) and due rows reach S3 (C-060). Last, moto
+    forgets the objects deleted meanwhile (amortised, see ``moto_seam``).
     """
     now = time.time() if now is None else now
     for state in all_states():
@@ -43,6 +45,8 @@ def tick(now: float | None = None) -> None:
             if iceberg:
                 _iceberg().sync_all(state)
             flush_state(state, now)
+    # What was deleted (an S3 key, a Glue table) leaves moto's instance tracker (issue 13).
+    moto_seam.release_forgotten_models()
 
 
 def flush_now(state: FeatureStoreState, now: float | None = None) -> int:

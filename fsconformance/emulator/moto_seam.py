@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -278,3 +279,66 @@ def s3_delete(account_id: str, region: str, bucket: str, key: str) -> None:
 
     with contextlib.suppress(MissingBucket):
         _s3(account_id, region).delete_object(bucket, key)
+
+
+# -- moto's instance tracker ----------------------------------------------------------------
+
+_tracked_at_last_release = 0
+
+
+def _tracked_lists() -> list[tuple[type, list[Any]]]:
+    from moto.core.model_instances import model_data
+
+    found = []
+    for models in list(model_data.values()):
+        for model in list(models.values()):
+            tracked = getattr(model, "instances_tracked", None)
+            if isinstance(tracked, list):
+                found.append((model, tracked))
+    return found
+
+
+def tracked_model_count() -> int:
+    """How many model instances moto's tracker holds, across every service."""
+    return sum(len(tracked) for _, tracked in _tracked_lists())
+
+
+def release_forgotten_models(*, force: bool = False) -> int:
+    """Drop moto's tracker references to model instances nothing else holds; the count dropped.
+
+    Every moto model (an S3 ``FakeKey`` with its body buffer, a Glue table, ...) is appended,
+    when created, to a class-level list that only moto's reset empties (it feeds the server's
+    dashboard). A deleted object therefore stays in memory until the mock stops: every
+    create/ingest/delete cycle left its S3 keys and Glue tables behind (issue 13). An
+    instance whose only reference is that list is gone from moto's state; it is released
+    here (an S3 key's buffer closed first, as moto's ``dispose`` does). Amortised: without
+    ``force`` the lists are walked only once they have grown by 200 instances, or by half
+    if that is more, since the last walk.
+    """
+    global _tracked_at_last_release
+    lists = _tracked_lists()
+    total = sum(len(tracked) for _, tracked in lists)
+    if not force and total < _tracked_at_last_release + max(200, _tracked_at_last_release // 2):
+        return 0
+    from moto.s3.models import FakeKey
+
+    dropped = 0
+    for _ in range(4):  # a released key frees its ACL on the next pass
+        dropped_now = 0
+        for _, tracked in lists:
+            kept = []
+            for instance in tracked:
+                # References: the list's slot, the loop variable and getrefcount's argument.
+                if sys.getrefcount(instance) > 3:
+                    kept.append(instance)
+                    continue
+                if isinstance(instance, FakeKey) and not instance.disposed:
+                    instance.dispose()
+                dropped_now += 1
+            instance = None
+            tracked[:] = kept
+        dropped += dropped_now
+        if not dropped_now:
+            break
+    _tracked_at_last_release = total - dropped
+    return dropped
