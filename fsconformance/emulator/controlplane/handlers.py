@@ -58,18 +58,14 @@ def handle(
             op = TAG_OPERATIONS.get(operation)
             if op is None:
                 return None
-            arn = params.get("ResourceArn", "")
-            if ":feature-group/" not in str(arn):
+            if ":feature-group/" not in str(params.get("ResourceArn", "")):
                 # Another resource's tags are moto's, unless the request is malformed beyond
-                # a pattern (moto answers nulls and wrong types with a 500), or the ARN does
-                # not end in the "<type>/<name>" moto splits it into (a 500 too, for "").
+                # a pattern (moto answers nulls and wrong types with a 500).
                 try:
                     validate_input("sagemaker", operation, params)
                 except ServiceError as error:
-                    if (
-                        error.message.count("failed to satisfy")
-                        != error.message.count("regular expression pattern")
-                        or str(arn).rsplit(":", 1)[-1].count("/") != 1
+                    if error.message.count("failed to satisfy") != error.message.count(
+                        "regular expression pattern"
                     ):
                         raise
                 return None
