@@ -154,6 +154,27 @@ def test_a_sequence_over_trinos_limit_fails(athena: Any) -> None:
     assert "10000" in found["Status"]["StateChangeReason"]
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (
+            "2024-01-01 00:00:00+00:00",
+            'Invalid format: "2024-01-01 00:00:00+00:00" is malformed at "+00:00"',
+        ),
+        ("2024-01-01", 'Invalid format: "2024-01-01" is too short'),
+        ("x2024-01-01 00:00:00", 'Invalid format: "x2024-01-01 00:00:00"'),
+    ],
+)
+def test_to_timestamp_refuses_text_its_pattern_does_not_consume(
+    athena: Any, text: str, reason: str
+) -> None:
+    # Trino parses with Joda's parseMillis: all of the text, or INVALID_FUNCTION_ARGUMENT
+    # naming where parsing stopped (DatasetBuilder.as_of with an aware datetime sends "+00:00").
+    found = _run(athena, f"SELECT to_timestamp('{text}', 'yyyy-mm-dd hh24:mi:ss')")
+    assert found["Status"]["State"] == "FAILED"
+    assert found["Status"]["StateChangeReason"] == f"INVALID_FUNCTION_ARGUMENT: {reason}"
+
+
 def test_ddl_results_are_text_without_a_header(athena: Any) -> None:
     _run(
         athena,

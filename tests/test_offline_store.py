@@ -129,6 +129,23 @@ def test_partition_and_file_name_follow_the_glue_layout() -> None:
     assert replication.file_name(moment) != name
 
 
+def test_a_partition_is_split_by_record_into_a_few_files() -> None:
+    def row(record: str, n: int) -> OfflineRow:
+        return OfflineRow({"id": record, "n": n}, float(n), float(n), False)
+
+    batch = [row(r, n) for n, r in enumerate(["a", "b", "a", "c", "d", "e", "b", "f"])]
+    files = replication.split_by_record(batch, "id")
+    assert [[(r.values["id"], r.values["n"]) for r in f] for f in files] == [
+        [("a", 0), ("a", 2), ("e", 5)],
+        [("b", 1), ("b", 6), ("f", 7)],
+        [("c", 3)],
+        [("d", 4)],
+    ]
+    assert replication.split_by_record(batch[:1], "id") == [batch[:1]]
+    many = [row(f"r{n}", n) for n in range(500)]
+    assert len(replication.split_by_record(many, "id")) == replication.FILES_PER_PARTITION
+
+
 def test_due_before_batches_rows_in_windows_of_the_lag() -> None:
     assert replication.due_before(10.3, 0.25) == pytest.approx(10.0)
     assert replication.due_before(10.3, 0) == float("inf")
@@ -251,15 +268,35 @@ def test_rows_wait_for_the_lag_and_are_written_exactly_once(session: Session) ->
     session.create()
     for index in range(5):
         session.put(id=f"c{index}", ts=1709622900 + index, Age=index)
+    session.put(id="c0", ts=1709622910, Age=10)  # a second version of c0
     assert session.keys() == []  # the lag is a minute
 
-    assert session.flush() == 5
+    assert session.flush() == 6
     assert session.flush() == 0
     keys = session.keys()
-    assert len(keys) == 1 and KEY.search(keys[0])
-    assert "/year=2024/month=03/day=05/hour=07/20240305T071504Z_" in keys[0]
-    body = session.s3.get_object(Bucket=session.bucket, Key=keys[0])["Body"].read()
-    assert pq.read_table(io.BytesIO(body)).num_rows == 5
+    # Five records in one hour: four files (C-061), each record's rows in one of them, each
+    # file named by its own latest event time.
+    assert len(keys) == replication.FILES_PER_PARTITION == 4
+    rows_by_file = {}
+    for key in keys:
+        assert KEY.search(key) and "/year=2024/month=03/day=05/hour=07/" in key, key
+        body = session.s3.get_object(Bucket=session.bucket, Key=key)["Body"].read()
+        table = pq.read_table(io.BytesIO(body))
+        rows_by_file[key.rsplit("/", 1)[1][:16]] = sorted(
+            zip(table["id"].to_pylist(), table["ts"].to_pylist(), strict=True)
+        )
+    assert sorted(rows_by_file.values()) == [
+        [("c0", 1709622900.0), ("c0", 1709622910.0), ("c4", 1709622904.0)],
+        [("c1", 1709622901.0)],
+        [("c2", 1709622902.0)],
+        [("c3", 1709622903.0)],
+    ]
+    assert set(rows_by_file) == {
+        "20240305T071510Z",
+        "20240305T071501Z",
+        "20240305T071502Z",
+        "20240305T071503Z",
+    }
 
 
 def test_delete_feature_group_writes_pending_rows_first(session: Session) -> None:

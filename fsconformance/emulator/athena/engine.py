@@ -16,6 +16,7 @@ The engine only ever sees the Arrow tables the emulation registers.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass
 
@@ -268,8 +269,36 @@ def first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
+_UNPARSED = re.compile(r'^Invalid Input Error: Could not parse string "(.*)" according to format')
+
+
+def unparsed_reason(error: Exception) -> str | None:
+    """Trino's reason for a string its datetime parser rejects, or None for other errors.
+
+    Trino parses ``to_timestamp``/``date_parse`` text with Joda, which refuses the text unless
+    the pattern consumes all of it (so ``'2024-01-01 00:00:00+00:00'`` fails against
+    ``'yyyy-mm-dd hh24:mi:ss'``), naming where parsing stopped. DuckDB's strptime error shows
+    the same place with a caret under the text.
+    """
+    lines = str(error).strip().splitlines()
+    found = _UNPARSED.match(lines[0]) if lines else None
+    if found is None:
+        return None
+    text = found.group(1)
+    where = len(lines[2]) - 1 if len(lines) > 2 and lines[2].endswith("^") else -1
+    reason = f'INVALID_FUNCTION_ARGUMENT: Invalid format: "{text}"'
+    if where <= 0:
+        return reason
+    if where >= len(text):
+        return f"{reason} is too short"
+    return f'{reason} is malformed at "{text[where:]}"'
+
+
 def duckdb_reason(error: Exception) -> str:
     """An Athena-style reason for a DuckDB error (Trino's error names)."""
+    unparsed = unparsed_reason(error)
+    if unparsed is not None:
+        return unparsed
     text = first_line(error).replace("__fsc_t", "table_")
     if isinstance(error, duckdb.BinderException):
         return f"COLUMN_NOT_FOUND: {text}"

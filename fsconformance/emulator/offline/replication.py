@@ -134,7 +134,7 @@ TABLE_FORMAT_WRITERS: dict[str, TableFormatWriter] = {}
 def _write(
     state: FeatureStoreState, group: FeatureGroup, rows: list[OfflineRow], now: float
 ) -> bool:
-    """Store ``rows`` as one file per hour partition; False (nothing marked) if impossible."""
+    """Store ``rows``, a few files per hour partition; False (nothing marked) if impossible."""
     bucket, prefix = split_s3_uri(glue_tables.location_of(group))
     account, region = state.account_id, state.region_name
     if not moto_seam.s3_bucket_exists(account, region, bucket):
@@ -152,12 +152,36 @@ def _write(
     partitions: dict[str, list[OfflineRow]] = {}
     for row in rows:
         partitions.setdefault(partition_path(row.event_time), []).append(row)
-    for path, members in partitions.items():
-        latest = max(row.event_time for row in members)
-        key = f"{prefix}/{path}/{file_name(latest)}" if prefix else f"{path}/{file_name(latest)}"
-        body = parquet_file(members, group.definitions, now)
-        moto_seam.s3_put(account, region, bucket, key, body)
+    for path, in_partition in partitions.items():
+        for members in split_by_record(in_partition, group.record_identifier):
+            latest = max(row.event_time for row in members)
+            name = file_name(latest)
+            key = f"{prefix}/{path}/{name}" if prefix else f"{path}/{name}"
+            body = parquet_file(members, group.definitions, now)
+            moto_seam.s3_put(account, region, bucket, key, body)
     return True
+
+
+FILES_PER_PARTITION = 4  # at most this many files per hour partition and batch (C-061)
+
+
+def split_by_record(rows: list[OfflineRow], identifier: str) -> list[list[OfflineRow]]:
+    """One partition's rows of a batch as up to ``FILES_PER_PARTITION`` files (C-061).
+
+    AWS spreads even a small ingest over several objects (README, C-061), so the batch's
+    distinct record identifiers are dealt in turn, in the order they first arrived, to that
+    many files: k records make min(k, FILES_PER_PARTITION) files, and every row of one record
+    stays in one file, in the order it was accepted.
+    """
+    slot_of: dict[Any, int] = {}
+    files: list[list[OfflineRow]] = []
+    for row in rows:
+        record = row.values.get(identifier)
+        slot = slot_of.setdefault(record, len(slot_of) % FILES_PER_PARTITION)
+        if slot == len(files):
+            files.append([])
+        files[slot].append(row)
+    return files
 
 
 def due_before(now: float, lag: float) -> float:
