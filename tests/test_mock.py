@@ -181,16 +181,32 @@ def sagemaker_request(operation: str, body: dict[str, Any]) -> WireRequest:
     )
 
 
-def test_core_does_not_answer_add_tags_on_other_arns() -> None:
+def test_core_leaves_tags_of_moto_resources_to_moto() -> None:
+    with mock_featurestore(delays=FAST):
+        model = boto3.client("sagemaker", region_name="us-east-1").create_model(
+            ModelName="m1",
+            ExecutionRoleArn="arn:aws:iam::123456789012:role/fs",
+            PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/i:1"},
+        )
+        request = sagemaker_request(
+            "AddTags", {"ResourceArn": model["ModelArn"], "Tags": [{"Key": "k", "Value": "v"}]}
+        )
+        assert routing.route(request) is None
+
+
+def test_core_refuses_tags_of_resources_nobody_holds() -> None:
+    """moto fails with a 500 for an ARN it does not hold; the answer is AWS-shaped instead."""
     with mock_featurestore(delays=FAST):
         for arn in (
-            "arn:aws:sagemaker:us-east-1:123456789012:model/m1",
+            "arn:aws:sagemaker:us-east-1:123456789012:model/none-such",
             "arn:aws:s3:::some-bucket",
         ):
             request = sagemaker_request(
                 "AddTags", {"ResourceArn": arn, "Tags": [{"Key": "k", "Value": "v"}]}
             )
-            assert routing.route(request) is None
+            response = routing.route(request)
+            assert response is not None and response.status == 400
+            assert json.loads(response.body)["__type"] == "ValidationException"
 
 
 def test_core_answers_add_tags_on_feature_group_arns() -> None:
