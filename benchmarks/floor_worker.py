@@ -102,7 +102,7 @@ def canned_server() -> None:
 
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
-    server.serve_forever(poll_interval=0.05)
+    server.serve_forever(poll_interval=None)  # no wake-ups: serve does not poll either
 
 
 def main() -> None:
