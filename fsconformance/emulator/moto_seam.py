@@ -12,7 +12,7 @@ import contextlib
 import os
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import moto
@@ -57,16 +57,25 @@ def registry_values(states: BackendDict[B], kind: type[B]) -> list[B]:
     return found
 
 
-def account_id_for(headers: Mapping[str, str], access_key: str | None) -> str:
-    """The account moto would attribute this request to (same order of precedence as moto)."""
+def account_id_for(account_header: str | None, access_key: str | None) -> str:
+    """The account moto would attribute a request to (same order of precedence as moto),
+    given its ``x-moto-account-id`` header and its access key."""
     if "MOTO_ACCOUNT_ID" in os.environ:
         return os.environ["MOTO_ACCOUNT_ID"]
-    for key, value in headers.items():
-        if key.lower() == "x-moto-account-id":
-            return value
-    from moto.iam.models import get_account_id_from
+    if account_header is not None:
+        return account_header
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.iam.models import iam_backends
 
-    return get_account_id_from(access_key or "")
+    # moto's get_account_id_from, reading the IAM backends that exist rather than through
+    # moto's locked lookups, which make one per partition (an IAM backend holds no key before
+    # it exists); this runs on every request.
+    if access_key:
+        for account_id, account in list(dict.items(iam_backends)):
+            for backend in list(dict.values(account)):
+                if access_key in backend.access_keys:
+                    return account_id
+    return DEFAULT_ACCOUNT_ID
 
 
 # -- the in-process hook --------------------------------------------------------------------

@@ -52,7 +52,7 @@ def _route(request: WireRequest) -> WireResponse | None:
     service, _, operation = target.partition(".")
 
     def state() -> FeatureStoreState:
-        account_id = moto_seam.account_id_for(request.headers, scope.access_key)
+        account_id = moto_seam.account_id_for(request.header("x-moto-account-id"), scope.access_key)
         return state_for(account_id, scope.region)
 
     if scope.service == "sagemaker":

@@ -196,7 +196,10 @@ def check_value(feature: dict[str, Any], value: str) -> None:
     kind = feature["FeatureType"]
     name = feature["FeatureName"]
     if kind == "Integral":
-        if not _INTEGRAL.fullmatch(value) or not INT64_MIN <= int(value) <= INT64_MAX:
+        # Up to 18 digits always fits 64 bits; only longer ones need the number itself.
+        if not _INTEGRAL.fullmatch(value) or (
+            len(value) > 18 and not INT64_MIN <= int(value) <= INT64_MAX
+        ):
             raise runtime_error(
                 f"Value '{value[:100]}' for feature '{name}' is not an Integral (a signed 64-bit "
                 "integer)."
@@ -262,6 +265,8 @@ class DataPlane:
         # an entry whose record has since changed its expiry is stale and skipped.
         self._expiries: list[tuple[float, int, str, float, str]] = []
         self._order = itertools.count()
+        # Group ARN -> ((created, number of features, lag), its features once all are usable).
+        self._settled_features: dict[str, tuple[tuple[float, int, float], dict[str, Any]]] = {}
 
     # -- TTL expiry (C-111, C-180) --------------------------------------------------------
 
@@ -323,6 +328,7 @@ class DataPlane:
             if (arn, data.created) in live:
                 continue
             data.online.clear()
+            self._settled_features.pop(arn, None)
             if not data.offline:
                 del self._data[arn]
                 released.append((arn, data.created))
@@ -348,13 +354,21 @@ class DataPlane:
         return data
 
     def _usable_features(self, group: FeatureGroup, now: float) -> dict[str, dict[str, Any]]:
-        """Features the data plane accepts at ``now``: additions only after the lag (C-055)."""
+        """Features the data plane accepts at ``now``: additions only after the lag (C-055).
+        Once every feature is usable the answer holds until features are added (definitions
+        only grow), so it is kept per group: every put asks."""
         lag = self.control_plane.delays.data_plane
+        key = (group.created, len(group.definitions), lag)
+        settled = self._settled_features.get(group.arn)
+        if settled is not None and settled[0] == key:
+            return settled[1]
         usable = {}
         for definition in group.definitions:
             ready = group.feature_ready_at.get(definition["FeatureName"], group.created)
             if ready == group.created or ready + lag <= now:
                 usable[definition["FeatureName"]] = definition
+        if len(usable) == len(group.definitions):
+            self._settled_features[group.arn] = (key, usable)
         return usable
 
     def _stores(self, group: FeatureGroup, requested: list[str] | None) -> tuple[bool, bool]:
@@ -431,7 +445,7 @@ class DataPlane:
                 if value is None or "ValueAsStringList" in entry:
                     raise runtime_error(f"Scalar feature '{name}' takes ValueAsString.")
                 check_value(feature, value)
-                size += len(value.encode())
+                size += len(value) if value.isascii() else len(value.encode())
             values[name] = value
         for key in (group.record_identifier, group.event_time_feature):
             if key not in values and not partial:  # C-032

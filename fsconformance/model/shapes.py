@@ -59,7 +59,10 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 100 else text[:100] + "..."
 
 
-Checker = Callable[[Any, str, list[str]], None]
+# Where a value sits in the request: "" for the request itself, else (parent, member name in
+# camelCase) or (parent, list position from 1); see ``_render``.
+Path = str | tuple[Any, str | int]
+Checker = Callable[[Any, Path, list[str]], None]
 
 
 def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
@@ -77,23 +80,23 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
         members: dict[str, tuple[str, Checker]] = {}
         required = list(shape.required_members)
 
-        def check_structure(value: Any, path: str, errors: list[str]) -> None:
+        def check_structure(value: Any, path: Path, errors: list[str]) -> None:
             if not isinstance(value, dict):
                 errors.append(
-                    f"Value at '{path}' failed to satisfy constraint: Member must be an object"
+                    f"Value at '{_render(path)}' failed to satisfy constraint: Member must be an object"
                 )
                 return
             for member in required:
                 if value.get(member) is None:
                     errors.append(
-                        f"Value null at '{_join(path, member)}' failed to satisfy constraint: "
-                        "Member must not be null"
+                        f"Value null at '{_render((path, _camel(member)))}' failed to satisfy "
+                        "constraint: Member must not be null"
                     )
             for member, member_value in value.items():
                 found = members.get(member)
                 if found is not None and member_value is not None:
                     camel, check = found
-                    check(member_value, f"{path}.{camel}" if path else camel, errors)
+                    check(member_value, (path, camel), errors)
 
         memo[shape.name] = check_structure
         for name, member_shape in shape.members.items():
@@ -112,12 +115,12 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
         # Names (groups, features) repeat on every request: remember short values that passed.
         passed: set[str] = set()
 
-        def check_string(value: Any, path: str, errors: list[str]) -> None:
+        def check_string(value: Any, path: Path, errors: list[str]) -> None:
             if value.__class__ is str and value in passed:
                 return
             if not isinstance(value, str):
                 errors.append(
-                    f"Value at '{path}' failed to satisfy constraint: Member must be a string"
+                    f"Value at '{_render(path)}' failed to satisfy constraint: Member must be a string"
                 )
                 return
             before = len(errors)
@@ -125,12 +128,12 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
                 _check_length(value, meta, path, "length", errors)
             if enum_set is not None and value not in enum_set:
                 errors.append(
-                    f"Value '{_describe(value)}' at '{path}' failed to satisfy constraint: Member "
+                    f"Value '{_describe(value)}' at '{_render(path)}' failed to satisfy constraint: Member "
                     f"must satisfy enum value set: [{', '.join(enum)}]"  # type: ignore[arg-type]
                 )
             if compiled is not None and not compiled.fullmatch(value):
                 errors.append(
-                    f"Value '{_describe(value)}' at '{path}' failed to satisfy constraint: Member "
+                    f"Value '{_describe(value)}' at '{_render(path)}' failed to satisfy constraint: Member "
                     f"must satisfy regular expression pattern: {pattern}"
                 )
             if len(errors) == before and len(value) <= 256 and (compiled or enum_set):
@@ -142,20 +145,20 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
         return check_string
     if kind in ("integer", "long"):
 
-        def check_number(value: Any, path: str, errors: list[str]) -> None:
+        def check_number(value: Any, path: Path, errors: list[str]) -> None:
             if isinstance(value, bool) or not isinstance(value, int):
                 errors.append(
-                    f"Value at '{path}' failed to satisfy constraint: Member must be a number"
+                    f"Value at '{_render(path)}' failed to satisfy constraint: Member must be a number"
                 )
                 return
             if "min" in meta and value < meta["min"]:
                 errors.append(
-                    f"Value '{value}' at '{path}' failed to satisfy constraint: Member must have "
+                    f"Value '{value}' at '{_render(path)}' failed to satisfy constraint: Member must have "
                     f"value greater than or equal to {meta['min']}"
                 )
             if "max" in meta and value > meta["max"]:
                 errors.append(
-                    f"Value '{value}' at '{path}' failed to satisfy constraint: Member must have "
+                    f"Value '{value}' at '{_render(path)}' failed to satisfy constraint: Member must have "
                     f"value less than or equal to {meta['max']}"
                 )
 
@@ -163,10 +166,10 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
         return check_number
     if kind == "boolean":
 
-        def check_boolean(value: Any, path: str, errors: list[str]) -> None:
+        def check_boolean(value: Any, path: Path, errors: list[str]) -> None:
             if not isinstance(value, bool):
                 errors.append(
-                    f"Value at '{path}' failed to satisfy constraint: Member must be a boolean"
+                    f"Value at '{_render(path)}' failed to satisfy constraint: Member must be a boolean"
                 )
 
         memo[shape.name] = check_boolean
@@ -179,16 +182,16 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
         allowed: tuple[type, ...] = (int, float, str) if kind == "timestamp" else (int, float)
         noun = "a timestamp" if kind == "timestamp" else "a number"
 
-        def check_scalar(value: Any, path: str, errors: list[str]) -> None:
+        def check_scalar(value: Any, path: Path, errors: list[str]) -> None:
             if isinstance(value, bool) or not isinstance(value, allowed):
                 errors.append(
-                    f"Value at '{path}' failed to satisfy constraint: Member must be {noun}"
+                    f"Value at '{_render(path)}' failed to satisfy constraint: Member must be {noun}"
                 )
 
         memo[shape.name] = check_scalar
         return check_scalar
 
-    def check_nothing(value: Any, path: str, errors: list[str]) -> None:
+    def check_nothing(value: Any, path: Path, errors: list[str]) -> None:
         return None
 
     memo[shape.name] = check_nothing
@@ -198,20 +201,22 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
 def _list_checker(shape: Shape, meta: dict[str, Any], memo: dict[str, Checker]) -> Checker:
     item_check: list[Checker] = []
 
-    def check_list(value: Any, path: str, errors: list[str]) -> None:
+    def check_list(value: Any, path: Path, errors: list[str]) -> None:
         if not isinstance(value, list):
-            errors.append(f"Value at '{path}' failed to satisfy constraint: Member must be a list")
+            errors.append(
+                f"Value at '{_render(path)}' failed to satisfy constraint: Member must be a list"
+            )
             return
         _check_length(value, meta, path, "length", errors)
         check = item_check[0]
         for index, item in enumerate(value, start=1):
             if item is None:
                 errors.append(
-                    f"Value null at '{path}.{index}.member' failed to satisfy constraint: "
+                    f"Value null at '{_render((path, index))}' failed to satisfy constraint: "
                     "Member must not be null"
                 )
             else:
-                check(item, f"{path}.{index}.member", errors)
+                check(item, (path, index), errors)
 
     memo[shape.name] = check_list
     item_check.append(_checker(shape.member, memo))  # type: ignore[attr-defined]
@@ -221,21 +226,23 @@ def _list_checker(shape: Shape, meta: dict[str, Any], memo: dict[str, Checker]) 
 def _map_checker(shape: Shape, meta: dict[str, Any], memo: dict[str, Checker]) -> Checker:
     checks: list[Checker] = []
 
-    def check_map(value: Any, path: str, errors: list[str]) -> None:
+    def check_map(value: Any, path: Path, errors: list[str]) -> None:
         if not isinstance(value, dict):
-            errors.append(f"Value at '{path}' failed to satisfy constraint: Member must be a map")
+            errors.append(
+                f"Value at '{_render(path)}' failed to satisfy constraint: Member must be a map"
+            )
             return
         _check_length(value, meta, path, "length", errors)
         check_key, check_value = checks
         for key, item in value.items():
-            check_key(key, f"{path}.key", errors)
+            check_key(key, (path, "key"), errors)
             if item is None:
                 errors.append(
-                    f"Value null at '{path}.{key}' failed to satisfy constraint: "
+                    f"Value null at '{_render((path, str(key)))}' failed to satisfy constraint: "
                     "Member must not be null"
                 )
             else:
-                check_value(item, f"{path}.{key}.value", errors)
+                check_value(item, ((path, str(key)), "value"), errors)
 
     memo[shape.name] = check_map
     checks.append(_checker(shape.key, memo))  # type: ignore[attr-defined]
@@ -244,22 +251,35 @@ def _map_checker(shape: Shape, meta: dict[str, Any], memo: dict[str, Checker]) -
 
 
 def _check_length(
-    value: Any, meta: dict[str, Any], path: str, word: str, errors: list[str]
+    value: Any, meta: dict[str, Any], path: Path, word: str, errors: list[str]
 ) -> None:
     if "min" in meta and len(value) < meta["min"]:
         errors.append(
-            f"Value '{_describe(value)}' at '{path}' failed to satisfy constraint: Member must have "
+            f"Value '{_describe(value)}' at '{_render(path)}' failed to satisfy constraint: Member must have "
             f"{word} greater than or equal to {meta['min']}"
         )
     if "max" in meta and len(value) > meta["max"]:
         errors.append(
-            f"Value '{_describe(value)}' at '{path}' failed to satisfy constraint: Member must have "
+            f"Value '{_describe(value)}' at '{_render(path)}' failed to satisfy constraint: Member must have "
             f"{word} less than or equal to {meta['max']}"
         )
 
 
-def _join(path: str, member: str) -> str:
-    return f"{path}.{_camel(member)}" if path else _camel(member)
+def _render(path: Path) -> str:
+    """A path as AWS's messages spell it: members joined by dots (camelCase), list items as
+    ``<list>.<n>.member``. Paths stay tuples until an error needs one written out, since
+    formatting every member's path cost a third of a valid request's check."""
+    pieces: list[str | int] = []
+    while isinstance(path, tuple):
+        path, piece = path
+        pieces.append(piece)
+    text = path
+    for piece in reversed(pieces):
+        if isinstance(piece, int):
+            text = f"{text}.{piece}.member"
+        else:
+            text = f"{text}.{piece}" if text else piece
+    return text
 
 
 @functools.cache

@@ -135,10 +135,15 @@ def answer(request: Any) -> tuple[int, dict[str, str], bytes] | None:
             body = body.encode()
         return body or b""
 
-    headers = {
-        key: value.decode() if isinstance(value, bytes) else value
-        for key, value in request.headers.items()
-    }
+    # botocore's HeadersDict makes a key object for every item read through its Mapping
+    # interface; its own dict gives the same pairs for a fraction of that.
+    raw = getattr(request.headers, "_dict", None)
+    pairs = (
+        ((str(key), value) for key, value in raw.items())
+        if isinstance(raw, dict)
+        else request.headers.items()
+    )
+    headers = {key: value.decode() if isinstance(value, bytes) else value for key, value in pairs}
     response = routing.route(WireRequest(request.method, request.url, headers, read_body))
     if response is None:
         return None
