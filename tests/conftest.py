@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,13 @@ from fsconformance.emulator.wire import WireRequest
 from fsconformance.mock import mock_featurestore
 from fsconformance.model.control_plane import Delays
 from fsconformance.waiters import eventually
+
+# Many self-tests start pytest (or serve) in a child process. pytest rewrites the assertions of
+# every package with a pytest plugin (hypothesis's, this project's) and caches the result as
+# bytecode; with PYTHONDONTWRITEBYTECODE set it rewrites them afresh in every child, about half
+# a second each. The children may cache: it changes what they write to __pycache__, nothing
+# they do.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 FAST = Delays(create=0, update=0, delete=0, data_plane=0, offline=0)
 FAKE = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
