@@ -257,7 +257,7 @@ def no_delay_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 def test_delays_default(no_delay_env: pytest.MonkeyPatch) -> None:
     delays = delays_from_env()
-    assert (delays.create, delays.update, delays.delete) == (0.25, 0.25, 0.25)
+    assert (delays.create, delays.update, delays.delete) == (0.1, 0.1, 0.1)
     assert delays == Delays()
 
 
@@ -265,7 +265,7 @@ def test_delays_from_env(no_delay_env: pytest.MonkeyPatch) -> None:
     no_delay_env.setenv("FSCONFORMANCE_DELAY_CREATE", "1.5")
     no_delay_env.setenv("FSCONFORMANCE_DELAY_UPDATE", "0")
     delays = delays_from_env()
-    assert (delays.create, delays.update, delays.delete) == (1.5, 0.0, 0.25)
+    assert (delays.create, delays.update, delays.delete) == (1.5, 0.0, 0.1)
     no_delay_env.setenv("FSCONFORMANCE_DELAY_DELETE", "7")
     assert delays_from_env().delete == 7.0
 

@@ -32,8 +32,10 @@ class MotoBackend(Backend):
         update=10,
         delete=10,
         data_plane=10,
-        poll_interval=0.02,
-        max_poll_interval=0.2,
+        # The emulated steps take 0.1 s by default: polls this close find each done within
+        # a few milliseconds (each costs well under a millisecond here).
+        poll_interval=0.01,
+        max_poll_interval=0.03,
         offline=10,
     )
 

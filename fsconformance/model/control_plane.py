@@ -21,14 +21,14 @@ from .pagination import decode_token, encode_token
 class Delays:
     """How long the emulated asynchronous steps take, in seconds (design principle 4)."""
 
-    create: float = 0.25
-    update: float = 0.25
-    delete: float = 0.25
+    create: float = 0.1
+    update: float = 0.1
+    delete: float = 0.1
     # After an update succeeds, the data plane accepts the added features only this much later
     # (C-055: up to five minutes on AWS).
-    data_plane: float = 0.25
+    data_plane: float = 0.1
     # A put or delete reaches the offline store's files this much later (C-060: up to 15 min).
-    offline: float = 0.25
+    offline: float = 0.1
     # An Athena query waits this long in QUEUED before it runs (C-184); 0 runs it at once.
     athena: float = 0.1
 
