@@ -99,6 +99,7 @@ def install_request_hook(answer: Answer) -> None:
         _hook_users += 1
         if _hook_users > 1:
             return
+        _share_model_loader()
         original = BotocoreStubber.process_request
         _original_process_request = original
 
@@ -107,6 +108,20 @@ def install_request_hook(answer: Answer) -> None:
             return response if response is not None else original(self, request)
 
         BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
+
+
+def _share_model_loader() -> None:
+    """Give moto's botocore session the emulation's model loader, so each service model is
+    parsed once per process: moto reads a service's whole model to list its regions when it
+    first makes that service's backend (SageMaker's alone takes about 0.16 s to parse)."""
+    from moto.core.base_backend import AccountSpecificBackend
+
+    from ..model.shapes import data_loader
+
+    session = AccountSpecificBackend.get_session()._session
+    loader = data_loader()
+    if session.get_component("data_loader") is not loader:
+        session.register_component("data_loader", loader)
 
 
 def remove_request_hook() -> None:
