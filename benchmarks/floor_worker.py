@@ -5,9 +5,9 @@ measured in the benchmark's own process would pay for a mock handler. This worke
 only boto3 and answers commands on stdin, one per line, with one line on stdout:
 
 * ``put <calls> [<endpoint>]`` / ``get <calls> [<endpoint>]``: seconds for ``calls``
-  PutRecord/GetRecord calls. Without an endpoint the client answers every call from
-  ``before-send`` with a canned 200 (what botocore alone costs); with one it sends them over
-  HTTP to that endpoint. The canned body is what the emulation answers (``canned_body``).
+  PutRecord/GetRecord calls (``batch``: the same records in BatchWriteRecord calls of 25).
+  Without an endpoint the client answers every call from ``before-send`` with a canned 200
+  (what botocore alone costs); with one it sends them over HTTP to that endpoint. The canned body is what the emulation answers (``canned_body``).
 * ``quit``.
 
 ``python benchmarks/floor_worker.py --canned-server`` instead serves a canned 200 over HTTP
@@ -80,6 +80,10 @@ def timed(client: Any, op: str, calls: int) -> float:
     if op == "put":
         for i in range(calls):
             client.put_record(FeatureGroupName=GROUP, Record=record(i))
+    elif op == "batch":  # BatchWriteRecord calls of 25 entries, ``calls`` records in all
+        for first in range(0, calls, 25):
+            entries = [{"FeatureGroupName": GROUP, "Record": record(first + i)} for i in range(25)]
+            client.batch_write_record(Entries=entries)
     else:
         for i in range(calls):
             client.get_record(FeatureGroupName=GROUP, RecordIdentifierValueAsString=f"C{i}")

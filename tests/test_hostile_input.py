@@ -52,6 +52,14 @@ def test_json_nested_a_thousand_levels_is_a_serialization_error(wire: Wire) -> N
     )
 
 
+def test_brackets_and_escaped_quotes_inside_strings_are_not_nesting(wire: Wire) -> None:
+    make_group(wire)
+    deep_text = '\\"' + "[{" * 100  # escaped quote, then brackets: all inside the string
+    answer = put(wire, [{"FeatureName": "id", "ValueAsString": deep_text}, RECORD[1]])
+    assert answer is not None and answer.status == 200, answer
+    refused(put(wire, '[{"FeatureName": "\\"", "x": ' + "[" * 70 + "]" * 70 + "}]"))
+
+
 @pytest.mark.parametrize(
     "body",
     [

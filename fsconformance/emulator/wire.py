@@ -111,26 +111,23 @@ def _serialization(message: str) -> ServiceError:
     return ServiceError("SerializationException", message)
 
 
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
 def _nesting(text: str) -> int:
-    """How deeply brackets nest in ``text``, outside its strings."""
+    """How deeply brackets nest in ``text``, outside its strings. The strings are cut out
+    with ``str`` methods (escaped backslashes, then escaped quotes, then every other piece
+    between quotes), so the loop visits only the brackets, not every character."""
     if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
         return 0
+    outside = "".join(text.replace("\\\\", "").replace('\\"', "").split('"')[::2])
     depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
+    for bracket in _BRACKETS.findall(outside):
+        if bracket in "[{":
             depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
+            if depth > deepest:
+                deepest = depth
+        else:
             depth -= 1
     return deepest
 
