@@ -8,6 +8,7 @@ validation layer does, and answers with AWS's "N validation errors detected" mes
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -111,7 +112,7 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
         pattern = meta.get("pattern")
         # ".*" (compiled with DOTALL) matches every string: no need to run it.
         compiled = _compile(pattern) if pattern and pattern != ".*" else None
-        bounded = "min" in meta or "max" in meta
+        shortest, longest = meta.get("min", 0), meta.get("max", math.inf)
         # Names (groups, features) repeat on every request: remember short values that passed.
         passed: set[str] = set()
 
@@ -124,7 +125,7 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
                 )
                 return
             before = len(errors)
-            if bounded:
+            if not shortest <= len(value) <= longest:
                 _check_length(value, meta, path, "length", errors)
             if enum_set is not None and value not in enum_set:
                 errors.append(
