@@ -145,6 +145,7 @@ def server_app() -> Callable[..., Any]:
     """moto's own server WSGI application (every service, dispatched by host and path)."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    _share_model_loader()
     return DomainDispatcherApplication(create_backend_app)
 
 
