@@ -84,7 +84,8 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
         def check_structure(value: Any, path: Path, errors: list[str]) -> None:
             if not isinstance(value, dict):
                 errors.append(
-                    f"Value at '{_render(path)}' failed to satisfy constraint: Member must be an object"
+                    f"Value at '{_render(path)}' failed to satisfy constraint: Member must be an "
+                    "object"
                 )
                 return
             for member in required:
@@ -121,7 +122,8 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
                 return
             if not isinstance(value, str):
                 errors.append(
-                    f"Value at '{_render(path)}' failed to satisfy constraint: Member must be a string"
+                    f"Value at '{_render(path)}' failed to satisfy constraint: Member must be a "
+                    "string"
                 )
                 return
             before = len(errors)
@@ -129,13 +131,14 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
                 _check_length(value, meta, path, "length", errors)
             if enum_set is not None and value not in enum_set:
                 errors.append(
-                    f"Value '{_describe(value)}' at '{_render(path)}' failed to satisfy constraint: Member "
+                    f"Value '{_describe(value)}' at '{_render(path)}' failed to satisfy "
+                    "constraint: Member "
                     f"must satisfy enum value set: [{', '.join(enum)}]"  # type: ignore[arg-type]
                 )
             if compiled is not None and not compiled.fullmatch(value):
                 errors.append(
-                    f"Value '{_describe(value)}' at '{_render(path)}' failed to satisfy constraint: Member "
-                    f"must satisfy regular expression pattern: {pattern}"
+                    f"Value '{_describe(value)}' at '{_render(path)}' failed to satisfy "
+                    f"constraint: Member must satisfy regular expression pattern: {pattern}"
                 )
             if len(errors) == before and len(value) <= 256 and (compiled or enum_set):
                 if len(passed) >= 4096:  # bounded: a stream of distinct values never grows it
@@ -149,18 +152,19 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
         def check_number(value: Any, path: Path, errors: list[str]) -> None:
             if isinstance(value, bool) or not isinstance(value, int):
                 errors.append(
-                    f"Value at '{_render(path)}' failed to satisfy constraint: Member must be a number"
+                    f"Value at '{_render(path)}' failed to satisfy constraint: Member must be a "
+                    "number"
                 )
                 return
             if "min" in meta and value < meta["min"]:
                 errors.append(
-                    f"Value '{value}' at '{_render(path)}' failed to satisfy constraint: Member must have "
-                    f"value greater than or equal to {meta['min']}"
+                    f"Value '{value}' at '{_render(path)}' failed to satisfy constraint: Member "
+                    f"must have value greater than or equal to {meta['min']}"
                 )
             if "max" in meta and value > meta["max"]:
                 errors.append(
-                    f"Value '{value}' at '{_render(path)}' failed to satisfy constraint: Member must have "
-                    f"value less than or equal to {meta['max']}"
+                    f"Value '{value}' at '{_render(path)}' failed to satisfy constraint: Member "
+                    f"must have value less than or equal to {meta['max']}"
                 )
 
         memo[shape.name] = check_number
@@ -170,7 +174,8 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
         def check_boolean(value: Any, path: Path, errors: list[str]) -> None:
             if not isinstance(value, bool):
                 errors.append(
-                    f"Value at '{_render(path)}' failed to satisfy constraint: Member must be a boolean"
+                    f"Value at '{_render(path)}' failed to satisfy constraint: Member must be a "
+                    "boolean"
                 )
 
         memo[shape.name] = check_boolean
@@ -186,7 +191,8 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
         def check_scalar(value: Any, path: Path, errors: list[str]) -> None:
             if isinstance(value, bool) or not isinstance(value, allowed):
                 errors.append(
-                    f"Value at '{_render(path)}' failed to satisfy constraint: Member must be {noun}"
+                    f"Value at '{_render(path)}' failed to satisfy constraint: Member must be "
+                    f"{noun}"
                 )
 
         memo[shape.name] = check_scalar
@@ -256,13 +262,13 @@ def _check_length(
 ) -> None:
     if "min" in meta and len(value) < meta["min"]:
         errors.append(
-            f"Value '{_describe(value)}' at '{_render(path)}' failed to satisfy constraint: Member must have "
-            f"{word} greater than or equal to {meta['min']}"
+            f"Value '{_describe(value)}' at '{_render(path)}' failed to satisfy constraint: Member "
+            f"must have {word} greater than or equal to {meta['min']}"
         )
     if "max" in meta and len(value) > meta["max"]:
         errors.append(
-            f"Value '{_describe(value)}' at '{_render(path)}' failed to satisfy constraint: Member must have "
-            f"{word} less than or equal to {meta['max']}"
+            f"Value '{_describe(value)}' at '{_render(path)}' failed to satisfy constraint: Member "
+            f"must have {word} less than or equal to {meta['max']}"
         )
 
 
