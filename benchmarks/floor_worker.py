@@ -7,7 +7,8 @@ only boto3 and answers commands on stdin, one per line, with one line on stdout:
 * ``put <calls> [<endpoint>]`` / ``get <calls> [<endpoint>]``: seconds for ``calls``
   PutRecord/GetRecord calls (``batch``: the same records in BatchWriteRecord calls of 25).
   Without an endpoint the client answers every call from ``before-send`` with a canned 200
-  (what botocore alone costs); with one it sends them over HTTP to that endpoint. The canned body is what the emulation answers (``canned_body``).
+  (what botocore alone costs); with one it sends them over HTTP to that endpoint. The canned
+  body is what the emulation answers (``canned_body``).
 * ``quit``.
 
 ``python benchmarks/floor_worker.py --canned-server`` instead serves a canned 200 over HTTP

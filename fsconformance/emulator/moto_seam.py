@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import moto
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.base_backend import BackendDict, BaseBackend
 
 __all__ = ["BaseBackend", "mock_aws", "moto_version"]
@@ -64,7 +65,6 @@ def account_id_for(account_header: str | None, access_key: str | None) -> str:
         return os.environ["MOTO_ACCOUNT_ID"]
     if account_header is not None:
         return account_header
-    from moto.core import DEFAULT_ACCOUNT_ID
     from moto.iam.models import iam_backends
 
     # moto's get_account_id_from, reading the IAM backends that exist rather than through
