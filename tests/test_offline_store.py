@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyathena
@@ -130,20 +131,41 @@ def test_partition_and_file_name_follow_the_glue_layout() -> None:
 
 
 def test_a_partition_is_split_by_record_into_a_few_files() -> None:
-    def row(record: str, n: int) -> OfflineRow:
-        return OfflineRow({"id": record, "n": n}, float(n), float(n), False)
-
-    batch = [row(r, n) for n, r in enumerate(["a", "b", "a", "c", "d", "e", "b", "f"])]
-    files = replication.split_by_record(batch, "id")
-    assert [[(r.values["id"], r.values["n"]) for r in f] for f in files] == [
-        [("a", 0), ("a", 2), ("e", 5)],
-        [("b", 1), ("b", 6), ("f", 7)],
-        [("c", 3)],
-        [("d", 4)],
+    # C-061/C-063: files by hour partition; within one, records are dealt in turn to up to
+    # FILES_PER_PARTITION files in the order they first arrived, a record's rows kept together.
+    ids = ["a", "b", "a", "c", "d", "e", "b", "f"]
+    hours = np.array([5] * len(ids))
+    files = replication.file_rows(hours, pa.array(ids))
+    assert [(hour, [ids[i] + str(i) for i in rows]) for hour, rows in files] == [
+        (5, ["a0", "a2", "e5"]),
+        (5, ["b1", "b6", "f7"]),
+        (5, ["c3"]),
+        (5, ["d4"]),
     ]
-    assert replication.split_by_record(batch[:1], "id") == [batch[:1]]
-    many = [row(f"r{n}", n) for n in range(500)]
-    assert len(replication.split_by_record(many, "id")) == replication.FILES_PER_PARTITION
+    [(hour, rows)] = replication.file_rows(np.array([9]), pa.array(["a"]))
+    assert (hour, list(rows)) == (9, [0])
+    many = replication.file_rows(
+        np.zeros(500, dtype=np.int64), pa.array([f"r{n}" for n in range(500)])
+    )
+    assert len(many) == replication.FILES_PER_PARTITION
+
+
+def test_files_follow_the_hour_of_each_row_and_keep_arrival_order() -> None:
+    # Two hours interleaved: each hour deals its own records from slot 0 (C-063, C-061).
+    ids = ["x", "y", "x", "z", "y", "w"]
+    hours = np.array([1, 2, 1, 1, 2, 2])
+    files = [
+        (hour, [int(i) for i in rows]) for hour, rows in replication.file_rows(hours, pa.array(ids))
+    ]
+    assert files == [(1, [0, 2]), (1, [3]), (2, [1, 4]), (2, [5])]
+
+
+def test_event_hours_floor_toward_the_past_and_clamp_the_unrepresentable() -> None:
+    hours = replication.event_hours(np.array([0.0, 3599.9, 3600.0, -0.5, 1e300, -1e300]))
+    assert list(hours[:4]) == [0, 0, 1, -1]
+    # Both extremes are past what a datetime holds; their partition is utc()'s clamp.
+    for hour in hours[4:]:
+        assert replication.partition_path(float(hour) * 3600) == "year=0001/month=01/day=01/hour=00"
 
 
 def test_due_before_batches_rows_in_windows_of_the_lag() -> None:

@@ -50,8 +50,8 @@ def tick(now: float | None = None) -> None:
 
 
 def flush_now(state: FeatureStoreState, now: float | None = None) -> int:
-    """Write every accepted row of ``state`` and bring its Glue tables up to date (before an
-    Athena query of that account and region runs). Takes ``state.lock`` (re-entrant)."""
+    """Write every accepted row of ``state`` and bring its Glue tables up to date (the
+    explicit flush). Takes ``state.lock`` (re-entrant)."""
     now = time.time() if now is None else now
     with state.lock:
         iceberg = formats.load_writers(state)

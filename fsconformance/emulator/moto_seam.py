@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import moto
@@ -269,9 +270,19 @@ def s3_bucket_exists(account_id: str, region: str, bucket: str) -> bool:
     return True
 
 
-def s3_put(account_id: str, region: str, bucket: str, key: str, body: bytes) -> None:
+@dataclass(frozen=True)
+class StoredObject:
+    """One version of an object in moto's S3: its ETag, and a handle that lives exactly as
+    long as moto keeps that version (a weak reference to it tells when it is gone)."""
+
+    etag: str
+    handle: Any
+
+
+def s3_put(account_id: str, region: str, bucket: str, key: str, body: bytes) -> StoredObject:
     """Store an object in moto's S3 without a request (no re-entry into the mock)."""
-    _s3(account_id, region).put_object(bucket, key, body)
+    stored = _s3(account_id, region).put_object(bucket, key, body)
+    return StoredObject(str(stored.etag), stored)
 
 
 def s3_objects(account_id: str, region: str, bucket: str, prefix: str) -> list[tuple[str, str]]:
@@ -292,10 +303,15 @@ def s3_objects(account_id: str, region: str, bucket: str, prefix: str) -> list[t
 
 
 def s3_get(account_id: str, region: str, bucket: str, key: str) -> bytes:
+    return s3_read(account_id, region, bucket, key)[0]
+
+
+def s3_read(account_id: str, region: str, bucket: str, key: str) -> tuple[bytes, StoredObject]:
+    """An object's body and the version it was read from; KeyError if there is none."""
     obj = _s3(account_id, region).get_object(bucket, key)
     if obj is None:
         raise KeyError(key)
-    return obj.value
+    return obj.value, StoredObject(str(obj.etag), obj)
 
 
 def s3_delete(account_id: str, region: str, bucket: str, key: str) -> None:

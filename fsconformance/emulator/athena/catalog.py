@@ -14,14 +14,13 @@ import csv
 import datetime as dt
 import io
 import re
-import threading
-from collections import OrderedDict
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import moto_seam
+from ..offline import parsed_files
 from ..offline.replication import split_s3_uri
 from .engine import QueryFailed, first_line
 
@@ -94,15 +93,23 @@ def load_table(
     text = is_text_table(table_input)
     pieces: list[pa.Table] = []
     scanned = 0
-    for key, etag in objects:
-        if text:
+    if text:
+        for key, _ in objects:
             body = moto_seam.s3_get(account_id, region, bucket, key)
             scanned += len(body)
             pieces.append(read_delimited(body, schema, table_input, key))
-        else:
+    else:
+        # Consecutive files of one schema are conformed together: a batch writes hundreds.
+        run: list[tuple[str, pa.Table]] = []
+        for key, etag in objects:
             data, size = _read_parquet(account_id, region, bucket, key, etag)
             scanned += size
-            pieces.append(_conform(data, schema, key))
+            if run and not data.schema.equals(run[0][1].schema):
+                pieces.append(_conform_run(run, schema))
+                run = []
+            run.append((key, data))
+        if run:
+            pieces.append(_conform_run(run, schema))
     if not pieces:
         return schema.empty_table(), 0
     return pa.concat_tables(pieces), scanned
@@ -195,21 +202,15 @@ def _parse_text(text: str, kind: pa.DataType) -> Any:
 
 # -- Parquet ---------------------------------------------------------------------------------
 
-_FILE_CACHE: OrderedDict[tuple[str, ...], tuple[pa.Table, int]] = OrderedDict()
-_FILE_CACHE_LOCK = threading.Lock()
-_FILE_CACHE_SIZE = 4096
-
 
 def _read_parquet(
     account_id: str, region: str, bucket: str, key: str, etag: str
 ) -> tuple[pa.Table, int]:
-    cache_key = (account_id, region, bucket, key, etag)
-    with _FILE_CACHE_LOCK:
-        cached = _FILE_CACHE.get(cache_key)
-        if cached is not None:
-            _FILE_CACHE.move_to_end(cache_key)
-            return cached
-    body = moto_seam.s3_get(account_id, region, bucket, key)
+    cache_key = parsed_files.file_key(account_id, region, bucket, key, etag)
+    cached = parsed_files.get(cache_key)
+    if cached is not None:
+        return cached
+    body, stored = moto_seam.s3_read(account_id, region, bucket, key)
     try:
         table = pq.read_table(io.BytesIO(body))
     except (pa.ArrowException, OSError) as error:
@@ -217,11 +218,19 @@ def _read_parquet(
             f"HIVE_CURSOR_ERROR: s3://{bucket}/{key} is not a valid Parquet file: "
             f"{first_line(error)}"
         ) from None
-    with _FILE_CACHE_LOCK:
-        _FILE_CACHE[cache_key] = (table, len(body))
-        while len(_FILE_CACHE) > _FILE_CACHE_SIZE:
-            _FILE_CACHE.popitem(last=False)
+    if stored.etag == etag:  # not replaced since it was listed
+        parsed_files.put(cache_key, table, len(body), stored)
     return table, len(body)
+
+
+def _conform_run(run: list[tuple[str, pa.Table]], schema: pa.Schema) -> pa.Table:
+    """Files of one schema, conformed as one table; a failure names its own file."""
+    try:
+        return _conform(pa.concat_tables([data for _, data in run]), schema, run[0][0])
+    except QueryFailed:
+        for key, data in run:
+            _conform(data, schema, key)
+        raise
 
 
 def _conform(data: pa.Table, schema: pa.Schema, key: str) -> pa.Table:

@@ -24,7 +24,6 @@ the offline room, so a Glue table the owner deleted never stops replication (C-0
 from __future__ import annotations
 
 import io
-import secrets
 from typing import Any
 
 import pyarrow as pa
@@ -54,7 +53,7 @@ from ..state import FeatureStoreState
 from . import glue_tables, replication
 from .glue_tables import is_iceberg
 from .progress import progress
-from .replication import file_name, parquet_file, split_s3_uri
+from .replication import file_name, parquet_file, random_alphanumerics, split_s3_uri
 
 ICEBERG_TYPES: dict[str, type[IcebergType]] = {
     "Integral": LongType,
@@ -68,7 +67,6 @@ BOOKKEEPING_TYPES: dict[str, type[IcebergType]] = {
 }
 _ACCOUNT, _REGION = "fsconformance.account-id", "fsconformance.region"
 _IO_IMPL = f"{__name__}.SeamFileIO"
-_ALPHANUMERICS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
 def table_location(group: FeatureGroup) -> str:
@@ -330,7 +328,7 @@ def sync(state: FeatureStoreState, group: FeatureGroup) -> None:
 
 def data_key(prefix: str, partition_name: str, day: str, file_name: str) -> str:
     """C-064: ``data/<8 alphanumerics>/<event time>_trunc=<YYYY-MM-DD>/<file name>``."""
-    folder = "".join(secrets.choice(_ALPHANUMERICS) for _ in range(8))
+    folder = random_alphanumerics(8)
     return f"{prefix}/data/{folder}/{partition_name}={day}/{file_name}"
 
 
