@@ -1,8 +1,11 @@
-"""Time an emulated Athena query over many offline rows (design target: 100,000 rows < 1.5 s).
+"""Time an emulated Athena query over many offline rows (issue 16: 1,000,000 rows, the first
+query with replication <= 2 s, a repeated aggregate <= 1 s).
 
 Rows are appended to the emulated offline store directly through the model (putting 100,000
 records through boto3 would measure PutRecord instead); the timed part is what a user waits
 for: replication of the buffered rows to Parquet on the first query, then repeated queries.
+A query over a one-row group runs first and is reported apart: it pays what a process pays
+once (DuckDB's start, the libraries pyarrow loads on its first conversion), not the rows.
 Run: ``python benchmarks/bench_athena.py [--rows 100000]``.
 """
 
@@ -39,6 +42,25 @@ def _query(athena, sql: str) -> tuple[float, list]:  # type: ignore[no-untyped-d
     return time.perf_counter() - start, rows
 
 
+def _create(sagemaker, name: str) -> str:  # type: ignore[no-untyped-def]
+    """A group shaped like the sample's, with both stores; its Glue table's name."""
+    sagemaker.create_feature_group(
+        FeatureGroupName=name,
+        RecordIdentifierFeatureName="customer_id",
+        EventTimeFeatureName="event_time",
+        FeatureDefinitions=[
+            {"FeatureName": "customer_id", "FeatureType": "String"},
+            {"FeatureName": "event_time", "FeatureType": "Fractional"},
+            {"FeatureName": "n_days_active", "FeatureType": "Fractional"},
+            {"FeatureName": "age_18-29", "FeatureType": "Integral"},
+        ],
+        OfflineStoreConfig={"S3StorageConfig": {"S3Uri": f"s3://{BUCKET}/offline"}},
+        RoleArn="arn:aws:iam::123456789012:role/bench",
+    )
+    described = sagemaker.describe_feature_group(FeatureGroupName=name)
+    return described["OfflineStoreConfig"]["DataCatalogConfig"]["TableName"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -50,22 +72,16 @@ def main() -> None:
         sagemaker = boto3.client("sagemaker", region_name="us-east-1")
         athena = boto3.client("athena", region_name="us-east-1")
         s3.create_bucket(Bucket=BUCKET)
-        sagemaker.create_feature_group(
-            FeatureGroupName=GROUP,
-            RecordIdentifierFeatureName="customer_id",
-            EventTimeFeatureName="event_time",
-            FeatureDefinitions=[
-                {"FeatureName": "customer_id", "FeatureType": "String"},
-                {"FeatureName": "event_time", "FeatureType": "Fractional"},
-                {"FeatureName": "n_days_active", "FeatureType": "Fractional"},
-                {"FeatureName": "age_18-29", "FeatureType": "Integral"},
+        warm_up = _create(sagemaker, "bench-warm-up")
+        boto3.client("sagemaker-featurestore-runtime", region_name="us-east-1").put_record(
+            FeatureGroupName="bench-warm-up",
+            Record=[
+                {"FeatureName": "customer_id", "ValueAsString": "C0"},
+                {"FeatureName": "event_time", "ValueAsString": "1700000000"},
             ],
-            OfflineStoreConfig={"S3StorageConfig": {"S3Uri": f"s3://{BUCKET}/offline"}},
-            RoleArn="arn:aws:iam::123456789012:role/bench",
         )
-        table = sagemaker.describe_feature_group(FeatureGroupName=GROUP)["OfflineStoreConfig"][
-            "DataCatalogConfig"
-        ]["TableName"]
+        once, _ = _query(athena, f'SELECT count(*) FROM "{warm_up}"')
+        table = _create(sagemaker, GROUP)
         state = state_for("123456789012", "us-east-1")
         group = state.control_plane.find(GROUP)
         offline = state.data_plane.data_for(group).offline
@@ -90,6 +106,7 @@ def main() -> None:
             f'FROM "{table}") WHERE row_num = 1 AND NOT is_deleted',
         )
         assert rows[1]["Data"][0]["VarCharValue"] == str(min(args.rows, 500)), rows
+    print(f"the process's first query (one row; one-time loads): {once:.3f} s")
     print(f"first count(*) over {args.rows} rows (replication + query): {first:.3f} s")
     print(f"repeated count(*): {repeat:.3f} s")
     print(f"dedup query (row_number over customer_id): {dedup:.3f} s")
