@@ -16,6 +16,7 @@ import pytest
 
 from fsconformance.emulator.offline.replication import file_name, partition_path
 from fsconformance.harness.strategies import RUNTIME_VALIDATION
+from fsconformance.model import records
 from fsconformance.model.control_plane import ControlPlane, Delays
 from fsconformance.model.errors import ServiceError
 from fsconformance.model.records import DataPlane, parse_event_time
@@ -323,3 +324,29 @@ def test_c023_both_documented_iso_forms_parse(value, seconds):
 def test_c023_the_forms_the_contract_expects_to_be_rejected(value, kind):
     with pytest.raises(ServiceError):
         parse_event_time(value, kind)
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("0", True),
+        ("007", True),
+        ("999999999999999999", True),  # 18 digits: the plain-digit shortcut
+        ("9223372036854775807", True),  # 19 digits: int64's largest, through the full check
+        ("9223372036854775808", False),
+        ("-9223372036854775808", True),
+        ("+5", True),
+        ("١٢", False),  # Arabic-Indic digits are digits to str.isdigit, not to the contract
+        ("²", False),
+        ("1.0", False),
+        ("", False),
+    ],
+)
+def test_integral_values_are_signed_64_bit_decimal_integers(value: str, valid: bool) -> None:
+    # C-020/C-022: an Integral value is a signed 64-bit integer written in ASCII digits.
+    feature = {"FeatureName": "n", "FeatureType": "Integral"}
+    if valid:
+        records.check_value(feature, value)
+    else:
+        with pytest.raises(ServiceError, match="is not an Integral"):
+            records.check_value(feature, value)

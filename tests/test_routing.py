@@ -185,3 +185,34 @@ def test_the_stubber_hook_is_removed_when_the_last_mock_stops() -> None:
         assert moto_seam.request_hook_installed()
     assert _stubber_method() is before
     assert not inprocess.is_active()
+
+
+def _authorized(authorization: str) -> WireRequest:
+    return WireRequest("GET", "http://127.0.0.1:5000/", {"Authorization": authorization}, b"")
+
+
+@pytest.mark.parametrize("signature", ["0" * 64, "f" * 64])
+def test_the_signing_scope_is_read_from_each_requests_own_credential(signature: str) -> None:
+    # Scopes are remembered by the credential text; a new region, service or key is new text.
+    for key, region, service in (
+        ("AKIDONE", "us-east-1", "sagemaker"),
+        ("AKIDONE", "eu-west-1", "sagemaker"),
+        ("AKIDTWO", "eu-west-1", "athena"),
+    ):
+        header = (
+            f"AWS4-HMAC-SHA256 Credential={key}/20261203/{region}/{service}/aws4_request, "
+            f"SignedHeaders=host;x-amz-date, Signature={signature}"
+        )
+        scope = _authorized(header).scope()
+        assert (scope.access_key, scope.region, scope.service) == (key, region, service)
+
+
+def test_a_credential_after_the_first_comma_is_still_its_own() -> None:
+    # The remembered text is what precedes the first comma; a header whose credential comes
+    # later shares that text with others and must be parsed each time.
+    for region in ("us-east-1", "ap-south-1"):
+        header = (
+            "AWS4-HMAC-SHA256 SignedHeaders=host, "
+            f"Credential=AKIDX/20261203/{region}/glue/aws4_request, Signature=00"
+        )
+        assert _authorized(header).scope().region == region

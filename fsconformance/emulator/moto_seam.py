@@ -59,20 +59,31 @@ def registry_values(states: BackendDict[B], kind: type[B]) -> list[B]:
     return found
 
 
+# os.environ's own lookup raises and catches a KeyError for an unset variable, as this one is
+# on nearly every request; its backing dict (which every change to os.environ updates)
+# answers the same question several times faster.
+_ACCOUNT_VARIABLE = os.environ.encodekey("MOTO_ACCOUNT_ID")  # type: ignore[attr-defined]
+_iam_backends: Any = None
+
+
 def account_id_for(account_header: str | None, access_key: str | None) -> str:
     """The account moto would attribute a request to (same order of precedence as moto),
     given its ``x-moto-account-id`` header and its access key."""
-    if "MOTO_ACCOUNT_ID" in os.environ:
-        return os.environ["MOTO_ACCOUNT_ID"]
+    global _iam_backends
+    from_environment = os.environ._data.get(_ACCOUNT_VARIABLE)  # type: ignore[attr-defined]
+    if from_environment is not None:
+        return os.environ.decodevalue(from_environment)  # type: ignore[attr-defined]
     if account_header is not None:
         return account_header
-    from moto.iam.models import iam_backends
+    if _iam_backends is None:
+        from moto.iam.models import iam_backends
 
+        _iam_backends = iam_backends
     # moto's get_account_id_from, reading the IAM backends that exist rather than through
     # moto's locked lookups, which make one per partition (an IAM backend holds no key before
     # it exists); this runs on every request.
     if access_key:
-        for account_id, account in list(dict.items(iam_backends)):
+        for account_id, account in list(dict.items(_iam_backends)):
             for backend in list(dict.values(account)):
                 if access_key in backend.access_keys:
                     return account_id

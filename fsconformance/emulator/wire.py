@@ -20,6 +20,8 @@ from ..model.errors import ServiceError
 _SCOPE = re.compile(r"Credential=([^/,\s&]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 # <endpoint prefix>.<region>.amazonaws.com, e.g. featurestore-runtime.sagemaker.us-east-1...
 _AWS_HOST = re.compile(r"^(?:[^/]*@)?([a-z0-9.-]+?)\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.amazonaws\.com")
+# The scopes of Authorization headers seen, by the header's text before its first comma.
+_SCOPES: dict[str, Scope] = {}
 # Endpoint prefixes whose signing name differs from the prefix.
 _PREFIX_SERVICE = {"api.sagemaker": "sagemaker", "featurestore-runtime.sagemaker": "sagemaker"}
 
@@ -62,6 +64,22 @@ class WireRequest:
     def scope(self) -> Scope:
         """The signing scope: from the SigV4 credential, else from an AWS host name."""
         credential = self.header("Authorization") or ""
+        # A client signs every request with the same credential scope, the text up to the
+        # first comma; only what follows (the signature) changes.
+        key = credential.partition(",")[0]
+        if "Credential=" not in key:
+            return self._scope(credential)
+        known = _SCOPES.get(key)
+        if known is None:
+            known = self._scope(credential)
+            if known.access_key is None:
+                return known
+            if len(_SCOPES) >= 1024:  # bounded: many clients only ever cost a re-parse
+                _SCOPES.clear()
+            _SCOPES[key] = known
+        return known
+
+    def _scope(self, credential: str) -> Scope:
         if "Credential=" not in credential:
             credential = urllib.parse.unquote(urllib.parse.urlsplit(self.url).query)
         match = _SCOPE.search(credential)

@@ -196,6 +196,8 @@ def check_value(feature: dict[str, Any], value: str) -> None:
     kind = feature["FeatureType"]
     name = feature["FeatureName"]
     if kind == "Integral":
+        if len(value) <= 18 and value.isascii() and value.isdigit():
+            return  # plain digits, up to 18 of them: always a 64-bit integer (most values)
         # Up to 18 digits always fits 64 bits; only longer ones need the number itself.
         if not _INTEGRAL.fullmatch(value) or (
             len(value) > 18 and not INT64_MIN <= int(value) <= INT64_MAX
