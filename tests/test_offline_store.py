@@ -489,7 +489,10 @@ def test_pyathena_cursors_read_the_results(session: Session) -> None:
     session.put(id="a", ts=1.5, Age=7)
     session.flush()
     connection = pyathena.connect(
-        s3_staging_dir=session.output, region_name=REGION, schema_name="sagemaker_featurestore"
+        s3_staging_dir=session.output,
+        region_name=REGION,
+        schema_name="sagemaker_featurestore",
+        poll_interval=0.02,  # pyathena's default polls once a second
     )
     cursor = connection.cursor()
     cursor.execute(f'SELECT id, ts, age, is_deleted FROM "{table}"')
