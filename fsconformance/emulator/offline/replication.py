@@ -206,7 +206,7 @@ def _write(
     table = offline_table(rows, group.definitions, now)
     event_times = np.fromiter(map(_EVENT_TIME, rows), np.float64, len(rows))
     identifier = [d["FeatureName"] for d in group.definitions].index(group.record_identifier)
-    files = file_rows(event_hours(event_times), table.column(identifier))
+    files = file_rows(event_hours(event_times), table.column(identifier).combine_chunks())
     # One take puts every file's rows together; each file is then a slice (no copy).
     in_file_order = table.take(pa.array(np.concatenate([members for _, members in files])))
     start = 0
@@ -236,7 +236,7 @@ def event_hours(event_times: np.ndarray) -> np.ndarray:
     return np.floor(np.clip(event_times, -1e13, 1e13) / 3600).astype(np.int64)
 
 
-def file_rows(hours: np.ndarray, record_ids: pa.ChunkedArray | pa.Array) -> list[tuple[int, Any]]:
+def file_rows(hours: np.ndarray, record_ids: pa.Array) -> list[tuple[int, Any]]:
     """A batch's files as (hour, row indices): up to ``FILES_PER_PARTITION`` an hour (C-061).
 
     AWS spreads even a small ingest over several objects (README, C-061), so within an hour
@@ -252,8 +252,7 @@ def file_rows(hours: np.ndarray, record_ids: pa.ChunkedArray | pa.Array) -> list
             continue
         # dictionary_encode numbers values in the order they first appear.
         ids = pc.dictionary_encode(record_ids.take(pa.array(members)), null_encoding="encode")
-        encoded = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
-        slots = encoded.indices.to_numpy(zero_copy_only=False) % FILES_PER_PARTITION
+        slots = ids.indices.to_numpy(zero_copy_only=False) % FILES_PER_PARTITION
         by_slot = np.argsort(slots, kind="stable")
         bounds = np.flatnonzero(np.diff(slots[by_slot])) + 1
         hour = int(hours[members[0]])
