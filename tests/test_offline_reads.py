@@ -43,7 +43,7 @@ fractionals = st.from_regex(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(
         st.tuples(st.one_of(st.none(), integrals), st.one_of(st.none(), fractionals)),
