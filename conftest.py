@@ -18,6 +18,7 @@ deadline (emulated asynchrony and real latency make per-example time meaningless
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -62,3 +63,19 @@ def pytest_configure(config: pytest.Config) -> None:
         backend = config.stash.get(_BACKEND, None)
         name = getattr(backend, "hypothesis_profile", "moto")
     settings.load_profile(name)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Tune the garbage collector for this suite's heap, in each process that runs tests.
+
+    Measured in the xdist workers of ``pytest -n 2``: full collections took 15% of each
+    worker's time (17-19 s of about 120), walking a few hundred thousand objects that live
+    the whole session (service models' parsed JSON, modules, strategies) some fifty times.
+    What imports and collection made is frozen (never walked again), and collections run
+    after 20,000 allocations instead of 700, so fewer objects survive into the old
+    generation: GC time 5-9 s a worker, the suite about 10 s shorter. What the tests make is
+    collected as before, only in larger steps.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
