@@ -283,17 +283,21 @@ def s3_bucket_exists(account_id: str, region: str, bucket: str) -> bool:
 
 @dataclass(frozen=True)
 class StoredObject:
-    """One version of an object in moto's S3: its ETag, and a handle that lives exactly as
-    long as moto keeps that version (a weak reference to it tells when it is gone)."""
+    """One version of an object in moto's S3, as a handle that lives exactly as long as moto
+    keeps that version (a weak reference to it tells when it is gone)."""
 
-    etag: str
     handle: Any
+
+    @property
+    def etag(self) -> str:
+        # moto hashes the body on the first ask and keeps it: only callers that need the
+        # ETag pay for it.
+        return str(self.handle.etag)
 
 
 def s3_put(account_id: str, region: str, bucket: str, key: str, body: bytes) -> StoredObject:
     """Store an object in moto's S3 without a request (no re-entry into the mock)."""
-    stored = _s3(account_id, region).put_object(bucket, key, body)
-    return StoredObject(str(stored.etag), stored)
+    return StoredObject(_s3(account_id, region).put_object(bucket, key, body))
 
 
 def s3_objects(account_id: str, region: str, bucket: str, prefix: str) -> list[tuple[str, str]]:
@@ -322,7 +326,7 @@ def s3_read(account_id: str, region: str, bucket: str, key: str) -> tuple[bytes,
     obj = _s3(account_id, region).get_object(bucket, key)
     if obj is None:
         raise KeyError(key)
-    return obj.value, StoredObject(str(obj.etag), obj)
+    return obj.value, StoredObject(obj)
 
 
 def s3_delete(account_id: str, region: str, bucket: str, key: str) -> None:
