@@ -233,3 +233,32 @@ def test_wrong_python_types_are_reported() -> None:
     )
     error = rejection("sagemaker", "ListFeatureGroups", {"MaxResults": True})
     assert "Member must be a number" in error.message
+
+
+def put_request(value: Any) -> dict[str, Any]:
+    return {
+        "FeatureGroupName": "customers",
+        "Record": [{"FeatureName": "f", "ValueAsString": value}],
+    }
+
+
+def test_a_string_with_no_pattern_or_enum_is_still_checked_for_type_and_length() -> None:
+    # ValueAsString: max 358400 and the pattern ".*" in the model, so only type and length.
+    service, operation = "sagemaker-featurestore-runtime", "PutRecord"
+    validate_input(service, operation, put_request("x" * 358400))
+    error = rejection(service, operation, put_request(5))
+    assert error.message == (
+        "1 validation error detected: Value at 'record.1.member.valueAsString' failed to "
+        "satisfy constraint: Member must be a string"
+    )
+
+    class Text(str):
+        pass
+
+    for value in ("x" * 358401, Text("x" * 358401)):
+        error = rejection(service, operation, put_request(value))
+        assert error.message == (
+            "1 validation error detected: Value '" + "x" * 100 + "...' at "
+            "'record.1.member.valueAsString' failed to satisfy constraint: Member must have "
+            "length less than or equal to 358400"
+        )

@@ -114,6 +114,9 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
         # ".*" (compiled with DOTALL) matches every string: no need to run it.
         compiled = _compile(pattern) if pattern and pattern != ".*" else None
         shortest, longest = meta.get("min", 0), meta.get("max", math.inf)
+        if compiled is None and enum_set is None:
+            memo[shape.name] = check_text = _text_checker(shortest, longest, meta)
+            return check_text
         # Names (groups, features) repeat on every request: remember short values that passed.
         passed: set[str] = set()
 
@@ -140,7 +143,7 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
                     f"Value '{_describe(value)}' at '{_render(path)}' failed to satisfy "
                     f"constraint: Member must satisfy regular expression pattern: {pattern}"
                 )
-            if len(errors) == before and len(value) <= 256 and (compiled or enum_set):
+            if len(errors) == before and len(value) <= 256:
                 if len(passed) >= 4096:  # bounded: a stream of distinct values never grows it
                     passed.clear()
                 passed.add(value)
@@ -203,6 +206,22 @@ def _checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
 
     memo[shape.name] = check_nothing
     return check_nothing
+
+
+def _text_checker(shortest: int, longest: float, meta: dict[str, Any]) -> Checker:
+    """A string with no pattern or enum to satisfy (feature values, mostly): only its length."""
+
+    def check_text(value: Any, path: Path, errors: list[str]) -> None:
+        if value.__class__ is str and shortest <= len(value) <= longest:
+            return
+        if not isinstance(value, str):
+            errors.append(
+                f"Value at '{_render(path)}' failed to satisfy constraint: Member must be a string"
+            )
+        elif not shortest <= len(value) <= longest:
+            _check_length(value, meta, path, "length", errors)
+
+    return check_text
 
 
 def _list_checker(shape: Shape, meta: dict[str, Any], memo: dict[str, Checker]) -> Checker:
