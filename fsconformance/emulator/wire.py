@@ -112,7 +112,9 @@ def parse_json_body(raw: bytes) -> dict[str, Any]:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
     except UnicodeDecodeError:
         raise _serialization("The request body is not valid UTF-8.") from None
-    if _nesting(text) > MAX_JSON_DEPTH:
+    if _nesting(raw if isinstance(raw, bytes) else text.encode("utf-8", "surrogatepass")) > (
+        MAX_JSON_DEPTH
+    ):
         raise _serialization(f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.")
     try:
         body = json.loads(text)
@@ -130,14 +132,39 @@ def _serialization(message: str) -> ServiceError:
 
 
 _BRACKETS = re.compile(r"[\[\]{}]")
+# Every byte but brackets, quotes and backslashes; UTF-8 puts no byte below 0x80 inside a
+# multi-byte character, so deleting these leaves a body's structure and nothing else.
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"\\')
 
 
-def _nesting(text: str) -> int:
+def _nesting(raw: bytes) -> int:
+    """How deeply brackets nest in ``raw`` outside its strings; 0 when there are too few
+    brackets to matter. The fast path may answer more than the depth, never more than
+    ``MAX_JSON_DEPTH``; a body it cannot settle is counted exactly."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
+        return 0
+    # Brackets, quotes and backslashes only: a string with none of them inside is now a bare
+    # pair of quotes. A string with any keeps a quote here (its opening quote can pair with
+    # no neighbour), so with no quote left, what remains is the structure outside strings.
+    structure = raw.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
+    if b'"' not in structure:
+        # Each pass takes away the empty pairs: one level, or two where a "{}" gone leaves a
+        # "[]". So p passes bound the depth by 2p. A stray backslash never goes: not JSON.
+        passes = 0
+        while structure and 2 * passes <= MAX_JSON_DEPTH:
+            reduced = structure.replace(b"{}", b"").replace(b"[]", b"")
+            if reduced == structure:
+                break  # unbalanced: not JSON; the exact count tells a deep one apart
+            structure, passes = reduced, passes + 1
+        if not structure and 2 * passes <= MAX_JSON_DEPTH:
+            return 2 * passes
+    return _exact_nesting(raw.decode("utf-8", "surrogatepass"))
+
+
+def _exact_nesting(text: str) -> int:
     """How deeply brackets nest in ``text``, outside its strings. The strings are cut out
     with ``str`` methods (escaped backslashes, then escaped quotes, then every other piece
     between quotes), so the loop visits only the brackets, not every character."""
-    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
-        return 0
     outside = "".join(text.replace("\\\\", "").replace('\\"', "").split('"')[::2])
     depth = deepest = 0
     for bracket in _BRACKETS.findall(outside):
