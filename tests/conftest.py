@@ -46,6 +46,22 @@ HOSTS = {
 }
 
 
+def create_request(**members: Any) -> dict[str, Any]:
+    """A valid CreateFeatureGroup request (online store only), with ``members`` over it."""
+    request: dict[str, Any] = {
+        "FeatureGroupName": "customers",
+        "RecordIdentifierFeatureName": "customer_id",
+        "EventTimeFeatureName": "event_time",
+        "FeatureDefinitions": [
+            {"FeatureName": "customer_id", "FeatureType": "String"},
+            {"FeatureName": "event_time", "FeatureType": "Fractional"},
+        ],
+        "OnlineStoreConfig": {"EnableOnlineStore": True},
+    }
+    request.update(members)
+    return request
+
+
 def signed_headers(service: str) -> dict[str, str]:
     """An Authorization header whose scope names ``service`` (the routing reads only that)."""
     signing = "athena" if service == "athena" else "sagemaker"

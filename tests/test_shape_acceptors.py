@@ -15,6 +15,7 @@ from botocore.model import Shape, ShapeResolver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import create_request
 from fsconformance.emulator import athena
 from fsconformance.emulator.controlplane import handlers as controlplane
 from fsconformance.emulator.runtime import handlers as runtime
@@ -286,20 +287,10 @@ def test_the_fast_path_takes_the_requests_clients_send() -> None:
     ]
     batch = {"Entries": [{"FeatureGroupName": "g", "Record": record}] * 3}
     assert _acceptor(input_shape("sagemaker-featurestore-runtime", "BatchWriteRecord"))(batch)
-    create = {
-        "FeatureGroupName": "customers",
-        "RecordIdentifierFeatureName": "customer_id",
-        "EventTimeFeatureName": "event_time",
-        "FeatureDefinitions": [
-            {"FeatureName": "customer_id", "FeatureType": "String"},
-            {"FeatureName": "event_time", "FeatureType": "Fractional"},
-        ],
-        "OnlineStoreConfig": {
-            "EnableOnlineStore": True,
-            "TtlDuration": {"Unit": "Days", "Value": 3},
-        },
-        "Tags": [{"Key": "team", "Value": "ml"}],
-    }
+    create = create_request(
+        OnlineStoreConfig={"EnableOnlineStore": True, "TtlDuration": {"Unit": "Days", "Value": 3}},
+        Tags=[{"Key": "team", "Value": "ml"}],
+    )
     assert _acceptor(input_shape("sagemaker", "CreateFeatureGroup"))(create)
 
 

@@ -6,23 +6,9 @@ from typing import Any
 
 import pytest
 
+from conftest import create_request
 from fsconformance.model.errors import ServiceError
 from fsconformance.model.shapes import _compile, service_model, validate_input
-
-
-def create_request(**members: Any) -> dict[str, Any]:
-    request: dict[str, Any] = {
-        "FeatureGroupName": "customers",
-        "RecordIdentifierFeatureName": "customer_id",
-        "EventTimeFeatureName": "event_time",
-        "FeatureDefinitions": [
-            {"FeatureName": "customer_id", "FeatureType": "String"},
-            {"FeatureName": "event_time", "FeatureType": "Fractional"},
-        ],
-        "OnlineStoreConfig": {"EnableOnlineStore": True},
-    }
-    request.update(members)
-    return request
 
 
 def rejection(service: str, operation: str, params: dict[str, Any]) -> ServiceError:
