@@ -8,7 +8,9 @@ size: flat growth stays near 1.0x.
   object, so a million records fit in memory; the hardening work owns the per-record layout),
   then PutRecord overwrites and GetRecord reads random ones among the N;
 * groups: CreateFeatureGroup, DescribeFeatureGroup and PutRecord with N groups in the account;
-* threads: PutRecord from 1, 4 and 16 threads, each with its own client (wall time per put).
+* threads: PutRecord from 1, 4 and 16 threads, each with its own client (wall time per put),
+  next to the same threads of plain canned clients in a moto-free process (the floor of
+  ``bench_runtime``, rounds interleaved): the interpreter lock slows botocore alone too.
 
 Run: ``python benchmarks/bench_growth.py [--max-records 1000000] [--calls 300]``.
 """
@@ -27,7 +29,7 @@ from typing import Any
 import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_runtime import BUCKET, ZERO, create_group  # noqa: E402
+from bench_runtime import BUCKET, ZERO, Worker, create_group  # noqa: E402
 from floor_worker import GROUP, definitions, record  # noqa: E402
 
 from fsconformance import mock_featurestore  # noqa: E402
@@ -137,19 +139,20 @@ def groups(calls: int) -> None:
 
 
 def threads(calls: int) -> None:
+    worker = Worker()
     with mock_featurestore(delays=ZERO):
         create_group(
             boto3.client("sagemaker", region_name="us-east-1"),
             boto3.client("s3", region_name="us-east-1"),
         )
-        base = None
+        base = floor_base = None
         for count in (1, 4, 16):
             clients = [
                 boto3.client("sagemaker-featurestore-runtime", region_name="us-east-1")
                 for _ in range(count)
             ]
             each = max(calls // count, 10)
-            samples = []
+            samples, floors = [], []
             for _ in range(ROUNDS):
 
                 def work(client: Any, offset: int, each: int = each) -> None:
@@ -160,14 +163,18 @@ def threads(calls: int) -> None:
                     threading.Thread(target=work, args=(c, n * each)) for n, c in enumerate(clients)
                 ]
                 start = time.perf_counter()
-                for worker in workers:
-                    worker.start()
-                for worker in workers:
-                    worker.join()
+                for thread in workers:
+                    thread.start()
+                for thread in workers:
+                    thread.join()
                 samples.append((time.perf_counter() - start) * 1000 / (each * count))
-            ms = statistics.median(samples)
-            base = base or ms
+                floors.append(worker.run(f"put/{count}", each * count) * 1000 / (each * count))
+            ms, floor = statistics.median(samples), statistics.median(floors)
+            base, floor_base = base or ms, floor_base or floor
             line("PutRecord wall time, threads", count, ms, base)
+            line("  plain botocore (floor)", count, floor, floor_base)
+            print(f"{'  emulated / floor':<32} {count:>9,} {ms / floor:9.2f}x", flush=True)
+    worker.close()
 
 
 def main() -> None:

@@ -5,7 +5,8 @@ measured in the benchmark's own process would pay for a mock handler. This worke
 only boto3 and answers commands on stdin, one per line, with one line on stdout:
 
 * ``put <calls> [<endpoint>]`` / ``get <calls> [<endpoint>]``: seconds for ``calls``
-  PutRecord/GetRecord calls (``batch``: the same records in BatchWriteRecord calls of 25).
+  PutRecord/GetRecord calls (``batch``: the same records in BatchWriteRecord calls of 25;
+  ``put/<k>``: the puts shared out among ``k`` threads, each with a client of its own).
   Without an endpoint the client answers every call from ``before-send`` with a canned 200
   (what botocore alone costs); with one it sends them over HTTP to that endpoint. The canned
   body is what the emulation answers (``canned_body``).
@@ -20,6 +21,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+import threading
 import time
 from typing import Any
 
@@ -91,6 +93,21 @@ def timed(client: Any, op: str, calls: int) -> float:
     return time.perf_counter() - start
 
 
+def threaded(count: int, calls: int) -> float:
+    """Seconds for ``calls`` canned PutRecords shared out among ``count`` threads."""
+    clients = [runtime_client() for _ in range(count)]
+    for client in clients:
+        timed(client, "put", 5)  # warm each client
+    each = max(calls // count, 1)
+    workers = [threading.Thread(target=timed, args=(client, "put", each)) for client in clients]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return (time.perf_counter() - start) * calls / (each * count)
+
+
 def canned_server() -> None:
     from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -121,6 +138,9 @@ def main() -> None:
         if not words or words[0] == "quit":
             break
         op, calls = words[0], int(words[1])
+        if op.startswith("put/"):
+            print(f"{threaded(int(op[4:]), calls):.6f}", flush=True)
+            continue
         endpoint = words[2] if len(words) > 2 else None
         if endpoint not in clients:
             clients[endpoint] = runtime_client(endpoint)
