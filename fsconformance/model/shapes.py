@@ -352,11 +352,16 @@ def _acceptor(shape: Shape) -> Callable[[Any], bool]:
         within = (*within, shape.name)
         if kind == "structure":
             lines.append(f"{pad}if {var}.__class__ is not dict: return False")
-            for member in shape.required_members:
+            required = set(shape.required_members)
+            for member in required - set(shape.members):  # required, yet never described
                 lines.append(f"{pad}if {var}.get({member!r}) is None: return False")
             for member, member_shape in shape.members.items():
                 item = f"_v{next(names)}"
                 lines.append(f"{pad}{item} = {var}.get({member!r})")
+                if member in required:
+                    lines.append(f"{pad}if {item} is None: return False")
+                    emit(member_shape, item, pad, within)
+                    continue
                 lines.append(f"{pad}if {item} is not None:")
                 before = len(lines)
                 emit(member_shape, item, pad + "    ", within)
@@ -384,9 +389,10 @@ def _acceptor(shape: Shape) -> Callable[[Any], bool]:
             if compiled is None and not shape.enum:
                 refuse_unless_within(var, meta, pad, size=True)
             else:
-                passed = constant(set())
-                ok = constant(_string_acceptor(meta, shape.enum, compiled, namespace[passed]))
-                lines.append(f"{pad}if {var} not in {passed} and not {ok}({var}): return False")
+                passed: set[str] = set()
+                ok = constant(_remembering(_checker(shape, {}), passed))
+                known = constant(passed)
+                lines.append(f"{pad}if {var} not in {known} and not {ok}({var}): return False")
         elif kind in ("integer", "long"):
             lines.append(f"{pad}if {var}.__class__ is not int: return False")
             refuse_unless_within(var, meta, pad, size=False)
@@ -405,20 +411,12 @@ def _acceptor(shape: Shape) -> Callable[[Any], bool]:
     return namespace["accept"]  # type: ignore[no-any-return]
 
 
-def _string_acceptor(
-    meta: dict[str, Any], enum: list[str] | None, compiled: re.Pattern[str] | None, passed: set
-) -> Callable[[str], bool]:
-    """Length, enum and pattern of a string not met before; remembers short ones that pass
-    (names repeat on every request), a bounded number of them."""
-    shortest, longest = meta.get("min", 0), meta.get("max", math.inf)
-    allowed = set(enum) if enum else None
+def _remembering(check: Checker, passed: set[str]) -> Callable[[str], bool]:
+    """Whether the string checker ``check`` finds a string clean, remembering short ones that
+    are (names repeat on every request), a bounded number of them."""
 
     def acceptable(value: str) -> bool:
-        if not shortest <= len(value) <= longest:
-            return False
-        if allowed is not None and value not in allowed:
-            return False
-        if compiled is not None and not compiled.fullmatch(value):
+        if not _clean(check, value):
             return False
         if len(value) <= 256:
             if len(passed) >= 4096:
