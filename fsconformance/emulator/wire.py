@@ -112,9 +112,8 @@ def parse_json_body(raw: bytes) -> dict[str, Any]:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
     except UnicodeDecodeError:
         raise _serialization("The request body is not valid UTF-8.") from None
-    if _nesting(raw if isinstance(raw, bytes) else text.encode("utf-8", "surrogatepass")) > (
-        MAX_JSON_DEPTH
-    ):
+    data = raw if isinstance(raw, bytes) else text.encode("utf-8", "surrogatepass")
+    if _nesting(data, text) > MAX_JSON_DEPTH:
         raise _serialization(f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.")
     try:
         body = json.loads(text)
@@ -137,10 +136,10 @@ _BRACKETS = re.compile(r"[\[\]{}]")
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"\\')
 
 
-def _nesting(raw: bytes) -> int:
-    """How deeply brackets nest in ``raw`` outside its strings; 0 when there are too few
-    brackets to matter. The fast path may answer more than the depth, never more than
-    ``MAX_JSON_DEPTH``; a body it cannot settle is counted exactly."""
+def _nesting(raw: bytes, text: str) -> int:
+    """How deeply brackets nest in ``raw`` (whose text is ``text``) outside its strings; 0 when
+    there are too few brackets to matter. The fast path may answer more than the depth, never
+    more than ``MAX_JSON_DEPTH``; a body it cannot settle is counted exactly, in ``text``."""
     if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
         return 0
     # Brackets, quotes and backslashes only: a string with none of them inside is now a bare
@@ -158,7 +157,7 @@ def _nesting(raw: bytes) -> int:
             structure, passes = reduced, passes + 1
         if not structure and 2 * passes <= MAX_JSON_DEPTH:
             return 2 * passes
-    return _exact_nesting(raw.decode("utf-8", "surrogatepass"))
+    return _exact_nesting(text)
 
 
 def _exact_nesting(text: str) -> int:
