@@ -149,13 +149,20 @@ def in_process(worker: Worker, delays: Delays, rounds: int, calls: int) -> dict:
         floor = statistics.median(
             worker.run("batch", batches * 25) * 1000 / batches for _ in range(3)
         )
-        print(
-            f"{'in-process':<11} {delays_label(delays):<8} BatchWriteRecord of 25: {batch:.3f} ms, "
-            f"25 PutRecords: {puts:.3f} ms, ratio {batch / puts:.2f}x (target <= 0.15x); "
-            f"botocore alone for the batch (floor): {floor:.3f} ms = {floor / puts:.2f}x",
-            flush=True,
-        )
+        report_batch("in-process", delays, batch, puts, "botocore alone for the batch", floor)
         return measured
+
+
+def report_batch(
+    where: str, delays: Delays, batch: float, puts: float, floor_is: str, floor: float
+) -> None:
+    """One line: a BatchWriteRecord of 25 against 25 PutRecords, and the batch's floor."""
+    print(
+        f"{where:<11} {delays_label(delays):<8} BatchWriteRecord of 25: {batch:.3f} ms, "
+        f"25 PutRecords: {puts:.3f} ms, ratio {batch / puts:.2f}x (target <= 0.15x); "
+        f"{floor_is} (floor): {floor:.3f} ms = {floor / puts:.2f}x",
+        flush=True,
+    )
 
 
 def delays_label(delays: Delays) -> str:
@@ -203,11 +210,8 @@ def over_serve(worker: Worker, delays: Delays, rounds: int, calls: int) -> dict:
             puts_ms.append(worker.run("put", batches * 25, serve_url) * 1000 / batches)
             floor_ms.append(worker.run("batch", batches * 25, canned_url) * 1000 / batches)
         batch, puts, floor = (statistics.median(m) for m in (batch_ms, puts_ms, floor_ms))
-        print(
-            f"{'over serve':<11} {delays_label(delays):<8} BatchWriteRecord of 25: {batch:.3f} ms, "
-            f"25 PutRecords: {puts:.3f} ms, ratio {batch / puts:.2f}x (target <= 0.15x); "
-            f"the batch against the canned server (floor): {floor:.3f} ms = {floor / puts:.2f}x",
-            flush=True,
+        report_batch(
+            "over serve", delays, batch, puts, "the batch against the canned server", floor
         )
         return measured
 
