@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from conftest import create_request
 from fsconformance.emulator.settings import delays_from_env
 from fsconformance.model.control_plane import ControlPlane, Delays
 from fsconformance.model.errors import ServiceError
@@ -33,18 +34,7 @@ def plane() -> ControlPlane:
 
 
 def request(name: str = "customers", **members: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "FeatureGroupName": name,
-        "RecordIdentifierFeatureName": "customer_id",
-        "EventTimeFeatureName": "event_time",
-        "FeatureDefinitions": [
-            {"FeatureName": "customer_id", "FeatureType": "String"},
-            {"FeatureName": "event_time", "FeatureType": "Fractional"},
-        ],
-        "OnlineStoreConfig": {"EnableOnlineStore": True},
-    }
-    body.update(members)
-    return body
+    return create_request(FeatureGroupName=name, **members)
 
 
 def status(plane: ControlPlane, name: str, now: float) -> str:

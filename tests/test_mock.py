@@ -9,6 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from conftest import create_request
 from fsconformance import Delays, mock_featurestore
 from fsconformance.emulator import routing
 from fsconformance.emulator.transports import inprocess
@@ -28,16 +29,7 @@ def _default_account(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def online_group(name: str) -> dict[str, Any]:
-    return {
-        "FeatureGroupName": name,
-        "RecordIdentifierFeatureName": "customer_id",
-        "EventTimeFeatureName": "event_time",
-        "FeatureDefinitions": [
-            {"FeatureName": "customer_id", "FeatureType": "String"},
-            {"FeatureName": "event_time", "FeatureType": "Fractional"},
-        ],
-        "OnlineStoreConfig": {"EnableOnlineStore": True},
-    }
+    return create_request(FeatureGroupName=name)
 
 
 def error_code(error: pytest.ExceptionInfo[ClientError]) -> str:
