@@ -302,7 +302,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Every UNCERTAIN clause of the contract, the tests whose markers name it, "
         "and the observation a recording made for it (or 'not yet observed').",
     )
-    uncertain.add_argument("--contract", metavar="PATH", help="default: shared/spec/CONTRACT.md")
+    uncertain.add_argument("--contract", metavar="PATH", help="default: docs/contract.md")
     uncertain.add_argument("--snapshots", metavar="DIR", help="default: snapshots/")
     uncertain.add_argument("--suites", metavar="DIR", help="default: suites/")
     uncertain.add_argument(

@@ -1,6 +1,6 @@
 """Shared assertions and request builders for the control-plane conformance suite.
 
-Expected values live in the tests and come from the contract (shared/spec/CONTRACT.md); the
+Expected values live in the tests and come from the contract (docs/contract.md); the
 helpers only shape requests and check error responses.
 """
 

@@ -1,7 +1,7 @@
 """Helpers for the offline-store suite: Athena queries, waiting for rows, reading S3 objects.
 
 They only run queries and shape results; the expected values live in the tests and come from
-the contract (shared/spec/CONTRACT.md). Nothing here sleeps: every wait is ``eventually``.
+the contract (docs/contract.md). Nothing here sleeps: every wait is ``eventually``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The reference model against the contract's own literal examples.
 
 ``fsconformance.model`` is the oracle the emulation serves. Checking it here against the
-values printed in shared/spec/CONTRACT.md (not against anything the emulator answers) is what
+values printed in docs/contract.md (not against anything the emulator answers) is what
 keeps "backend agrees with the model" from being circular. Every call passes an explicit
 ``now``; the delays are zero unless a clause is about time.
 """

@@ -1,4 +1,4 @@
-"""The contract's clause ids (shared/spec/CONTRACT.md), with their titles.
+"""The contract's clause ids (docs/contract.md), with their titles.
 
 Every conformance test names the clauses it checks; the plugin rejects unknown ids.
 """

@@ -1,7 +1,7 @@
 """The contract's reference model of one feature group's records: what the online and offline
 stores must hold after a sequence of PutRecord and DeleteRecord calls.
 
-It is written from the text of shared/spec/CONTRACT.md alone (each rule names its clause) and
+It is written from the text of docs/contract.md alone (each rule names its clause) and
 imports nothing from ``fsconformance.model``: the emulation serves that model, so a test that
 took its expectation from it would compare a backend with itself. Tests feed the oracle the
 calls they make and compare what the backend answers with what the oracle says, never the

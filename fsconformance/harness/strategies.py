@@ -1,5 +1,5 @@
 """Hypothesis strategies for feature groups and records, derived from the service model and
-the contract (shared/spec/CONTRACT.md).
+the contract (docs/contract.md).
 
 Patterns, lengths, list limits and the feature-type enum are read from the installed botocore
 service model (``fsconformance.model.shapes.service_model``), so the strategies follow the

@@ -24,7 +24,7 @@ from . import report as report_module
 from .capabilities import is_unsupported_reason, skip_message
 from .contract import CLAUSES
 
-#: The contract's sections (CONTRACT.md §2), by the clause numbers they hold.
+#: The contract's sections (docs/contract.md §2), by the clause numbers they hold.
 SECTIONS: tuple[tuple[str, str, int, int], ...] = (
     ("A", "Client, protocol and error handling", 1, 9),
     ("B", "CreateFeatureGroup and feature-group state", 10, 19),

@@ -26,14 +26,10 @@ _ID = re.compile(r"C-\d{3}")
 
 
 def contract_path() -> Path:
-    """The contract: ``FSCONFORMANCE_CONTRACT``, else ``shared/spec/CONTRACT.md`` beside the
-    repository (the README's link) or inside it."""
+    """The contract: ``FSCONFORMANCE_CONTRACT``, else the project's own ``docs/contract.md``."""
     if os.environ.get("FSCONFORMANCE_CONTRACT"):
         return Path(os.environ["FSCONFORMANCE_CONTRACT"])
-    for candidate in (REPO.parent / "shared/spec/CONTRACT.md", REPO / "shared/spec/CONTRACT.md"):
-        if candidate.is_file():
-            return candidate
-    return REPO.parent / "shared/spec/CONTRACT.md"
+    return REPO / "docs/contract.md"
 
 
 @dataclass
