@@ -258,3 +258,38 @@ def test_tags_of_an_unknown_resource_are_refused_not_a_500(wire: Wire, arn: str)
     )
     assert answer is not None and answer.status == 400
     assert json.loads(answer.body)["__type"] == "ValidationException"
+
+
+def control(wire: Wire, operation: str, body: str) -> Answer | None:
+    return wire.send("POST", "/", body, service="sagemaker", target=f"SageMaker.{operation}")
+
+
+def test_a_null_member_is_a_member_not_sent(wire: Wire) -> None:
+    """AWS's JSON protocols read ``"X": null`` as X absent: UpdateFeatureGroup with null
+    additions is one with nothing to update (a 400, not a 500), ListFeatureGroups with a
+    null MaxResults lists with the default page size."""
+    make_group(wire)
+    body = '{"FeatureGroupName": "g", "FeatureAdditions": null}'
+    assert "needs one of" in refused(control(wire, "UpdateFeatureGroup", body))["message"]
+    body = '{"FeatureGroupName": "g", "FeatureAdditions": null, "ThroughputConfig": null}'
+    refused(control(wire, "UpdateFeatureGroup", body), "ValidationException")
+    listed = control(wire, "ListFeatureGroups", '{"MaxResults": null, "NextToken": null}')
+    assert listed is not None and listed.status == 200, listed
+    assert [g["FeatureGroupName"] for g in listed.json()["FeatureGroupSummaries"]] == ["g"]
+    for value in ("0", "101", "-1", "1" + "0" * 30):
+        refused(control(wire, "ListFeatureGroups", '{"MaxResults": ' + value + "}"))
+
+
+def test_a_ttl_of_null_unit_and_value_removes_the_groups_ttl(wire: Wire) -> None:
+    """C-056: to remove the group's TTL, send TtlDuration with Unit and Value null."""
+    make_group(wire, ttl={"Unit": "Days", "Value": 3})
+    body = json.dumps(
+        {
+            "FeatureGroupName": "g",
+            "OnlineStoreConfig": {"TtlDuration": {"Unit": None, "Value": None}},
+        }
+    )
+    answer = control(wire, "UpdateFeatureGroup", body)
+    assert answer is not None and answer.status == 200, answer
+    described = wire.client("sagemaker").describe_feature_group(FeatureGroupName="g")
+    assert "TtlDuration" not in described["OnlineStoreConfig"]
