@@ -293,3 +293,65 @@ def test_a_ttl_of_null_unit_and_value_removes_the_groups_ttl(wire: Wire) -> None
     assert answer is not None and answer.status == 200, answer
     described = wire.client("sagemaker").describe_feature_group(FeatureGroupName="g")
     assert "TtlDuration" not in described["OnlineStoreConfig"]
+
+
+SIGNED = {
+    service: {
+        "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/"
+        "aws4_request, SignedHeaders=host, Signature=0"
+    }
+    for service in ("glue", "iam", "sts", "s3", "logs")
+}
+
+
+def shaped(answer: Answer | None, status: int, code: str) -> None:
+    """A refusal a client reads: the status, and the code in the request's own protocol."""
+    assert answer is not None
+    assert answer.status == status, (answer.status, answer.body[:300])
+    if answer.body.startswith(b"{"):
+        body = answer.json()
+        assert body["__type"] == code and body["message"], body
+    else:
+        assert f"<Code>{code}</Code>".encode() in answer.body, answer.body
+        assert b"<Message>" in answer.body and b"<RequestId>" in answer.body, answer.body
+
+
+@pytest.mark.parametrize("wire", ["serve"], indirect=True)  # moto's answers are the server's
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body", "status", "code"),
+    [
+        ("POST", "/", {}, "", 400, "InvalidRequest"),  # no target, no signature: an HTML 500
+        ("POST", "/", {"Content-Type": "application/x-amz-json-1.1"}, "{}", 400,
+         "UnknownOperationException"),
+        ("POST", "/", {"X-Amz-Target": "Bogus"}, "{}", 400, "UnknownOperationException"),
+        ("POST", "/", {**SIGNED["glue"], "X-Amz-Target": "AWSGlue.DropEverything"}, "{}", 400,
+         "UnknownOperationException"),
+        ("POST", "/", SIGNED["glue"], "{}", 400, "UnknownOperationException"),
+        ("POST", "/", {**SIGNED["logs"], "X-Amz-Target": "Logs_20140328.Nope"}, "{}", 400,
+         "UnknownOperationException"),
+        ("GET", "/no/such/path", SIGNED["glue"], "", 400, "UnknownOperationException"),
+        ("POST", "/", {**SIGNED["iam"], "Content-Type": "application/x-www-form-urlencoded"},
+         "Action=DropEverything&Version=2010-05-08", 400, "InvalidAction"),
+        ("POST", "/", SIGNED["sts"], "{}", 400, "MissingAction"),
+        ("POST", "/", SIGNED["iam"], "", 400, "MissingAction"),
+    ],
+)  # fmt: skip
+def test_what_moto_leaves_unshaped_is_answered_as_aws_does(
+    wire: Wire,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: str,
+    status: int,
+    code: str,
+) -> None:
+    """moto answers these with an empty 404, an HTML page or an exception."""
+    shaped(wire.send(method, path, body, headers=headers, signed=False), status, code)
+
+
+@pytest.mark.parametrize("wire", ["serve"], indirect=True)
+def test_a_head_of_a_missing_object_stays_an_empty_404(wire: Wire) -> None:
+    """HEAD answers carry no body, on AWS too: nothing to shape."""
+    wire.client("s3").create_bucket(Bucket="heads")
+    answer = wire.send("HEAD", "/heads/none", headers=SIGNED["s3"], signed=False)
+    assert answer is not None and answer.status == 404 and answer.body == b""

@@ -30,7 +30,7 @@ from ...model.control_plane import Delays
 from ...model.errors import ServiceError
 from .. import clock, moto_seam, routing, settings
 from ..wire import WireRequest, WireResponse, json_error
-from . import bridge
+from . import bridge, shaping
 from .journal import Journal, changes_state, replaying
 
 log = logging.getLogger("fsconformance.server")
@@ -79,6 +79,29 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     ):
         return stream.read()
     return b""
+
+
+def _with_body(environ: dict[str, Any], body: bytes) -> None:
+    """Give the application ``body`` as read, with its exact length.
+
+    A streamed upload arrives with ``Transfer-Encoding: chunked`` and no length; once read,
+    the body is a plain one, and a stale ``Transfer-Encoding`` would make the next reader
+    (moto, or a replay) take it for one of unknown length and read nothing.
+    """
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    environ.pop("wsgi.input_terminated", None)
+
+
+def _no_write(data: bytes) -> None:
+    raise RuntimeError("this server's applications return their bodies")
+
+
+def _close(result: Iterable[bytes]) -> None:
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()
 
 
 def _refusal(status: int, code: str, message: str) -> WireResponse:
@@ -176,7 +199,8 @@ class FeatureStoreMiddleware:
     Before anything else it applies ``policy``: a malformed Content-Length, a foreign Host,
     a browser's cross-origin request and a page's call of moto's management endpoints are
     refused with AWS-shaped errors, and no response carries CORS headers for an origin the
-    policy does not allow.
+    policy does not allow. An answer of moto's that carries no error a client can read (an
+    empty 404, an HTML page, an exception) is replaced by an AWS-shaped one (``shaping``).
     """
 
     def __init__(
@@ -265,29 +289,80 @@ class FeatureStoreMiddleware:
         else:
             response = routing.route(request)
         if response is None:
-            if not callable(request.read_body):
-                # Read for routing after all: hand moto a fresh stream of the same bytes.
-                environ["wsgi.input"] = io.BytesIO(request.body)
-                environ["CONTENT_LENGTH"] = str(len(request.body))
-            status_seen: list[str] = []
-
-            def recording_start_response(status: str, headers: Any, *args: Any) -> Any:
-                status_seen.append(status)
-                return guarded_start_response(status, headers, *args)
-
-            result = self.app(environ, recording_start_response)
-            if log.isEnabledFor(logging.DEBUG):
-                status = status_seen[0].split()[0] if status_seen else "?"
-                log.debug(
-                    "moto      %s %s %s %s %.1f ms",
-                    request.method,
-                    environ.get("PATH_INFO", ""),
-                    target,
-                    status,
-                    (time.perf_counter() - started) * 1000,
-                )
-            return result
+            return self._moto(environ, request, guarded_start_response, started, target)
         return self._send(environ, response, guarded_start_response, started, target)
+
+    def _moto(
+        self,
+        environ: dict[str, Any],
+        request: WireRequest,
+        start_response: StartResponse,
+        started: float,
+        target: str,
+    ) -> Iterable[bytes]:
+        """moto's answer, with an AWS-shaped one in place of a failure it leaves unshaped."""
+        if not callable(request.read_body) or "x-www-form-urlencoded" in environ.get(
+            "CONTENT_TYPE", ""
+        ):
+            # Read for routing after all, or a query-protocol form (small) whose Action an
+            # error would name: hand moto a fresh stream of the same bytes.
+            _with_body(environ, request.body)
+        else:
+            request.read_body = b""  # moto reads the stream; nothing is left to read after
+        seen: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def keep(status: str, headers: Any, *args: Any) -> Any:
+            seen.append((status, list(headers)))
+            return _no_write
+
+        method = environ.get("REQUEST_METHOD", "GET")
+        try:
+            result = self.app(environ, keep)
+            if not seen:  # an application that starts its answer only once iterated
+                result = [b"".join(result)]
+            status = int(seen[0][0].split()[0])
+            if status >= 400 and method != "HEAD":
+                body = b"".join(result)
+                _close(result)
+                if shaping.unshaped(method, status, seen[0][1], body):
+                    return self._shape(environ, request, status, None, start_response, started)
+                result = [body]
+        except Exception as error:  # noqa: BLE001 - moto failed on the request: AWS-shaped
+            return self._shape(environ, request, None, error, start_response, started)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "moto      %s %s %s %s %.1f ms",
+                method,
+                environ.get("PATH_INFO", ""),
+                target,
+                status,
+                (time.perf_counter() - started) * 1000,
+            )
+        start_response(*seen[0])
+        return result
+
+    def _shape(
+        self,
+        environ: dict[str, Any],
+        request: WireRequest,
+        status: int | None,
+        error: BaseException | None,
+        start_response: StartResponse,
+        started: float,
+    ) -> Iterable[bytes]:
+        response = shaping.moto_failure(request, status, error)
+        what = f"{type(error).__name__}: {error}"[:200] if error is not None else f"{status}"
+        log.warning(
+            "moto gave %s for %s %s %s; answered %d instead",
+            what,
+            request.method,
+            environ.get("PATH_INFO", "")[:200],
+            (request.header("X-Amz-Target") or "")[:100],
+            response.status,
+        )
+        if error is not None:
+            log.debug("moto's failure", exc_info=error)
+        return self._send(environ, response, start_response, started, "")
 
     @staticmethod
     def _send(
