@@ -53,6 +53,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from .emulator.transports.journal import JournalError
     from .emulator.transports.wsgi import EmulatorServer
 
     logging.basicConfig(
@@ -69,6 +70,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             args.host, args.port, cors_origins=args.cors_origin, data_dir=args.data_dir
         )
         url = server.start()
+    except JournalError as error:  # one line naming the file: a newer format, a lock, a link
+        print(f"fsconformance serve: {error}", file=sys.stderr)
+        return 1
     except (OSError, ValueError) as error:
         print(
             f"fsconformance serve: cannot listen on {args.host}:{args.port}: {error}",
@@ -81,6 +85,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         stopping.set()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for notice in server.notices:  # what the data directory held: restored, set aside
+        print(f"fsconformance serve: {notice}", file=sys.stderr, flush=True)
     print(f"fsconformance serve: listening on {url}", flush=True)
     try:
         while not stopping.wait(0.5):
@@ -256,8 +262,9 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--data-dir",
         metavar="DIR",
-        help="keep every accepted write in DIR (SQLite) and restore it on the next start; "
-        "without it everything is in memory and gone when the process ends",
+        help="keep every accepted write in DIR/journal.log and restore it on the next start, "
+        "even after SIGKILL (docs/durability.md); without it everything is in memory and "
+        "gone when the process ends",
     )
     serve.add_argument(
         "--cors-origin",
