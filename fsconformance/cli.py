@@ -51,7 +51,7 @@ def _cmd_datagen(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import logging
     import signal
-    import threading
+    import time
 
     from .emulator.transports.journal import JournalError
     from .emulator.transports.wsgi import EmulatorServer
@@ -79,18 +79,21 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    stopping = threading.Event()
+    stopping: list[int] = []
 
     def stop(signum: int, frame: object) -> None:
-        stopping.set()
+        # No lock here: the handler runs on the main thread between two of its bytecodes,
+        # possibly inside a lock that thread holds, and would wait for it forever (an
+        # Event's set() in here deadlocked a wait() it interrupted).
+        stopping.append(signum)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     for notice in server.notices:  # what the data directory held: restored, set aside
         print(f"fsconformance serve: {notice}", file=sys.stderr, flush=True)
     print(f"fsconformance serve: listening on {url}", flush=True)
     try:
-        while not stopping.wait(0.5):
-            pass
+        while not stopping:
+            time.sleep(0.2)
     finally:
         written = server.shutdown()  # writes every buffered offline row before returning
         for sig, handler in previous.items():
