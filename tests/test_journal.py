@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,24 @@ def test_the_journal_never_writes_through_a_symbolic_link(tmp_path: Path) -> Non
     _, notices = reopened(data)
     assert notices[0].endswith(f"{FILE_NAME}.damaged-2")
     assert outside.read_bytes() == b"someone else's file"
+
+
+def test_a_reset_between_a_write_and_its_flush_neither_hangs_nor_skips_a_flush(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path)
+    before = journal.append(entry(1))
+    journal.clear()
+    waiter = threading.Thread(target=journal.wait_durable, args=(before,))
+    waiter.start()
+    waiter.join(timeout=30)
+    assert not waiter.is_alive()
+    kept = entry(2)
+    after = journal.append(kept)
+    assert after > before  # a later write waits for a flush of its own
+    journal.wait_durable(after)
+    journal.close()
+    assert reopened(tmp_path) == ([kept], [])
 
 
 def test_moto_reset_empties_the_journal(tmp_path: Path) -> None:

@@ -216,7 +216,8 @@ class Journal:
         self.lock = threading.RLock()
         self.broken: str | None = None  # why writes can no longer be kept, once they cannot
         self.last_at = 0.0
-        # How far the file is written, and how far it is on the disk (``wait_durable``).
+        # How many bytes were ever appended, and how many of them are on the disk
+        # (``wait_durable``); counted across ``clear``, which shortens the file.
         self._synced_change = threading.Condition()
         self._written = self._synced = 0
         self._syncing = False
@@ -361,9 +362,8 @@ class Journal:
     # -- use ------------------------------------------------------------------------------
 
     def append(self, entry: Entry) -> int:
-        """Write one accepted write to the file; the position it ends at, which
-        ``wait_durable`` waits for. Call with ``lock`` held, so the file's order is the
-        order applied."""
+        """Write one accepted write to the file; the mark ``wait_durable`` waits for. Call
+        with ``lock`` held, so the file's order is the order applied."""
         payload = entry.encode()
         record = _RECORD.pack(len(payload), zlib.crc32(payload)) + payload
         with self.lock:
@@ -371,14 +371,13 @@ class Journal:
             _write_all(self._fd, record)
             self._offsets.append((offset + _RECORD.size, len(payload)))
             self.last_at = max(self.last_at, entry.at)
-            end = offset + len(record)
-        with self._synced_change:
-            self._written = max(self._written, end)
-        return end
+            with self._synced_change:
+                self._written += len(record)
+                return self._written
 
     def wait_durable(self, end: int) -> None:
-        """Return once the file is on the disk up to ``end`` (raises ``OSError`` if it
-        cannot be). Writers waiting together share one flush (a group commit), so clients
+        """Return once every record up to the mark ``end`` is on the disk (raises
+        ``OSError`` if it cannot be). Writers waiting together share one flush (a group commit), so clients
         writing at once are not each held up by a flush of their own."""
         with self._synced_change:
             while self._synced < end:
@@ -410,8 +409,8 @@ class Journal:
             os.ftruncate(self._fd, len(_HEADER))
             os.fsync(self._fd)
             self._offsets.clear()
-            with self._synced_change:
-                self._written = self._synced = len(_HEADER)
+            with self._synced_change:  # what was appended before is gone, durably
+                self._synced = max(self._synced, self._written)
 
     def entries(self) -> Iterator[Entry]:
         """The kept writes, oldest first, read from the disk one at a time."""
