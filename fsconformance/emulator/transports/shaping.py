@@ -99,6 +99,8 @@ def moto_failure(
 ) -> WireResponse:
     """The AWS-shaped answer to a request moto failed (``error``) or answered unshaped."""
     protocol = _protocol(request)
+    # What moto raised, named so a moto bug on a good request can be told from a bad one.
+    failed = f" (moto raised {type(error).__name__})" if error is not None else ""
     target = request.header("X-Amz-Target") or ""
     operation = target.rpartition(".")[2] if protocol == "json" else _action(request)
     unimplemented = isinstance(error, NotImplementedError) or (
@@ -127,7 +129,7 @@ def moto_failure(
                 protocol,
                 400,
                 "SerializationException",
-                f"The request could not be read as {operation}'s input.",
+                f"The request could not be read as {operation}'s input{failed}.",
             )
         return _shaped(
             request, protocol, 400, "UnknownOperationException", f"Unknown operation: {target}"
@@ -141,7 +143,7 @@ def moto_failure(
                 protocol,
                 400,
                 "MalformedInput",
-                f"The request could not be read as {operation}'s input.",
+                f"The request could not be read as {operation}'s input{failed}.",
             )
         return _shaped(
             request,
@@ -161,7 +163,7 @@ def moto_failure(
         )
     if error is not None or status is None or status >= 500:
         return _shaped(
-            request, protocol, 400, "InvalidRequest", "The request could not be processed."
+            request, protocol, 400, "InvalidRequest", f"The request could not be processed{failed}."
         )
     return _shaped(
         request,
