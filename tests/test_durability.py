@@ -617,3 +617,27 @@ def test_the_aws_clis_uploads_come_back_exact(data_dir: Path, tmp_path: Path) ->
             assert copy.read_bytes() == path.read_bytes()
     finally:
         second.stop()
+
+
+def test_a_read_that_readies_a_service_changes_no_identifier(data_dir: Path) -> None:
+    """moto readies an account's IAM on its first request, drawing ids for AWS's managed
+    policies then. A read that comes first is not journaled, so a replay readies IAM inside
+    the first write instead: the role id that write makes must not depend on which came."""
+    first = Served(data_dir)
+    try:
+        iam = first.wire.client("iam")
+        iam.list_roles()
+        role_id = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["RoleId"]
+        iam.create_user(UserName="u")
+        key_id = iam.create_access_key(UserName="u")["AccessKey"]["AccessKeyId"]
+    finally:
+        first.kill()
+    second = Served(data_dir)
+    try:
+        assert second.restored() == 3
+        iam = second.wire.client("iam")
+        assert iam.get_role(RoleName="r")["Role"]["RoleId"] == role_id
+        keys = iam.list_access_keys(UserName="u")["AccessKeyMetadata"]
+        assert [k["AccessKeyId"] for k in keys] == [key_id]
+    finally:
+        second.stop()

@@ -66,7 +66,7 @@ def install() -> None:
         if not _installed:
             time.time = _time
             os.urandom = _urandom
-            moto_seam.route_randomness(_generator)
+            moto_seam.route_randomness(_generator, unseeded)
             moto_seam.route_clock(clock_override)
             _installed = True
     # Service modules moto imported since (it imports a service on its first request).
@@ -91,6 +91,17 @@ def applying(at: float, seed: int | None) -> Iterator[None]:
     finally:
         _local.at = previous_at
         _local.rng = previous_rng
+
+
+@contextlib.contextmanager
+def unseeded() -> Iterator[None]:
+    """This thread's random draws from the real sources for a while (its clock unchanged)."""
+    previous = getattr(_local, "rng", None)
+    _local.rng = None
+    try:
+        yield
+    finally:
+        _local.rng = previous
 
 
 @contextlib.contextmanager

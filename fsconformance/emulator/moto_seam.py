@@ -420,15 +420,43 @@ _JOURNALED_SERVICE_MODULES = (
 )
 
 
-def route_randomness(current: Callable[[], Any]) -> None:
+def route_randomness(
+    current: Callable[[], Any], unseeded: Callable[[], contextlib.AbstractContextManager[None]]
+) -> None:
     """Let moto's shared random generator draw from ``current()`` when that gives one.
 
     moto draws every identifier from one ``random.Random`` (``mock_random``); its every
     method rests on ``random``, ``getrandbits`` and ``randbytes``, which are routed here
     through the instance, so a thread with a generator of its own draws from that one and
     every other thread from moto's as before.
+
+    moto makes a service's backend for an account and region on the first request that
+    needs it, and some draw then (IAM gives each of AWS's managed policies an id). Whether
+    that first request was a read or a write must not change what a write draws, so a
+    backend is made ``unseeded``, outside the thread's generator.
     """
+    from moto.core.base_backend import AccountSpecificBackend
     from moto.moto_api._internal import mock_random
+
+    make_region = AccountSpecificBackend.__getitem__
+    make_account = BackendDict.__getitem__
+
+    def region_backend(self: AccountSpecificBackend, region_name: str) -> Any:
+        found = dict.get(self, "aws" if region_name == "global" else region_name)
+        if found is not None:
+            return found
+        with unseeded():
+            return make_region(self, region_name)
+
+    def account_backends(self: BackendDict, account_id: str) -> Any:
+        found = dict.get(self, account_id)
+        if found is not None:
+            return found
+        with unseeded():  # an account's backends get a uuid4 of their own
+            return make_account(self, account_id)
+
+    AccountSpecificBackend.__getitem__ = region_backend  # type: ignore[method-assign]
+    BackendDict.__getitem__ = account_backends  # type: ignore[method-assign]
 
     base = type(mock_random)
 
