@@ -210,7 +210,10 @@ class FeatureStoreMiddleware:
                     journal.clear()
                 else:
                     made_id = None
-                    if environ.get("HTTP_X_AMZ_TARGET", "").endswith(".StartQueryExecution"):
+                    # StartQueryExecution, in the json and the rest-json protocol
+                    if environ.get("HTTP_X_AMZ_TARGET", "").endswith(".StartQueryExecution") or (
+                        path.rstrip("/") == "/query-executions"
+                    ):
                         made_id = json.loads(answer).get("QueryExecutionId")
                     headers = request_headers(environ)
                     query = environ.get("QUERY_STRING")
