@@ -8,6 +8,7 @@ Subcommands:
 * ``expectations``: a proposed expectations file from a run's failures.
 * ``scoreboard``: the suites on several backends, side by side (Markdown and HTML).
 * ``uncertain``: the contract's UNCERTAIN clauses, the tests touching them, what was observed.
+* ``drift``: what changed in the installed botocore models since the tested set.
 * ``datagen``: write the synthetic datasets of the scenarios (``fixtures/``) into ``data/``, or
   with ``--check`` verify that the committed files equal the generator's output.
 
@@ -214,6 +215,31 @@ def _cmd_uncertain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_drift(args: argparse.Namespace) -> int:
+    import json
+
+    from . import drift
+
+    if args.write:
+        drift.write(Path(args.write), drift.digest())
+        print(f"wrote {args.write}")
+        return 0
+    try:
+        before = (
+            json.loads(Path(args.against).read_text(encoding="utf-8"))
+            if args.against
+            else drift.tested()
+        )
+    except (OSError, ValueError) as error:
+        source = args.against or f"the packaged {drift.TESTED_MODELS}"
+        print(f"fsconformance drift: cannot read {source}: {error}", file=sys.stderr)
+        return 2
+    after = drift.digest(tuple(before["services"]))
+    for line in drift.report(before, after):
+        print(line)
+    return 1 if args.check and drift.changes(before, after) else 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fsconformance",
@@ -322,6 +348,21 @@ def _build_parser() -> argparse.ArgumentParser:
         "--root", default=".", metavar="DIR", help="the repository root (default: .)"
     )
     proposed.set_defaults(handler=_cmd_expectations)
+
+    drifted = commands.add_parser(
+        "drift",
+        help="what changed in the installed botocore models since the tested set",
+        description="Compare the installed botocore models of the services the emulation "
+        "touches with the tested set's (protocols, operations, input and output members).",
+    )
+    drifted.add_argument(
+        "--against", metavar="DIGEST.json", help="another digest instead of the tested set's"
+    )
+    drifted.add_argument("--check", action="store_true", help="exit 1 when anything changed")
+    drifted.add_argument(
+        "--write", metavar="PATH", help="write the installed models' digest to PATH instead"
+    )
+    drifted.set_defaults(handler=_cmd_drift)
 
     board = commands.add_parser(
         "scoreboard",

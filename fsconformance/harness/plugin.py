@@ -133,10 +133,25 @@ _BACKEND = pytest.StashKey[Backend]()
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     backend = config.stash[_BACKEND]
-    return backend.header_lines() + [
+    lines = backend.header_lines() + [
         f"fsconformance versions: boto3 {boto3.__version__}, botocore {botocore.__version__}, "
         f"moto {moto_seam.moto_version()}"
     ]
+    moved = _drift(config)
+    return lines + ([f"fsconformance drift: {moved}"] if moved else [])
+
+
+_DRIFT = pytest.StashKey["str | None"]()
+
+
+def _drift(config: pytest.Config) -> str | None:
+    """The drift report's first line when the installed botocore models differ from the
+    tested set (worked out once per process), else ``None``."""
+    if _DRIFT not in config.stash:
+        from .. import drift
+
+        config.stash[_DRIFT] = drift.headline()
+    return config.stash[_DRIFT]
 
 
 def _in_suites(item: pytest.Item) -> bool:
@@ -195,10 +210,14 @@ _FAILED = pytest.StashKey[bool]()
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
-    """Remember whether a test failed, for ``--keep-on-failure``."""
+    """Remember whether a test failed, for ``--keep-on-failure``; when the installed botocore
+    models differ from the tested set, a failure says so first."""
     report = yield
     if report.when in ("setup", "call") and report.failed:
         item.stash[_FAILED] = True
+        moved = _drift(item.config)
+        if moved:  # the failure's first line names the likeliest cause
+            report.longrepr = f"fsconformance drift: {moved}\n\n{report.longreprtext}"
     return report
 
 
