@@ -176,19 +176,18 @@ def _cmd_scoreboard(args: argparse.Namespace) -> int:
         md, page = scoreboard.write(board, Path(args.out))
         print("\n".join(scoreboard.describe(board)))
         print(f"wrote {md}\nwrote {page}")
-        if args.readme:
-            changed = scoreboard.update_readme(Path(args.readme), board)
-            print(f"{args.readme}: table {'updated' if changed else 'already current'}")
-        if args.check_readme:
-            text = Path(args.check_readme).read_text(encoding="utf-8")
-            if scoreboard.readme_table(text) != scoreboard.readme_block(board):
+        if args.page:
+            changed = scoreboard.update_page(Path(args.page), board)
+            print(f"{args.page}: table {'updated' if changed else 'already current'}")
+        if args.check_page:
+            if not scoreboard.page_is_current(Path(args.check_page), board):
                 print(
-                    f"fsconformance scoreboard: {args.check_readme}'s table differs from this "
-                    f"run's; run 'fsconformance scoreboard --readme {args.check_readme}'",
+                    f"fsconformance scoreboard: {args.check_page}'s table differs from this "
+                    f"run's; run 'fsconformance scoreboard --page {args.check_page}'",
                     file=sys.stderr,
                 )
                 return 1
-            print(f"{args.check_readme}: table matches this run")
+            print(f"{args.check_page}: table matches this run")
     except scoreboard.ScoreboardError as error:
         print(f"fsconformance scoreboard: {error}", file=sys.stderr)
         return 2
@@ -386,12 +385,22 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="BACKEND=RUN.xml",
         help="build from existing JUnit XML instead of running (repeatable)",
     )
-    board.add_argument("--readme", default=None, metavar="README.md", help="rewrite its table")
+    # --readme and --check-readme are the names from when the table lived in the README.
     board.add_argument(
-        "--check-readme",
+        "--page",
+        "--readme",
+        dest="page",
         default=None,
-        metavar="README.md",
-        help="exit 1 if its table differs from this run's",
+        metavar="PAGE.md",
+        help="rewrite the table in this page (docs/scoreboard.md)",
+    )
+    board.add_argument(
+        "--check-page",
+        "--check-readme",
+        dest="check_page",
+        default=None,
+        metavar="PAGE.md",
+        help="exit 1 if the page's table differs from this run's",
     )
     board.set_defaults(handler=_cmd_scoreboard)
     return parser

@@ -6,9 +6,9 @@ each writing JUnit XML, and writes ``scoreboard.md`` and ``scoreboard.html``: pe
 and backend the number of tests that passed, failed, were unsupported or are expected gaps
 (the backend's expectations file), then every failing test with a command reproducing it.
 
-The README carries the clause table for ``moto`` and ``moto-plain`` between the markers
-``README_BEGIN`` and ``README_END``; ``--readme`` rewrites it and ``--check-readme`` fails when
-it differs from what this run (or ``--from-junit`` files) would write.
+The docs page ``docs/scoreboard.md`` carries the clause table for ``moto`` and ``moto-plain``
+between the markers ``PAGE_BEGIN`` and ``PAGE_END``; ``--page`` rewrites it and ``--check-page``
+fails when it differs from what this run (or ``--from-junit`` files) would write.
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ from . import report as report_module
 from .contract import CLAUSES
 
 DEFAULT_BACKENDS = ("moto", "moto-plain", "endpoint")
-README_BACKENDS = ("moto", "moto-plain")
-README_BEGIN = "<!-- scoreboard:begin (fsconformance scoreboard --readme README.md) -->"
-README_END = "<!-- scoreboard:end -->"
+PAGE = "docs/scoreboard.md"
+PAGE_BACKENDS = ("moto", "moto-plain")
+PAGE_BEGIN = f"<!-- scoreboard:begin (fsconformance scoreboard --page {PAGE}) -->"
+PAGE_END = "<!-- scoreboard:end -->"
 #: The four counts of a cell, and the report outcomes each one gathers.
 KINDS: dict[str, tuple[str, ...]] = {
     "pass": ("passed",),
@@ -156,15 +157,22 @@ def _md_row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
 
-def markdown_table(board: Scoreboard, backends: Sequence[str] | None = None) -> str:
-    """Totals and the clause x backend table, in Markdown (what the README carries)."""
+def markdown_table(
+    board: Scoreboard, backends: Sequence[str] | None = None, clause_link: str = ""
+) -> str:
+    """Totals and the clause x backend table, in Markdown.
+
+    With ``clause_link`` (a page, as the docs page has ``contract.md``) each clause id links to
+    its anchor there.
+    """
     names = [b for b in (backends or board.backends) if b in board.backends]
     lines = [_md_row(["tests", *names]), "|---|" + "---|" * len(names)]
     for kind in KINDS:
         lines.append(_md_row([kind, *[str(board.totals[b][kind]) for b in names]]))
     lines += ["", _md_row(["clause", "title", *names]), "|---|---|" + "---|" * len(names)]
     for clause in board.clause_order():
-        row = [clause, CLAUSES.get(clause, "?")]
+        label = f"[{clause}]({clause_link}#{clause})" if clause_link else clause
+        row = [label, CLAUSES.get(clause, "?")]
         row += [cell_text(board.cells[clause].get(b)) for b in names]
         lines.append(_md_row(row))
     return "\n".join(lines) + "\n"
@@ -283,30 +291,45 @@ def write(board: Scoreboard, out: Path) -> tuple[Path, Path]:
     return md, page
 
 
-# -- the README's table -------------------------------------------------------------------
+# -- the docs page's table ----------------------------------------------------------------
 
 
-def readme_block(board: Scoreboard) -> str:
-    return f"{README_BEGIN}\n{markdown_table(board, README_BACKENDS)}{README_END}"
+def page_block(board: Scoreboard) -> str:
+    """The marked block the docs page carries, clause ids linked to the contract page."""
+    table = markdown_table(board, PAGE_BACKENDS, clause_link="contract.md")
+    return f"{PAGE_BEGIN}\n{table}{PAGE_END}"
 
 
-def readme_table(text: str) -> str:
-    """The README's current block between the markers ('' when the markers are missing)."""
-    start, end = text.find(README_BEGIN), text.find(README_END)
+def page_table(text: str) -> str:
+    """The page's current block between the markers ('' when the markers are missing)."""
+    start, end = text.find(PAGE_BEGIN), text.find(PAGE_END)
     if start < 0 or end < start:
         return ""
-    return text[start : end + len(README_END)]
+    return text[start : end + len(PAGE_END)]
 
 
-def update_readme(path: Path, board: Scoreboard) -> bool:
-    """Replace the README's block with this board's; return whether it changed."""
-    text = path.read_text(encoding="utf-8")
-    current = readme_table(text)
+def _read_page(path: Path) -> tuple[str, str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScoreboardError(f"{path}: {error.strerror or error}") from None
+    current = page_table(text)
     if not current:
-        raise ScoreboardError(f"{path}: no {README_BEGIN} ... {README_END} markers")
-    new = readme_block(board)
+        raise ScoreboardError(f"{path}: no {PAGE_BEGIN} ... {PAGE_END} markers")
+    return text, current
+
+
+def update_page(path: Path, board: Scoreboard) -> bool:
+    """Replace the page's block with this board's; return whether it changed."""
+    text, current = _read_page(path)
+    new = page_block(board)
     path.write_text(text.replace(current, new), encoding="utf-8")
     return current != new
+
+
+def page_is_current(path: Path, board: Scoreboard) -> bool:
+    """Whether the page's block is exactly what this board writes."""
+    return _read_page(path)[1] == page_block(board)
 
 
 # -- running the suites -------------------------------------------------------------------
@@ -431,6 +454,7 @@ __all__ = [
     "run",
     "to_html",
     "to_markdown",
-    "update_readme",
+    "page_is_current",
+    "update_page",
     "write",
 ]
