@@ -50,9 +50,7 @@ def digest(services: tuple[str, ...] = SERVICES) -> dict[str, Any]:
             operations[name] = {
                 "http": f"{http.get('method', 'POST')} {http.get('requestUri', '/')}",
                 "input": sorted(operation.input_shape.members) if operation.input_shape else [],
-                "output": sorted(operation.output_shape.members)
-                if operation.output_shape
-                else [],
+                "output": sorted(operation.output_shape.members) if operation.output_shape else [],
             }
         found[service] = {
             "protocol": model.protocol,
@@ -115,9 +113,7 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
     return sorted(found, key=lambda change: not change.protocol)
 
 
-def _operation_changes(
-    service: str, old: dict[str, Any], new: dict[str, Any]
-) -> list[Change]:
+def _operation_changes(service: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     found = []
     added, removed = sorted(set(new) - set(old)), sorted(set(old) - set(new))
     if added:
@@ -144,7 +140,9 @@ def _operation_changes(
 def report(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """The drift report: a first line that names the cause, then one line per change."""
     found = changes(before, after)
-    versions = f"botocore {after['botocore']} against the tested set (botocore {before['botocore']})"
+    versions = (
+        f"botocore {after['botocore']} against the tested set (botocore {before['botocore']})"
+    )
     if not found:
         return [f"{versions}: no change in the models of {', '.join(SERVICES)}"]
     protocol = [c for c in found if c.protocol]
