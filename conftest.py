@@ -34,7 +34,7 @@ _COMMON = {
 }
 # The property and stateful tests wait out the emulated delays for real (each example creates
 # groups and waits for offline rows), so examples cost seconds: the default run takes 15, the
-# deep one the 30 the default took before the suite-time budget (issue 16).
+# deep one the 30 the default took before the suite had a time budget.
 settings.register_profile("moto", max_examples=15, stateful_step_count=20, **_COMMON)
 settings.register_profile("moto-deep", max_examples=30, stateful_step_count=20, **_COMMON)
 settings.register_profile("aws", max_examples=3, stateful_step_count=10, **_COMMON)

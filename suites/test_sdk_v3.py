@@ -1,4 +1,4 @@
-"""The SageMaker SDK v3's record surface, unchanged, on every backend (issues 12 and 17).
+"""The SageMaker SDK v3's record surface, unchanged, on every backend.
 
 sagemaker-core's ``FeatureGroup`` resource (``batch_write_record``, ``list_records``,
 ``batch_get_record``, ``get_record``, ``update_record`` where the installed release has it,

@@ -1,4 +1,4 @@
-"""The package's shape: moto behind one seam, no import cycles, a pure model (issue 10)."""
+"""The package's shape: moto behind one seam, no import cycles, a pure model."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Self-tests of the requires marker and the unsupported outcome (design principle 6).
+"""Self-tests of the requires marker and the unsupported outcome.
 
 An older botocore is faked by deleting members from the installed service model, so the
 mechanism is proven whatever boto3 this environment has; the tox cell `oldest` proves it on a

@@ -1,4 +1,4 @@
-"""Routing by service: S3, Glue and the rest of Athena reach moto byte for byte (issue 10).
+"""Routing by service: S3, Glue and the rest of Athena reach moto byte for byte.
 
 The oracle here is plain moto: every S3 round trip is made twice, once under ``mock_aws``
 alone and once under ``mock_featurestore`` (or through ``fsconformance serve``), and the

@@ -1,4 +1,4 @@
-"""The ``aws`` backend: a real account, run safely (design principle 8).
+"""The ``aws`` backend: a real account, run safely.
 
 * It refuses to run unless STS says the credentials belong to the configured account; the
   check happens before anything is created, and a refusal is one line.

@@ -1,4 +1,4 @@
-"""The Backend interface every test body talks to (design principle 1).
+"""The Backend interface every test body talks to: one test, any backend.
 
 A backend gives clients, region, account, unique names, timing budgets and cleanup of what
 the test created. Tests never ask which backend they run on.

@@ -365,7 +365,7 @@ def release_forgotten_models(*, force: bool = False) -> int:
     Every moto model (an S3 ``FakeKey`` with its body buffer, a Glue table, ...) is appended,
     when created, to a class-level list that only moto's reset empties (it feeds the server's
     dashboard). A deleted object therefore stays in memory until the mock stops: every
-    create/ingest/delete cycle left its S3 keys and Glue tables behind (issue 13). An
+    create/ingest/delete cycle left its S3 keys and Glue tables behind. An
     instance whose only reference is that list is gone from moto's state; it is released
     here (an S3 key's buffer closed first, as moto's ``dispose`` does). Amortised: without
     ``force`` the lists are walked only once they have grown by 200 instances, or by half

@@ -1,4 +1,4 @@
-"""What a test needs, and whether this installation can give it (design principle 6).
+"""What a test needs, and whether this installation can give it.
 
 A test declares its needs with ``@pytest.mark.requires(operations=[...], members=[...],
 features=[...])``:

@@ -1,4 +1,4 @@
-"""Known non-conformances as reviewed data (design principle 7).
+"""Known non-conformances as reviewed data, each with its reason.
 
 ``expectations/<backend>.toml`` lists the tests a backend is known to fail, each with a reason::
 

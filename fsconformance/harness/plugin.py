@@ -224,7 +224,8 @@ def _is_controller(config: pytest.Config) -> bool:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Resources a teardown could not delete fail the whole run (design principle 8)."""
+    """Resources a teardown could not delete fail the whole run: a real account must be
+    left as it was found."""
     backend = session.config.stash.get(_BACKEND, None)
     if backend is not None and _is_controller(session.config) and backend.session_leftovers():
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

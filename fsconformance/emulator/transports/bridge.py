@@ -5,7 +5,7 @@ Two ways a botocore request can be sent somewhere else than its own endpoint:
 * ``forward(url, request)`` sends one prepared botocore request to a served emulation over
   HTTP and returns its answer. The in-process transport uses it in a child forked from a
   mocking process: the child's copy of the state is a private one, so nothing may be answered
-  from it (DESIGN.md principle 12).
+  from it: a write there would be lost.
 * ``redirect(url)`` makes every botocore client of this process, explicit ``endpoint_url``
   and fixed endpoints (SDK v2 builds its STS client with one) included, send its requests to
   ``url``. ``fsconformance.use_endpoint`` and the environment variable ``USE_ENDPOINT_ENV``
