@@ -1,6 +1,6 @@
 """The scoreboard: the conformance suites on several backends, side by side.
 
-``fsconformance scoreboard`` runs ``pytest suites`` once per backend (by default the emulation
+``fsconformance scoreboard`` runs the packaged suites (``fsconformance run``) once per backend (by default the emulation
 ``moto``, plain moto ``moto-plain``, and a local ``fsconformance serve`` through ``endpoint``),
 each writing JUnit XML, and writes ``scoreboard.md`` and ``scoreboard.html``: per contract clause
 and backend the number of tests that passed, failed, were unsupported or are expected gaps
@@ -88,9 +88,9 @@ def reproduce(backend: str, nodeid: str, endpoint_url: str = "") -> str:
         url = endpoint_url or "http://127.0.0.1:5000"
         return (
             f"fsconformance serve --port {url.rsplit(':', 1)[-1]} & "
-            f"pytest --backend=endpoint --endpoint-url {url} '{nodeid}'"
+            f"fsconformance run --backend=endpoint --endpoint-url {url} '{nodeid}'"
         )
-    return f"pytest --backend={backend} '{nodeid}'"
+    return f"fsconformance run --backend={backend} '{nodeid}'"
 
 
 def build(runs: Mapping[str, Path], seconds: Mapping[str, float] | None = None) -> Scoreboard:
@@ -351,13 +351,14 @@ def run_suites(
     extra: Sequence[str] = (),
     cwd: Path | None = None,
 ) -> float:
-    """``pytest suites --backend=...`` writing ``junit``; return its seconds.
+    """``fsconformance run --backend=...`` (the packaged suites) writing ``junit``; return its
+    seconds.
 
     A run whose tests fail is a result; a run that could not start (a usage error, an internal
     error, nothing collected) raises ``ScoreboardError`` with pytest's last line.
     """
-    command = [sys.executable, "-m", "pytest", "suites", f"--backend={backend}", "-q"]
-    command += ["-p", "no:cacheprovider", f"--junitxml={junit}", *extra]
+    command = [sys.executable, "-m", "fsconformance", "run", f"--backend={backend}", "-q"]
+    command += [f"--junitxml={junit}", *extra]
     command += ["-n", str(workers)] if workers > 0 else ["-n", "0"]
     started = time.monotonic()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -384,7 +385,7 @@ def run(
     endpoint_url = ""
     for backend in backends:
         junit = (out / f"{backend}.xml").resolve()
-        log(f"{backend}: pytest suites --backend={backend} -n {workers} ...")
+        log(f"{backend}: fsconformance run --backend={backend} -n {workers} ...")
         if backend == "endpoint":
             with local_serve() as url:
                 endpoint_url = url
