@@ -206,6 +206,14 @@ def _template() -> Template:
     return Template(text)
 
 
+def _clause_link(clause: str) -> str:
+    """A known clause id links to its clause in the contract.html written beside the page."""
+    from .contract_page import href
+
+    text = html.escape(clause)
+    return f'<a href="{href(clause)}">{text}</a>' if clause in CLAUSES else text
+
+
 def to_html(board: Scoreboard) -> str:
     esc = html.escape
     anchors: dict[tuple[str, str], str] = {}
@@ -235,7 +243,9 @@ def to_html(board: Scoreboard) -> str:
             cells.append(_CELL.substitute(css=cell_class(counts), text=text))
         rows.append(
             _ROW.substitute(
-                clause=esc(clause), title=esc(CLAUSES.get(clause, "?")), cells="".join(cells)
+                clause=_clause_link(clause),
+                title=esc(CLAUSES.get(clause, "?")),
+                cells="".join(cells),
             )
         )
     totals = []
@@ -275,8 +285,15 @@ def to_html(board: Scoreboard) -> str:
 
 
 def write(board: Scoreboard, out: Path) -> tuple[Path, Path]:
-    """Write ``scoreboard.md`` and ``scoreboard.html`` into ``out``; return their paths."""
+    """Write ``scoreboard.md`` and ``scoreboard.html`` into ``out``, with the ``contract.html``
+    its clause ids link to; return the first two paths."""
+    from . import contract_page
+
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        contract_page.write(out)
+    except OSError as error:
+        raise ScoreboardError(str(error)) from None
     md, page = out / "scoreboard.md", out / "scoreboard.html"
     md.write_text(to_markdown(board), encoding="utf-8")
     page.write_text(to_html(board), encoding="utf-8")
