@@ -224,7 +224,10 @@ def delete_feature_group_resources(
     left: list[str] = []
     description = known
     sagemaker = clients.sagemaker
-    poll = {"interval": budgets.poll_interval, "max_interval": budgets.max_poll_interval}
+    poll: dict[str, Any] = {
+        "interval": budgets.poll_interval,
+        "max_interval": budgets.max_poll_interval,
+    }
 
     def current() -> dict[str, Any] | None:
         try:

@@ -37,8 +37,8 @@ class MotoPlainBackend(MotoBackend):
 
     def begin_test(self) -> None:
         self._created = []
-        self._mock = mock_aws()  # type: ignore[assignment]
-        self._mock.start()
+        self._mock = mock = mock_aws()
+        mock.start()
         self.provision()
 
     def cleanup(self) -> list[str]:

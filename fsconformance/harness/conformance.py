@@ -126,7 +126,8 @@ def pytest_collection_modifyitems(
     if not chosen:
         return
     wanted = {name.strip() for name in chosen.split(",") if name.strip()}
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         names = {arg for mark in item.iter_markers("client") for arg in mark.args}
         (dropped if names and not names & wanted else kept).append(item)

@@ -20,7 +20,7 @@ summary, snapshots and hypothesis profiles) is ``fsconformance.harness.conforman
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -97,9 +97,11 @@ def fsconformance_session(pytestconfig: pytest.Config) -> Iterator[Backend]:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Remember whether a test failed, for ``--keep-on-failure``."""
-    report = yield
+    report: pytest.TestReport = yield
     if report.when in ("setup", "call") and report.failed:
         item.stash[_FAILED] = True
     return report

@@ -237,9 +237,9 @@ def to_html(board: Scoreboard) -> str:
         for backend in board.backends:
             counts = board.cells[clause].get(backend)
             text = esc(cell_text(counts))
-            anchor = anchors.get((clause, backend))
-            if anchor:
-                text = f'<a href="#{anchor}">{text}</a>'
+            first = anchors.get((clause, backend))
+            if first:
+                text = f'<a href="#{first}">{text}</a>'
             cells.append(_CELL.substitute(css=cell_class(counts), text=text))
         rows.append(
             _ROW.substitute(
@@ -252,8 +252,8 @@ def to_html(board: Scoreboard) -> str:
     for backend in board.backends:
         counts = board.totals[backend]
         took = f"{board.seconds[backend]:.0f} s" if backend in board.seconds else "—"
-        cells = "".join(f"<td>{counts[k]}</td>" for k in KINDS)
-        totals.append(f"<tr><td>{esc(backend)}</td>{cells}<td>{took}</td></tr>")
+        numbers = "".join(f"<td>{counts[k]}</td>" for k in KINDS)
+        totals.append(f"<tr><td>{esc(backend)}</td>{numbers}<td>{took}</td></tr>")
     gaps = []
     for backend in board.backends:
         entries = board.gaps.get(backend, [])

@@ -137,7 +137,8 @@ class SummaryPlugin:
     ) -> None:
         if not self.only:
             return
-        keep, drop = [], []
+        keep: list[pytest.Item] = []
+        drop: list[pytest.Item] = []
         for item in items:
             ids = {c for mark in item.iter_markers("clause") for c in mark.args}
             (keep if ids & self.only else drop).append(item)

@@ -149,7 +149,7 @@ def redirect(endpoint: str) -> None:
     with _lock:
         if not _targets:
             _original_send = URLLib3Session.send
-            URLLib3Session.send = _redirected_send  # type: ignore[method-assign]
+            URLLib3Session.send = _redirected_send
         _targets.append(endpoint.rstrip("/"))
 
 
@@ -166,7 +166,7 @@ def unredirect(endpoint: str | None = None) -> None:
         elif endpoint.rstrip("/") in _targets:
             _targets.remove(endpoint.rstrip("/"))
         if not _targets and _original_send is not None:
-            URLLib3Session.send = _original_send  # type: ignore[method-assign]
+            URLLib3Session.send = _original_send
             _original_send = None
 
 

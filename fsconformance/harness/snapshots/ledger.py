@@ -196,8 +196,8 @@ def build(
     for cid, clause in ledger.items():
         clause.tests = sorted(tests.get(cid, []))
     for observation in observations(snapshots or bundle.root() / "snapshots"):
-        clause = ledger.get(observation.clause)
-        if clause is not None and not any(
+        touched = ledger.get(observation.clause)
+        if touched is not None and not any(
             (o.what, o.value, o.recorded, o.region, o.target)
             == (
                 observation.what,
@@ -206,9 +206,9 @@ def build(
                 observation.region,
                 observation.target,
             )
-            for o in clause.observations
+            for o in touched.observations
         ):  # parametrised tests observe the same answer once each
-            clause.observations.append(observation)
+            touched.observations.append(observation)
     return ledger
 
 
