@@ -133,7 +133,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .harness import report
+    from .reporting import report
 
     paths = [Path(p) for p in args.runs]
     missing = [str(p) for p in paths if not p.is_file()]
@@ -151,7 +151,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_expectations(args: argparse.Namespace) -> int:
-    from .harness import expectations, report
+    from .harness import expectations
+    from .reporting import report
 
     source = Path(args.from_junit)
     if not source.is_file():
@@ -182,7 +183,7 @@ def _expectations_root(root: str | None) -> Path:
 
 
 def _cmd_scoreboard(args: argparse.Namespace) -> int:
-    from .harness import scoreboard
+    from .reporting import scoreboard
 
     try:
         if args.from_junit:
@@ -225,7 +226,7 @@ def _cmd_scoreboard(args: argparse.Namespace) -> int:
 
 def _cmd_uncertain(args: argparse.Namespace) -> int:
     from .bundle import BundleError
-    from .harness.snapshots import ledger
+    from .reporting import ledger
 
     try:
         contract = Path(args.contract) if args.contract else ledger.contract_path()

@@ -12,9 +12,9 @@ import pytest
 
 from fsconformance import bundle
 from fsconformance.flow import Flow
-from fsconformance.harness.oracle import Oracle, epoch_of
 from fsconformance.offline import OfflineStore, OfflineVerifier, quoted
 from fsconformance.scenarios import Scenario, load_scenarios
+from fsconformance.testing.oracle import Oracle, epoch_of
 
 # The scenarios beside the suites: the checkout's fixtures/ and data/, or the installed package's.
 SCENARIOS = load_scenarios(bundle.folder("fixtures"), bundle.folder("data"))

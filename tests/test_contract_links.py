@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from fsconformance.harness import contract_page, report, scoreboard
-from fsconformance.harness.contract import CLAUSES
+from fsconformance.contract import CLAUSES
+from fsconformance.reporting import contract_page, report, scoreboard
 
 LINK = re.compile(r'href="contract\.html#(C-\d{3})"')
 ANCHOR = re.compile(r'<a id="(C-\d{3})"></a>')

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fsconformance.cli import main
-from fsconformance.harness import scoreboard
+from fsconformance.reporting import scoreboard
 
 ROOT = Path(__file__).resolve().parents[1]
 # Small, fast clauses with passes on both backends and gaps on plain moto.

@@ -6,9 +6,9 @@ import json
 import os
 from typing import Protocol
 
-from ..harness.capabilities import emulated_features
 from ..mock import mock_featurestore
 from .base import Backend, Budgets
+from .capabilities import emulated_features
 
 
 class _Mock(Protocol):

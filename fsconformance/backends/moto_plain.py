@@ -11,8 +11,8 @@ in ten.
 from __future__ import annotations
 
 from ..emulator.moto_seam import mock_aws
-from ..harness.capabilities import FEATURES
 from .base import Budgets
+from .capabilities import FEATURES
 from .moto import MotoBackend
 
 

@@ -82,7 +82,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _register_outcome_plugins(config: pytest.Config, backend: Backend) -> None:
     """Unsupported outcomes, expectations files and the report's per-test properties."""
-    from . import capabilities, expectations, report
+    from ..backends import capabilities
+    from ..reporting import report
+    from . import expectations
 
     config.addinivalue_line(
         "markers",

@@ -139,7 +139,7 @@ def propose(
 ) -> str:
     """A proposed expectations file: every failed, errored or still-expected-failing test.
 
-    ``cases`` are parsed test cases (``fsconformance.harness.report.parse_junit``); an existing entry's
+    ``cases`` are parsed test cases (``fsconformance.reporting.report.parse_junit``); an existing entry's
     reason is kept when it still matches a failing test; new ones get a reason to review.
     """
     lines = [

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ..backends import BACKEND_NAMES
-from .contract import CLAUSES
+from ..contract import CLAUSES
 from .session import BACKEND, session_backend
 
 if TYPE_CHECKING:

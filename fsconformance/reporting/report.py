@@ -29,8 +29,8 @@ from typing import Any
 
 import pytest
 
-from .capabilities import is_unsupported_reason
-from .contract import CLAUSES
+from ..backends.capabilities import is_unsupported_reason
+from ..contract import CLAUSES
 
 PREFIX = "fsconformance."
 WAIT_PREFIX = PREFIX + "wait."
@@ -198,7 +198,7 @@ def reproduce_command(case: dict[str, Any]) -> str:
 
 def build(paths: Iterable[Path], snapshots: Path | None = None) -> Report:
     """Aggregate JUnit XML runs into a report; ``snapshots`` holds the recorded observations."""
-    from .snapshots import ledger
+    from . import ledger
 
     report = Report(uncertain=ledger.load_for_report(snapshots))
     for path in paths:
@@ -255,13 +255,13 @@ def cell_summary(counts: dict[str, int] | None) -> str:
 
 
 def _observed(report: Report, clause: str) -> str:
-    from .snapshots.ledger import observation_cell
+    from .ledger import observation_cell
 
     return observation_cell(report.uncertain.get(clause)) if clause in report.uncertain else ""
 
 
 def _contradictions(report: Report) -> list[str]:
-    from .snapshots.ledger import contradictions
+    from .ledger import contradictions
 
     return contradictions(report.observed, report.uncertain)
 
@@ -350,7 +350,7 @@ _FAILURE_ITEM = Template(
 
 def _page_template() -> Template:
     text = (
-        resources.files("fsconformance.harness")
+        resources.files("fsconformance.reporting")
         .joinpath("templates/report.html")
         .read_text("utf-8")
     )

@@ -26,8 +26,8 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from ..contract import CLAUSES
 from . import report as report_module
-from .contract import CLAUSES
 
 DEFAULT_BACKENDS = ("moto", "moto-plain", "endpoint")
 README_BACKENDS = ("moto", "moto-plain")
@@ -199,7 +199,7 @@ def to_markdown(board: Scoreboard) -> str:
 
 def _template() -> Template:
     text = (
-        resources.files("fsconformance.harness")
+        resources.files("fsconformance.reporting")
         .joinpath("templates/scoreboard.html")
         .read_text("utf-8")
     )

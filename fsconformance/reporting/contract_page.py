@@ -13,7 +13,7 @@ from pathlib import Path
 
 import markdown
 
-from .snapshots.ledger import contract_path
+from .ledger import contract_path
 
 PAGE = "contract.html"
 _STYLE = (

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ... import bundle
+from .. import bundle
 
 _CLAUSE_START = re.compile(r"(?m)^\*\*(C-\d{3})\s+(.*?)\*\*")
 _HEADING = re.compile(r"(?m)^#{2,3} ")
