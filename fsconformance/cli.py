@@ -2,6 +2,7 @@
 
 Subcommands:
 
+* ``run``: the packaged conformance suites under pytest, from any directory.
 * ``serve``: moto plus the emulation over HTTP on a loopback address.
 * ``sweep``: delete feature groups fsconformance tagged and left behind (dry run by default).
 * ``report``: the conformance report (Markdown and HTML) from JUnit XML runs.
@@ -21,8 +22,28 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main"]
+
+
+def _cmd_run(pytest_args: list[str]) -> int:
+    from .harness import runner
+
+    return runner.run(pytest_args)
+
+
+def _add_run(commands: Any) -> None:
+    # Every argument after ``run`` goes to pytest as it is (main() routes it there), so the
+    # parser only documents the command.
+    commands.add_parser(
+        "run",
+        help="run the packaged conformance suites (pytest options follow)",
+        description="Run the conformance suites installed with the package under pytest, from "
+        "any directory: fsconformance run --backend=endpoint --endpoint-url "
+        "http://127.0.0.1:4566. Every argument after 'run' is a pytest option; paths "
+        "starting with suites/ are taken inside the package.",
+    )
 
 
 def _cmd_datagen(args: argparse.Namespace) -> int:
@@ -113,7 +134,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .harness import report
+    from .reporting import report
 
     paths = [Path(p) for p in args.runs]
     missing = [str(p) for p in paths if not p.is_file()]
@@ -131,14 +152,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_expectations(args: argparse.Namespace) -> int:
-    from .harness import expectations, report
+    from .harness import expectations
+    from .reporting import report
 
     source = Path(args.from_junit)
     if not source.is_file():
         print(f"fsconformance expectations: no such file: {source}", file=sys.stderr)
         return 2
-    existing_path = expectations.default_path(Path(args.root), args.backend)
     try:
+        existing_path = expectations.default_path(_expectations_root(args.root), args.backend)
         existing = expectations.load(existing_path)
         cases = report.parse_junit(source)
     except Exception as error:
@@ -153,8 +175,16 @@ def _cmd_expectations(args: argparse.Namespace) -> int:
     return 0
 
 
+def _expectations_root(root: str | None) -> Path:
+    """``--root``, else the folder holding the package's expectations files (the checkout in
+    an editable install)."""
+    from . import bundle
+
+    return Path(root) if root else bundle.root()
+
+
 def _cmd_scoreboard(args: argparse.Namespace) -> int:
-    from .harness import scoreboard
+    from .reporting import scoreboard
 
     try:
         if args.from_junit:
@@ -195,21 +225,26 @@ def _cmd_scoreboard(args: argparse.Namespace) -> int:
 
 
 def _cmd_uncertain(args: argparse.Namespace) -> int:
-    from .harness.snapshots import ledger
+    from .bundle import BundleError
+    from .reporting import ledger
 
-    contract = Path(args.contract) if args.contract else ledger.contract_path()
-    if not contract.is_file():
-        print(
-            f"fsconformance uncertain: {contract}: no such file (set FSCONFORMANCE_CONTRACT or "
-            "pass --contract)",
-            file=sys.stderr,
+    try:
+        contract = Path(args.contract) if args.contract else ledger.contract_path()
+        if not contract.is_file():
+            print(
+                f"fsconformance uncertain: {contract}: no such file (set FSCONFORMANCE_CONTRACT "
+                "or pass --contract)",
+                file=sys.stderr,
+            )
+            return 2
+        built = ledger.build(
+            contract,
+            Path(args.suites) if args.suites else None,
+            Path(args.snapshots) if args.snapshots else None,
         )
+    except BundleError as error:
+        print(f"fsconformance uncertain: {error}", file=sys.stderr)
         return 2
-    built = ledger.build(
-        contract,
-        Path(args.suites) if args.suites else None,
-        Path(args.snapshots) if args.snapshots else None,
-    )
     sys.stdout.write(ledger.render(built, verbose=args.verbose))
     return 0
 
@@ -245,6 +280,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Executable conformance specification for Amazon SageMaker Feature Store.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_run(commands)
 
     datagen = commands.add_parser(
         "datagen",
@@ -327,9 +363,11 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Every UNCERTAIN clause of the contract, the tests whose markers name it, "
         "and the observation a recording made for it (or 'not yet observed').",
     )
-    uncertain.add_argument("--contract", metavar="PATH", help="default: docs/contract.md")
-    uncertain.add_argument("--snapshots", metavar="DIR", help="default: snapshots/")
-    uncertain.add_argument("--suites", metavar="DIR", help="default: suites/")
+    uncertain.add_argument(
+        "--contract", metavar="PATH", help="default: the package's docs/contract.md"
+    )
+    uncertain.add_argument("--snapshots", metavar="DIR", help="default: the package's snapshots/")
+    uncertain.add_argument("--suites", metavar="DIR", help="default: the package's suites/")
     uncertain.add_argument(
         "-v", "--verbose", action="store_true", help="list each uncertain sentence and test"
     )
@@ -344,7 +382,10 @@ def _build_parser() -> argparse.ArgumentParser:
     proposed.add_argument("--from-junit", required=True, metavar="RUN.xml")
     proposed.add_argument("--backend", default="moto", help="default: moto")
     proposed.add_argument(
-        "--root", default=".", metavar="DIR", help="the repository root (default: .)"
+        "--root",
+        default=None,
+        metavar="DIR",
+        help="the folder holding expectations/ (default: the package's own)",
     )
     proposed.set_defaults(handler=_cmd_expectations)
 
@@ -408,9 +449,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments[:1] == ["run"] and arguments[1:2] not in (["-h"], ["--help"]):
+        return _cmd_run(arguments[1:])
     parser = _build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
     except SystemExit as exit_:  # --help, or a usage error argparse already printed
         code = exit_.code
         return 0 if code is None else code if isinstance(code, int) else 2

@@ -1,4 +1,5 @@
-"""The flow through the clients users run, unchanged (DESIGN.md principle 10).
+"""The flow through the clients users run, unchanged: a conformance claim holds
+for the clients people use, not only for boto3.
 
 create -> ingest -> add a feature -> re-ingest -> verify online and offline, once per client:
 boto3, the SageMaker SDK v2 (the public sample's client, ingesting with ``max_workers=3`` as

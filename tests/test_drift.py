@@ -101,7 +101,9 @@ drift.tested = lambda: _digest
 """
     )
     pytester.makepyfile(test_fails="def test_fails():\n    assert 1 == 2\n")
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "fsconformance.harness.conformance"
+    )
     result.assert_outcomes(failed=1)
     header = [line for line in result.outlines if line.startswith("fsconformance drift:")]
     assert header, "the header names the drift"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fsconformance.cli import main
-from fsconformance.harness import scoreboard
+from fsconformance.reporting import scoreboard
 
 ROOT = Path(__file__).resolve().parents[1]
 # Small, fast clauses with passes on both backends and gaps on plain moto.
@@ -94,7 +94,7 @@ def test_pages_list_each_failure_with_a_command(runs: dict[str, Path], tmp_path:
         "| C-031 | PutRecord replaces the whole record; it does not merge | 1 pass, 1 fail |"
         in (markdown)
     )
-    assert "reproduce: `pytest --backend=moto 'suites/test_a.py::test_bad'`" in markdown
+    assert "reproduce: `fsconformance run --backend=moto 'suites/test_a.py::test_bad'`" in markdown
     assert "--endpoint-url http://127.0.0.1:5123 'suites/test_a.py::test_bad'" in markdown
     assert "test_not_a_suite" not in markdown
     text = page.read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The SageMaker SDK v2's telemetry stays on the machine under ``mock_featurestore`` (issue 17).
+"""The SageMaker SDK v2's telemetry stays on the machine under ``mock_featurestore``.
 
 SDK v2 methods such as ``FeatureGroup.describe`` end with a telemetry GET, sent with
 ``requests`` (outside botocore) to an S3 object URL of the SDK team's. The mock's moto patches

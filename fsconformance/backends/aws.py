@@ -1,4 +1,4 @@
-"""The ``aws`` backend: a real account, run safely (design principle 8).
+"""The ``aws`` backend: a real account, run safely.
 
 * It refuses to run unless STS says the credentials belong to the configured account; the
   check happens before anything is created, and a refusal is one line.
@@ -224,7 +224,10 @@ def delete_feature_group_resources(
     left: list[str] = []
     description = known
     sagemaker = clients.sagemaker
-    poll = {"interval": budgets.poll_interval, "max_interval": budgets.max_poll_interval}
+    poll: dict[str, Any] = {
+        "interval": budgets.poll_interval,
+        "max_interval": budgets.max_poll_interval,
+    }
 
     def current() -> dict[str, Any] | None:
         try:

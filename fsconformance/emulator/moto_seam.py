@@ -64,7 +64,7 @@ def registry_values(states: BackendDict[B], kind: type[B]) -> list[B]:
 # os.environ's own lookup raises and catches a KeyError for an unset variable, as this one is
 # on nearly every request; its backing dict (which every change to os.environ updates)
 # answers the same question several times faster.
-_ACCOUNT_VARIABLE = os.environ.encodekey("MOTO_ACCOUNT_ID")  # type: ignore[attr-defined]
+_ACCOUNT_VARIABLE = os.environ.encodekey("MOTO_ACCOUNT_ID")
 _iam_backends: Any = None
 
 
@@ -74,7 +74,7 @@ def account_id_for(account_header: str | None, access_key: str | None) -> str:
     global _iam_backends
     from_environment = os.environ._data.get(_ACCOUNT_VARIABLE)  # type: ignore[attr-defined]
     if from_environment is not None:
-        return os.environ.decodevalue(from_environment)  # type: ignore[attr-defined]
+        return os.environ.decodevalue(from_environment)
     if account_header is not None:
         return account_header
     if _iam_backends is None:
@@ -425,7 +425,7 @@ def s3_delete(account_id: str, region: str, bucket: str, key: str) -> None:
 _tracked_at_last_release = 0
 
 
-def _tracked_lists() -> list[tuple[type, list[Any]]]:
+def _tracked_lists() -> list[tuple[object, list[Any]]]:
     from moto.core.model_instances import model_data
 
     found = []
@@ -448,7 +448,7 @@ def release_forgotten_models(*, force: bool = False) -> int:
     Every moto model (an S3 ``FakeKey`` with its body buffer, a Glue table, ...) is appended,
     when created, to a class-level list that only moto's reset empties (it feeds the server's
     dashboard). A deleted object therefore stays in memory until the mock stops: every
-    create/ingest/delete cycle left its S3 keys and Glue tables behind (issue 13). An
+    create/ingest/delete cycle left its S3 keys and Glue tables behind. An
     instance whose only reference is that list is gone from moto's state; it is released
     here (an S3 key's buffer closed first, as moto's ``dispose`` does). Amortised: without
     ``force`` the lists are walked only once they have grown by 200 instances, or by half

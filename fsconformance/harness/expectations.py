@@ -1,4 +1,4 @@
-"""Known non-conformances as reviewed data (design principle 7).
+"""Known non-conformances as reviewed data, each with its reason.
 
 ``expectations/<backend>.toml`` lists the tests a backend is known to fail, each with a reason::
 
@@ -164,7 +164,7 @@ def propose(
 ) -> str:
     """A proposed expectations file: every failed, errored or still-expected-failing test.
 
-    ``cases`` are parsed test cases (``fsconformance.harness.report.parse_junit``); an existing entry's
+    ``cases`` are parsed test cases (``fsconformance.reporting.report.parse_junit``); an existing entry's
     reason is kept when it still matches a failing test; new ones get a reason to review.
     """
     lines = [

@@ -1,4 +1,4 @@
-"""The sandboxed DuckDB runner behind the emulated Athena (design section 4, principle 11).
+"""The sandboxed DuckDB runner behind the emulated Athena.
 
 DuckDB is a full local database: left alone, SQL could read host files (``read_csv``,
 ``read_text``), attach databases, install extensions or change its own settings. Two layers

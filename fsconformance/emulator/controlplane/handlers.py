@@ -62,7 +62,9 @@ def handle(
             # Another resource's tags are moto's when moto holds that resource; for any
             # other ARN, and for a malformed request, moto fails with a 500.
             validate_input("sagemaker", operation, params)
-            if moto_seam.sagemaker_resource_exists(state.account_id, state.region_name, arn):
+            if isinstance(arn, str) and moto_seam.sagemaker_resource_exists(
+                state.account_id, state.region_name, arn
+            ):
                 return None
             raise validation(f"Resource {arn} does not exist.")
     validate_input("sagemaker", operation, params)

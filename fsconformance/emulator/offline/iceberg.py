@@ -121,12 +121,12 @@ class _SeamFile(InputFile, OutputFile):
         return True
 
     def open(self, seekable: bool = True) -> InputStream:
-        return io.BytesIO(self._body())  # type: ignore[return-value]
+        return io.BytesIO(self._body())
 
     def create(self, overwrite: bool = False) -> OutputStream:
         if not overwrite and self.exists():
             raise FileExistsError(self.location)
-        return _Upload(self)  # type: ignore[return-value]
+        return _Upload(self)
 
     def to_input_file(self) -> InputFile:
         return self
@@ -200,10 +200,10 @@ class SeamCatalog(MetastoreCatalog):
     def _unsupported(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("the emulation's Iceberg catalog only creates and commits")
 
-    create_table = register_table = drop_table = rename_table = _unsupported  # type: ignore[assignment]
-    create_namespace = drop_namespace = list_tables = list_namespaces = _unsupported  # type: ignore[assignment]
-    list_views = load_view = drop_view = view_exists = register_view = _unsupported  # type: ignore[assignment]
-    load_namespace_properties = update_namespace_properties = _unsupported  # type: ignore[assignment]
+    create_table = register_table = drop_table = rename_table = _unsupported
+    create_namespace = drop_namespace = list_tables = list_namespaces = _unsupported
+    list_views = load_view = drop_view = view_exists = register_view = _unsupported
+    load_namespace_properties = update_namespace_properties = _unsupported
 
 
 def _glue_input(group: FeatureGroup, metadata: TableMetadata, location: str) -> dict[str, Any]:

@@ -102,7 +102,7 @@ def is_loopback_host(host: str) -> bool:
 
 @dataclass(frozen=True)
 class LocalPolicy:
-    """Who may talk to the server (design principle 11).
+    """Who may talk to the server: loopback clients only, and no web page.
 
     ``hosts`` are the Host values it answers besides loopback names (its own address);
     ``cors_origins`` the browser origins it gives cross-origin access to (none by default).

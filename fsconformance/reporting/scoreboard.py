@@ -1,6 +1,6 @@
 """The scoreboard: the conformance suites on several backends, side by side.
 
-``fsconformance scoreboard`` runs ``pytest suites`` once per backend (by default the emulation
+``fsconformance scoreboard`` runs the packaged suites (``fsconformance run``) once per backend (by default the emulation
 ``moto``, plain moto ``moto-plain``, and a local ``fsconformance serve`` through ``endpoint``),
 each writing JUnit XML, and writes ``scoreboard.md`` and ``scoreboard.html``: per contract clause
 and backend the number of tests that passed, failed, were unsupported or are expected gaps
@@ -26,8 +26,8 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from ..contract import CLAUSES
 from . import report as report_module
-from .contract import CLAUSES
 
 DEFAULT_BACKENDS = ("moto", "moto-plain", "endpoint")
 PAGE = "docs/scoreboard.md"
@@ -89,9 +89,9 @@ def reproduce(backend: str, nodeid: str, endpoint_url: str = "") -> str:
         url = endpoint_url or "http://127.0.0.1:5000"
         return (
             f"fsconformance serve --port {url.rsplit(':', 1)[-1]} & "
-            f"pytest --backend=endpoint --endpoint-url {url} '{nodeid}'"
+            f"fsconformance run --backend=endpoint --endpoint-url {url} '{nodeid}'"
         )
-    return f"pytest --backend={backend} '{nodeid}'"
+    return f"fsconformance run --backend={backend} '{nodeid}'"
 
 
 def build(runs: Mapping[str, Path], seconds: Mapping[str, float] | None = None) -> Scoreboard:
@@ -207,11 +207,19 @@ def to_markdown(board: Scoreboard) -> str:
 
 def _template() -> Template:
     text = (
-        resources.files("fsconformance.harness")
+        resources.files("fsconformance.reporting")
         .joinpath("templates/scoreboard.html")
         .read_text("utf-8")
     )
     return Template(text)
+
+
+def _clause_link(clause: str) -> str:
+    """A known clause id links to its clause in the contract.html written beside the page."""
+    from .contract_page import href
+
+    text = html.escape(clause)
+    return f'<a href="{href(clause)}">{text}</a>' if clause in CLAUSES else text
 
 
 def to_html(board: Scoreboard) -> str:
@@ -237,21 +245,23 @@ def to_html(board: Scoreboard) -> str:
         for backend in board.backends:
             counts = board.cells[clause].get(backend)
             text = esc(cell_text(counts))
-            anchor = anchors.get((clause, backend))
-            if anchor:
-                text = f'<a href="#{anchor}">{text}</a>'
+            first = anchors.get((clause, backend))
+            if first:
+                text = f'<a href="#{first}">{text}</a>'
             cells.append(_CELL.substitute(css=cell_class(counts), text=text))
         rows.append(
             _ROW.substitute(
-                clause=esc(clause), title=esc(CLAUSES.get(clause, "?")), cells="".join(cells)
+                clause=_clause_link(clause),
+                title=esc(CLAUSES.get(clause, "?")),
+                cells="".join(cells),
             )
         )
     totals = []
     for backend in board.backends:
         counts = board.totals[backend]
         took = f"{board.seconds[backend]:.0f} s" if backend in board.seconds else "—"
-        cells = "".join(f"<td>{counts[k]}</td>" for k in KINDS)
-        totals.append(f"<tr><td>{esc(backend)}</td>{cells}<td>{took}</td></tr>")
+        numbers = "".join(f"<td>{counts[k]}</td>" for k in KINDS)
+        totals.append(f"<tr><td>{esc(backend)}</td>{numbers}<td>{took}</td></tr>")
     gaps = []
     for backend in board.backends:
         entries = board.gaps.get(backend, [])
@@ -283,8 +293,15 @@ def to_html(board: Scoreboard) -> str:
 
 
 def write(board: Scoreboard, out: Path) -> tuple[Path, Path]:
-    """Write ``scoreboard.md`` and ``scoreboard.html`` into ``out``; return their paths."""
+    """Write ``scoreboard.md`` and ``scoreboard.html`` into ``out``, with the ``contract.html``
+    its clause ids link to; return the first two paths."""
+    from . import contract_page
+
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        contract_page.write(out)
+    except OSError as error:
+        raise ScoreboardError(str(error)) from None
     md, page = out / "scoreboard.md", out / "scoreboard.html"
     md.write_text(to_markdown(board), encoding="utf-8")
     page.write_text(to_html(board), encoding="utf-8")
@@ -374,13 +391,14 @@ def run_suites(
     extra: Sequence[str] = (),
     cwd: Path | None = None,
 ) -> float:
-    """``pytest suites --backend=...`` writing ``junit``; return its seconds.
+    """``fsconformance run --backend=...`` (the packaged suites) writing ``junit``; return its
+    seconds.
 
     A run whose tests fail is a result; a run that could not start (a usage error, an internal
     error, nothing collected) raises ``ScoreboardError`` with pytest's last line.
     """
-    command = [sys.executable, "-m", "pytest", "suites", f"--backend={backend}", "-q"]
-    command += ["-p", "no:cacheprovider", f"--junitxml={junit}", *extra]
+    command = [sys.executable, "-m", "fsconformance", "run", f"--backend={backend}", "-q"]
+    command += [f"--junitxml={junit}", *extra]
     command += ["-n", str(workers)] if workers > 0 else ["-n", "0"]
     started = time.monotonic()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -407,7 +425,7 @@ def run(
     endpoint_url = ""
     for backend in backends:
         junit = (out / f"{backend}.xml").resolve()
-        log(f"{backend}: pytest suites --backend={backend} -n {workers} ...")
+        log(f"{backend}: fsconformance run --backend={backend} -n {workers} ...")
         if backend == "endpoint":
             with local_serve() as url:
                 endpoint_url = url

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[3]
+from .. import bundle
+
 _CLAUSE_START = re.compile(r"(?m)^\*\*(C-\d{3})\s+(.*?)\*\*")
 _HEADING = re.compile(r"(?m)^#{2,3} ")
 _SENTENCE = re.compile(r"(?<=[.;:])\s+(?=[A-Z(*`])")
@@ -26,10 +27,11 @@ _ID = re.compile(r"C-\d{3}")
 
 
 def contract_path() -> Path:
-    """The contract: ``FSCONFORMANCE_CONTRACT``, else the project's own ``docs/contract.md``."""
+    """The contract: ``FSCONFORMANCE_CONTRACT``, else ``docs/contract.md`` beside the suites
+    (the checkout's, or the installed package's copy)."""
     if os.environ.get("FSCONFORMANCE_CONTRACT"):
         return Path(os.environ["FSCONFORMANCE_CONTRACT"])
-    return REPO / "docs/contract.md"
+    return bundle.root() / bundle.CONTRACT
 
 
 @dataclass
@@ -190,12 +192,12 @@ def build(
     contract: Path | None = None, suites: Path | None = None, snapshots: Path | None = None
 ) -> dict[str, UncertainClause]:
     ledger = uncertain_clauses((contract or contract_path()).read_text(encoding="utf-8"))
-    tests = tests_by_clause(suites or REPO / "suites")
+    tests = tests_by_clause(suites or bundle.root() / "suites")
     for cid, clause in ledger.items():
         clause.tests = sorted(tests.get(cid, []))
-    for observation in observations(snapshots or REPO / "snapshots"):
-        clause = ledger.get(observation.clause)
-        if clause is not None and not any(
+    for observation in observations(snapshots or bundle.root() / "snapshots"):
+        touched = ledger.get(observation.clause)
+        if touched is not None and not any(
             (o.what, o.value, o.recorded, o.region, o.target)
             == (
                 observation.what,
@@ -204,9 +206,9 @@ def build(
                 observation.region,
                 observation.target,
             )
-            for o in clause.observations
+            for o in touched.observations
         ):  # parametrised tests observe the same answer once each
-            clause.observations.append(observation)
+            touched.observations.append(observation)
     return ledger
 
 
