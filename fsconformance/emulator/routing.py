@@ -41,9 +41,9 @@ class Handler(Protocol):
 # control plane and the Feature Store runtime share "sagemaker".
 _SIGNED_AS = {"sagemaker": ("sagemaker", "sagemaker-featurestore-runtime"), "athena": ("athena",)}
 _HANDLERS: dict[str, Handler] = {
-    "sagemaker": controlplane,  # type: ignore[dict-item]
-    "sagemaker-featurestore-runtime": runtime,  # type: ignore[dict-item]
-    "athena": athena,  # type: ignore[dict-item]
+    "sagemaker": controlplane,
+    "sagemaker-featurestore-runtime": runtime,
+    "athena": athena,
 }
 
 
@@ -81,8 +81,8 @@ def _route(request: WireRequest) -> WireResponse | None:
     if call is None:
         if scope.service == "athena":  # nothing else signs as Athena: a request we must name
             what = f"{request.method} {request.url}"
-            failure = protocols.unknown_operation("athena", protocol, what, 404)
-            return protocols.error("athena", protocol, failure, request)
+            unknown = protocols.unknown_operation("athena", protocol, what, 404)
+            return protocols.error("athena", protocol, unknown, request)
         return None  # another API signed as sagemaker (InvokeEndpoint), or a foreign target
     handler = _HANDLERS[call.service]
     if not handler.owns(call.operation):

@@ -192,8 +192,10 @@ class SeamCatalog(MetastoreCatalog):
         staged = self._update_and_stage_table(table, table.name(), requirements, updates)
         self._write_metadata(staged.metadata, staged.io, staged.metadata_location)
         _publish(self._state, self._group(table.name()), staged.metadata, staged.metadata_location)
+        # pydantic takes the field by name as well as by its alias, "metadata-location"
         return CommitTableResponse(
-            metadata=staged.metadata, metadata_location=staged.metadata_location
+            metadata=staged.metadata,
+            metadata_location=staged.metadata_location,  # type: ignore[call-arg]
         )
 
     # The rest of the Catalog interface is not needed by the emulation.
@@ -224,13 +226,14 @@ def _glue_input(group: FeatureGroup, metadata: TableMetadata, location: str) -> 
 
 
 def _glue_type(kind: IcebergType) -> str:
-    return {
+    names: dict[type, str] = {
         LongType: "bigint",
         DoubleType: "double",
         StringType: "string",
         TimestamptzType: "timestamp",
         BooleanType: "boolean",
-    }[type(kind)]
+    }
+    return names[type(kind)]
 
 
 def _publish(
