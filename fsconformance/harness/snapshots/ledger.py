@@ -10,13 +10,14 @@ through ``--endpoint-url`` (a local emulation) is shown but does not count as ob
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ..markers import tests_by_marker
 
 REPO = Path(__file__).resolve().parents[3]
 _CLAUSE_START = re.compile(r"(?m)^\*\*(C-\d{3})\s+(.*?)\*\*")
@@ -121,40 +122,9 @@ def uncertain_clauses(text: str) -> dict[str, UncertainClause]:
 # -- tests, by a static scan ----------------------------------------------------------------
 
 
-def _mark_name(node: ast.expr) -> str | None:
-    """``pytest.mark.clause(...)`` -> ``clause``."""
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        value = node.func.value
-        if isinstance(value, ast.Attribute) and value.attr == "mark":
-            return node.func.attr
-    return None
-
-
-def _string_args(call: ast.Call) -> list[str]:
-    return [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-
-
 def tests_by_clause(suites: Path) -> dict[str, list[str]]:
     """Clause id -> the tests (``suites/file.py::name``) whose markers name it."""
-    found: dict[str, list[str]] = {}
-    for path in sorted(suites.glob("test_*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for node in ast.walk(tree):
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
-            if not node.name.startswith("test"):
-                continue
-            ids: set[str] = set()
-            for decorator in node.decorator_list:
-                name = _mark_name(decorator)
-                if name == "clause":
-                    ids.update(_string_args(decorator))  # type: ignore[arg-type]
-                elif name == "observes":
-                    ids.update(_string_args(decorator)[:1])  # type: ignore[arg-type]
-            test = f"{path.parent.name}/{path.name}::{node.name}"
-            for cid in ids:
-                found.setdefault(cid, []).append(test)
-    return found
+    return tests_by_marker(suites, {"clause": None, "observes": 1})
 
 
 # -- observations, from snapshot files -------------------------------------------------------
