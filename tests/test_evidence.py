@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fsconformance.harness import evidence
+from fsconformance import cli
+from fsconformance.harness import evidence, report
 from fsconformance.harness.evidence import EvidenceError
 from fsconformance.harness.snapshots import ledger
 
@@ -124,3 +125,43 @@ def test_a_duplicate_id_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(EvidenceError, match="E-01 appears twice"):
         evidence.load(path)
+
+
+def test_the_ledger_shows_public_evidence_per_clause_apart_from_recordings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["uncertain", "--snapshots", str(tmp_path)]) == 0
+
+    out = capsys.readouterr().out
+    blocks = {b.split("\n", 1)[0].split()[0]: b for b in re.split(r"\n(?=C-\d{3} )", out)}
+    c051 = blocks["C-051"]
+    assert "uncertain:" in c051 and "not yet observed" in c051  # no recording on AWS yet
+    assert "observed in public evidence E-13 (2024-01-25, recorded response)" in c051
+    # C-010's only question is settled: listed as such, with its evidence.
+    assert "settled by public evidence" in blocks["C-010"]
+    assert "E-02 (2024-01-25, recorded response)" in blocks["C-010"]
+    assert re.search(r"(?m)^\d+ clauses settled by public evidence: .*C-010", out)
+
+
+def test_the_report_has_a_public_evidence_column(tmp_path: Path) -> None:
+    run = tmp_path / "run.xml"
+    run.write_text(
+        '<testsuites><testsuite name="pytest"><testcase classname="suites.test_x" name="t">'
+        "<properties>"
+        '<property name="fsconformance.backend" value="moto"/>'
+        '<property name="fsconformance.boto3" value="1.0"/>'
+        '<property name="fsconformance.clauses" value="C-019 C-051"/>'
+        "</properties></testcase></testsuite></testsuites>"
+    )
+
+    built = report.build([run], tmp_path / "no-snapshots")
+    text = report.to_markdown(built)
+    page = report.to_html(built)
+
+    assert "| UNCERTAIN: observed on AWS | observed in public evidence |" in text
+    # C-019 is settled: nothing for the nightly run to observe, its evidence shown.
+    assert "| C-019 | Creation quotas | pass (1) |  | E-09 (2024-10-21, recorded response) |" in (
+        text
+    )
+    assert "| not yet observed | E-13 (2024-01-25, recorded response); E-14" in text
+    assert "observed in public evidence" in page and "E-09 (2024-10-21" in page
