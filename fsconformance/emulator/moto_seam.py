@@ -190,14 +190,19 @@ def _glue(account_id: str, region: str) -> Any:
 
 # Glue folds database and table names to lower case when it stores them, so any spelling
 # finds them (an Iceberg group's DataCatalogConfig says "SageMaker_FeatureStore", C-080);
-# moto looks names up as given. While the emulation is active, moto's Glue looks a name up as
-# given first and then ignoring case.
+# moto looks names up as given. While the emulation is active (a request hook installed, or a
+# server app made in this process), moto's Glue looks a name up as given, then ignoring case.
 _glue_originals: dict[str, Any] = {}
+_glue_folding_users = 0
 
 
 def _fold_glue_names(on: bool) -> None:
+    """Count one more (``on``) or one fewer user of the folding; patch while there is any."""
+    global _glue_folding_users
     from moto.glue.models import GlueBackend
 
+    _glue_folding_users = max(0, _glue_folding_users + (1 if on else -1))
+    on = _glue_folding_users > 0
     if on and not _glue_originals:
         get_database, get_table = GlueBackend.get_database, GlueBackend.get_table
 
