@@ -1,7 +1,7 @@
 """Properties over generated schemas and records (C-004, C-010-C-013, C-020-C-023, C-031-C-033,
 C-041, C-042, C-053, C-067, C-092, C-140).
 
-Schemas and records come from ``fsconformance.harness.strategies``; the expected outcome of each
+Schemas and records come from ``fsconformance.testing.strategies``; the expected outcome of each
 property is the contract's, stated in the test. Creating a group costs an emulated delay (and
 minutes on AWS), so each test creates what it needs once and draws its examples inside, with
 a share of the profile's ``max_examples`` (see the repository's conftest.py).
@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from fsconformance.backends import Backend
 from fsconformance.flow import record_as_dict
-from fsconformance.harness.oracle import Oracle
-from fsconformance.harness.strategies import (
+from fsconformance.testing.oracle import Oracle
+from fsconformance.testing.strategies import (
     NO_SHRINK,
     Schema,
     event_time_value,

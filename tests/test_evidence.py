@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from fsconformance import cli
-from fsconformance.harness import evidence, report
-from fsconformance.harness.evidence import EvidenceError
-from fsconformance.harness.snapshots import ledger
+from fsconformance.reporting import evidence, ledger, report
+from fsconformance.reporting.evidence import EvidenceError
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = evidence.evidence_path()
@@ -44,7 +43,7 @@ def test_the_page_is_generated_from_the_corpus() -> None:
     expected = evidence.render_markdown(corpus(), evidence.tests_by_evidence(REPO / "suites"))
 
     assert page == expected, (
-        "docs/evidence.md is stale: python -m fsconformance.harness.evidence > docs/evidence.md"
+        "docs/evidence.md is stale: python -m fsconformance.reporting.evidence > docs/evidence.md"
     )
 
 

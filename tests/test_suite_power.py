@@ -1,9 +1,9 @@
-"""Suite power: every deliberately wrong variant of the emulation (``fsconformance.harness.mutants``)
+"""Suite power: every deliberately wrong variant of the emulation (``tests/mutants.py``)
 must make at least one conformance test fail.
 
 The full check runs the relevant suite modules once per mutant in fresh pytest processes
 (about two minutes on two cores), so it is opt-in: ``FSCONFORMANCE_SUITE_POWER=1
-pytest tests/test_suite_power.py -s`` or ``python -m fsconformance.harness.mutants`` print the catch
+pytest tests/test_suite_power.py -s`` or ``python tests/mutants.py`` print the catch
 table. The fast tests below run always: each mutant really changes the behaviour it targets,
 checked on the pure model against the contract oracle's answer for the same probe (never
 against the unmutated model's), and is undone afterwards.
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import mutants
 import pytest
 
 from fsconformance import mock_featurestore
@@ -23,11 +24,10 @@ from fsconformance.emulator import clock, moto_seam
 from fsconformance.emulator.controlplane import handlers as control_handlers
 from fsconformance.emulator.offline import iceberg, replication
 from fsconformance.emulator.runtime import handlers as runtime_handlers
-from fsconformance.harness import mutants
-from fsconformance.harness.oracle import Oracle
 from fsconformance.model.control_plane import ControlPlane, Delays
 from fsconformance.model.errors import ServiceError
 from fsconformance.model.records import DataPlane
+from fsconformance.testing.oracle import Oracle
 
 T0 = 1_700_000_000.0
 REPO = Path(__file__).resolve().parent.parent
@@ -470,7 +470,7 @@ def test_every_mutant_names_existing_suite_modules():
 @pytest.mark.skipif(
     os.environ.get("FSCONFORMANCE_SUITE_POWER") != "1",
     reason="runs the suites once per mutant in subprocesses (about 120 s); "
-    "set FSCONFORMANCE_SUITE_POWER=1 or run `python -m fsconformance.harness.mutants`",
+    "set FSCONFORMANCE_SUITE_POWER=1 or run `python tests/mutants.py`",
 )
 def test_every_mutant_is_caught_by_at_least_one_test():
     control, outcomes = mutants.run_all()

@@ -1,4 +1,4 @@
-"""The ``aws`` backend: a real account, run safely (design principle 8).
+"""The ``aws`` backend: a real account, run safely.
 
 * It refuses to run unless STS says the credentials belong to the configured account; the
   check happens before anything is created, and a refusal is one line.
@@ -31,9 +31,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.retries import quota, standard
 from filelock import FileLock, Timeout
 
-from ..harness.capabilities import FEATURES
 from ..waiters import WaitTimeout, eventually
 from .base import Backend, BackendUnavailable, Budgets
+from .capabilities import FEATURES
 
 TAG_RUN = "fsconformance:run"
 TAG_CREATED = "fsconformance:created"
@@ -225,7 +225,10 @@ def delete_feature_group_resources(
     left: list[str] = []
     description = known
     sagemaker = clients.sagemaker
-    poll = {"interval": budgets.poll_interval, "max_interval": budgets.max_poll_interval}
+    poll: dict[str, Any] = {
+        "interval": budgets.poll_interval,
+        "max_interval": budgets.max_poll_interval,
+    }
 
     def current() -> dict[str, Any] | None:
         try:

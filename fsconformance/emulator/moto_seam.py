@@ -10,6 +10,8 @@ here.
 from __future__ import annotations
 
 import contextlib
+import importlib
+import json
 import os
 import sys
 import threading
@@ -63,7 +65,7 @@ def registry_values(states: BackendDict[B], kind: type[B]) -> list[B]:
 # os.environ's own lookup raises and catches a KeyError for an unset variable, as this one is
 # on nearly every request; its backing dict (which every change to os.environ updates)
 # answers the same question several times faster.
-_ACCOUNT_VARIABLE = os.environ.encodekey("MOTO_ACCOUNT_ID")  # type: ignore[attr-defined]
+_ACCOUNT_VARIABLE = os.environ.encodekey("MOTO_ACCOUNT_ID")
 _iam_backends: Any = None
 
 
@@ -73,7 +75,7 @@ def account_id_for(account_header: str | None, access_key: str | None) -> str:
     global _iam_backends
     from_environment = os.environ._data.get(_ACCOUNT_VARIABLE)  # type: ignore[attr-defined]
     if from_environment is not None:
-        return os.environ.decodevalue(from_environment)  # type: ignore[attr-defined]
+        return os.environ.decodevalue(from_environment)
     if account_header is not None:
         return account_header
     if _iam_backends is None:
@@ -165,6 +167,66 @@ def server_app() -> Callable[..., Any]:
     return DomainDispatcherApplication(create_backend_app)
 
 
+# -- moto's handlers, whatever protocol the installed model gives a service ------------------
+
+
+def call_json(
+    service: str,
+    target_prefix: str,
+    operation: str,
+    params: dict[str, Any],
+    account_id: str,
+    region: str,
+) -> tuple[int, dict[str, Any]] | None:
+    """Ask moto's own handler of ``service`` to answer ``operation``, in the ``json`` protocol.
+
+    moto routes a request by the installed botocore model: when that model moves a service to
+    another protocol (Athena to ``rest-json`` in botocore 1.44.14), moto's URL patterns and
+    router no longer find handlers written for ``json``. The handler is called here by name,
+    with a ``json`` request, so it answers whatever the model says. Returns the status and the
+    decoded JSON answer, or ``None`` when moto has no handler for the operation.
+    """
+    from botocore.awsrequest import AWSPreparedRequest
+    from moto.core.exceptions import HTTPException
+    from moto.core.utils import camelcase_to_underscores
+
+    try:
+        urls = importlib.import_module(f"moto.{service}.urls")
+    except ImportError:
+        return None
+    handler_class = next(iter(urls.url_paths.values())).__self__
+    if not hasattr(handler_class, camelcase_to_underscores(operation)):
+        return None
+    url = f"https://{service}.{region}.amazonaws.com/"
+    headers = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": f"{target_prefix}.{operation}",
+        "x-moto-account-id": account_id,
+    }
+    request: Any = AWSPreparedRequest("POST", url, headers, json.dumps(params).encode(), False)
+    try:
+        from moto.core.request import normalize_request  # moto 5.2.2 and later
+
+        request = normalize_request(request)
+    except ImportError:
+        pass
+    handler = handler_class()
+    handler._get_action = lambda: operation  # by name: moto's router follows the model
+    try:
+        status, _, body = handler._dispatch(request, url, request.headers)
+    except HTTPException as error:
+        status, body = error.code, error.get_body()
+    except NotImplementedError:
+        return None
+    if isinstance(body, bytes):
+        body = body.decode()
+    try:
+        payload = json.loads(body) if body else {}
+    except ValueError:
+        payload = {"message": str(body)[:500]}
+    return int(status), payload if isinstance(payload, dict) else {}
+
+
 # -- SageMaker's other resources ------------------------------------------------------------
 
 
@@ -243,6 +305,27 @@ def glue_table_input(account_id: str, region: str, database: str, table: str) ->
     if entry is None:
         return None
     return entry.get_version(str(entry._current_version))
+
+
+def glue_database(account_id: str, region: str, database: str) -> dict[str, Any] | None:
+    """A Glue database as GetDatabase shows it (names case-insensitive, C-083), or ``None``."""
+    found = _find_ci(_glue(account_id, region).databases, database)
+    return None if found is None else found.as_dict()
+
+
+def glue_table(account_id: str, region: str, database: str, table: str) -> dict[str, Any] | None:
+    """A Glue table's current ``TableInput`` with its name, database and times, or ``None``."""
+    found = _find_ci(_glue(account_id, region).databases, database)
+    entry = None if found is None else _find_ci(found.tables, table)
+    if entry is None:
+        return None
+    return {
+        **entry.get_version(str(entry._current_version)),
+        "Name": entry.name,
+        "DatabaseName": found.name,
+        "CreateTime": entry.created_time,
+        "UpdateTime": entry.updated_time or entry.created_time,
+    }
 
 
 def glue_create_table(
@@ -464,7 +547,7 @@ def kms_retire_grants(account_id: str, region: str, key_id: str, name: str) -> i
 _tracked_at_last_release = 0
 
 
-def _tracked_lists() -> list[tuple[type, list[Any]]]:
+def _tracked_lists() -> list[tuple[object, list[Any]]]:
     from moto.core.model_instances import model_data
 
     found = []
@@ -487,7 +570,7 @@ def release_forgotten_models(*, force: bool = False) -> int:
     Every moto model (an S3 ``FakeKey`` with its body buffer, a Glue table, ...) is appended,
     when created, to a class-level list that only moto's reset empties (it feeds the server's
     dashboard). A deleted object therefore stays in memory until the mock stops: every
-    create/ingest/delete cycle left its S3 keys and Glue tables behind (issue 13). An
+    create/ingest/delete cycle left its S3 keys and Glue tables behind. An
     instance whose only reference is that list is gone from moto's state; it is released
     here (an S3 key's buffer closed first, as moto's ``dispose`` does). Amortised: without
     ``force`` the lists are walked only once they have grown by 200 instances, or by half

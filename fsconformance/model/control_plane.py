@@ -19,7 +19,7 @@ from .pagination import decode_token, encode_token
 
 @dataclass(frozen=True)
 class Delays:
-    """How long the emulated asynchronous steps take, in seconds (design principle 4)."""
+    """How long the emulated asynchronous steps take, in seconds (C-016, C-051, C-130)."""
 
     create: float = 0.1
     update: float = 0.1

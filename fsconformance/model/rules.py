@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .errors import limit_exceeded, validation
@@ -24,7 +25,7 @@ STORAGE_MIGRATIONS = frozenset({("Standard", "Standard_V2")})
 ON_DEMAND_SWITCH_INTERVAL = 86_400.0  # C-175: to OnDemand at most once in 24 hours
 
 
-def check_feature_names(definitions: list[dict[str, Any]], existing: list[str] = ()) -> None:
+def check_feature_names(definitions: list[dict[str, Any]], existing: Iterable[str] = ()) -> None:
     """No reserved name (C-013) and no name twice, ignoring case as Glue and Athena do (C-083)."""
     seen = {name.lower() for name in existing}
     for definition in definitions:

@@ -126,12 +126,12 @@ class _SeamFile(InputFile, OutputFile):
         return True
 
     def open(self, seekable: bool = True) -> InputStream:
-        return io.BytesIO(self._body())  # type: ignore[return-value]
+        return io.BytesIO(self._body())
 
     def create(self, overwrite: bool = False) -> OutputStream:
         if not overwrite and self.exists():
             raise FileExistsError(self.location)
-        return _Upload(self)  # type: ignore[return-value]
+        return _Upload(self)
 
     def to_input_file(self) -> InputFile:
         return self
@@ -213,18 +213,20 @@ class SeamCatalog(MetastoreCatalog):
         staged = self._update_and_stage_table(table, table.name(), requirements, updates)
         self._write_metadata(staged.metadata, staged.io, staged.metadata_location)
         _publish(self._state, self._group(table.name()), staged.metadata, staged.metadata_location)
+        # pydantic takes the field by name as well as by its alias, "metadata-location"
         return CommitTableResponse(
-            metadata=staged.metadata, metadata_location=staged.metadata_location
+            metadata=staged.metadata,
+            metadata_location=staged.metadata_location,  # type: ignore[call-arg]
         )
 
     # The rest of the Catalog interface is not needed by the emulation.
     def _unsupported(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("the emulation's Iceberg catalog only creates and commits")
 
-    create_table = register_table = drop_table = rename_table = _unsupported  # type: ignore[assignment]
-    create_namespace = drop_namespace = list_tables = list_namespaces = _unsupported  # type: ignore[assignment]
-    list_views = load_view = drop_view = view_exists = register_view = _unsupported  # type: ignore[assignment]
-    load_namespace_properties = update_namespace_properties = _unsupported  # type: ignore[assignment]
+    create_table = register_table = drop_table = rename_table = _unsupported
+    create_namespace = drop_namespace = list_tables = list_namespaces = _unsupported
+    list_views = load_view = drop_view = view_exists = register_view = _unsupported
+    load_namespace_properties = update_namespace_properties = _unsupported
 
 
 def _glue_input(group: FeatureGroup, metadata: TableMetadata, location: str) -> dict[str, Any]:
@@ -245,13 +247,14 @@ def _glue_input(group: FeatureGroup, metadata: TableMetadata, location: str) -> 
 
 
 def _glue_type(kind: IcebergType) -> str:
-    return {
+    names: dict[type, str] = {
         LongType: "bigint",
         DoubleType: "double",
         StringType: "string",
         TimestamptzType: "timestamp",
         BooleanType: "boolean",
-    }[type(kind)]
+    }
+    return names[type(kind)]
 
 
 def _publish(

@@ -199,6 +199,7 @@ def _write(
         )
         return False
     group.offline_blocked_reason = None
+    assert group.offline is not None, f"{group.name} has no offline store"
     writer = TABLE_FORMAT_WRITERS.get(group.offline.get("TableFormat", "Glue"))
     if writer is not None:
         writer(state, group, rows, now)  # C-064: a table format with a layout of its own

@@ -102,7 +102,7 @@ def is_loopback_host(host: str) -> bool:
 
 @dataclass(frozen=True)
 class LocalPolicy:
-    """Who may talk to the server (design principle 11).
+    """Who may talk to the server: loopback clients only, and no web page.
 
     ``hosts`` are the Host values it answers besides loopback names (its own address);
     ``cors_origins`` the browser origins it gives cross-origin access to (none by default).
@@ -210,7 +210,10 @@ class FeatureStoreMiddleware:
                     journal.clear()
                 else:
                     made_id = None
-                    if environ.get("HTTP_X_AMZ_TARGET", "").endswith(".StartQueryExecution"):
+                    # StartQueryExecution, in the json and the rest-json protocol
+                    if environ.get("HTTP_X_AMZ_TARGET", "").endswith(".StartQueryExecution") or (
+                        path.rstrip("/") == "/query-executions"
+                    ):
                         made_id = json.loads(answer).get("QueryExecutionId")
                     headers = request_headers(environ)
                     query = environ.get("QUERY_STRING")

@@ -1,7 +1,7 @@
 """Pytest side of snapshots: ``--record-snapshots DIR``, ``--compare-snapshots DIR``, the
 ``observes(clause, what)`` marker and the ``observe(what, value)`` fixture.
 
-A test takes part when it lives in ``suites/``, uses the ``backend`` fixture, runs no
+A test takes part when it is a conformance test, uses the ``backend`` fixture, runs no
 hypothesis search (its inputs differ on every run) and carries no ``no_snapshot(reason)``.
 Recording writes one JSON file per test, whatever its outcome: on AWS a failing test's
 responses are exactly the news. Replay fails a test whose responses differ from its recording,
@@ -67,7 +67,7 @@ def add_markers(config: pytest.Config) -> None:
 
 
 def takes_part(item: pytest.Item) -> bool:
-    if "suites" not in Path(str(item.path)).parent.parts:
+    if item.get_closest_marker("conformance") is None:
         return False
     if "backend" not in getattr(item, "fixturenames", ()):
         return False

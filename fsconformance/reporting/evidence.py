@@ -6,7 +6,7 @@ evidence it is. The ledger (``fsconformance uncertain``) and the conformance rep
 per clause, apart from what a nightly run on AWS recorded; ``docs/evidence.md`` is generated
 from the file::
 
-    python -m fsconformance.harness.evidence > docs/evidence.md
+    python -m fsconformance.reporting.evidence > docs/evidence.md
 
 A malformed file is refused with one line naming the file and the entry.
 """
@@ -21,15 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .contract import CLAUSES
+from .. import bundle
+from ..contract import CLAUSES
 from .markers import tests_by_marker
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-REPO = Path(__file__).resolve().parents[2]
 
 #: The kinds of evidence, as the page and the ledger name them.
 KINDS: dict[str, str] = {
@@ -61,10 +60,11 @@ class EvidenceError(ValueError):
 
 
 def evidence_path() -> Path:
-    """The corpus: ``FSCONFORMANCE_EVIDENCE``, else the project's own ``docs/evidence.toml``."""
+    """The corpus: ``FSCONFORMANCE_EVIDENCE``, else ``docs/evidence.toml`` beside the contract
+    (the checkout's, or the installed package's copy)."""
     if os.environ.get("FSCONFORMANCE_EVIDENCE"):
         return Path(os.environ["FSCONFORMANCE_EVIDENCE"])
-    return REPO / "docs/evidence.toml"
+    return bundle.root() / bundle.EVIDENCE
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,25 @@ def _observation(path: Path, index: int, entry: Any) -> Observation:
         raise EvidenceError(f"{where}: give url, or repository, path and commit")
     if not isinstance(entry.get("settles", False), bool):
         raise EvidenceError(f"{where}: settles must be true or false")
-    return Observation(**{k: (str(v) if k != "settles" else v) for k, v in entry.items()})
+    text = {k: str(v) for k, v in entry.items() if k != "settles"}
+    return Observation(
+        id=text["id"],
+        clause=text["clause"],
+        question=text["question"],
+        observed=text["observed"],
+        kind=text["kind"],
+        date=text["date"],
+        verdict=text["verdict"],
+        summary=text["summary"],
+        settles=bool(entry.get("settles", False)),
+        repository=text.get("repository", ""),
+        path=text.get("path", ""),
+        commit=text.get("commit", ""),
+        url=text.get("url", ""),
+        locator=text.get("locator", ""),
+        emulation=text.get("emulation", "follows"),
+        emulation_note=text.get("emulation_note", ""),
+    )
 
 
 def _choice(path: Path, index: int, entry: Any) -> Choice:
@@ -204,7 +222,7 @@ def load(path: Path | None = None) -> Corpus:
 
 def tests_by_evidence(suites: Path | None = None) -> dict[str, list[str]]:
     """Evidence id -> the suite tests whose ``evidence`` marker names it (a static scan)."""
-    return tests_by_marker(suites or REPO / "suites", {"evidence": None})
+    return tests_by_marker(suites or bundle.root() / "suites", {"evidence": None})
 
 
 # -- the page ----------------------------------------------------------------------------------
@@ -220,7 +238,7 @@ UNCERTAIN there and cites the entry. `fsconformance uncertain` and the conforman
 the entries per clause, apart from what a nightly run on AWS recorded.
 
 The corpus is `docs/evidence.toml`; this page is generated from it
-(`python -m fsconformance.harness.evidence > docs/evidence.md`) and a self-test keeps the two
+(`python -m fsconformance.reporting.evidence > docs/evidence.md`) and a self-test keeps the two
 in step. A suite test that checks an entry says so with `@pytest.mark.evidence("E-nn")`.
 """
 

@@ -1,18 +1,19 @@
 """Deliberately wrong variants of the emulation, to measure what the suites catch.
 
 Each mutant breaks one documented behaviour by monkeypatching the model (or the offline
-store's partitioning) at run time; no file is edited. Six of them undo a correction the public
-evidence asked for (``docs/evidence.md``). A *tolerated* variant changes something the contract
-leaves open (the order of BatchGetRecord's and ListRecords' answers): every test must still
-pass with it, so no test relies on what the contract does not promise. A mutant is switched on only in a pytest
-run that loads this module as a plugin and names one in the environment::
+store's partitioning) at run time; no file is edited. Seven of them undo a correction the
+public evidence asked for (``docs/evidence.md``). A *tolerated* variant changes something the
+contract leaves open (the order of BatchGetRecord's and ListRecords' answers): every test must
+still pass with it, so no test relies on what the contract does not promise. A mutant is
+switched on only in a pytest run that loads this module as a plugin and names one in the
+environment::
 
-    FSCONFORMANCE_MUTANT=put_merges python -m pytest -p fsconformance.harness.mutants suites/...
+    FSCONFORMANCE_MUTANT=put_merges PYTHONPATH=tests python -m pytest -p mutants suites/...
 
-Without ``-p fsconformance.harness.mutants`` nothing here is imported, so the production code path is
-untouched. ``tests/test_suite_power.py`` runs the relevant suite modules once per mutant and
-asserts that every mutant makes at least one test fail; ``python -m fsconformance.harness.mutants``
-prints the same catch table.
+Without ``-p mutants`` nothing here is imported, so the production code path is untouched. It
+lives beside the self-tests, outside the installed package: it needs a checkout. ``tests/test_suite_power.py`` runs the relevant suite modules once per mutant and
+asserts that every mutant makes at least one test fail; ``python tests/mutants.py`` prints the
+same catch table.
 """
 
 from __future__ import annotations
@@ -33,18 +34,19 @@ from typing import Any
 import pytest
 from pyiceberg.expressions import AlwaysTrue
 
-from ..backends.moto import MotoBackend
-from ..emulator import encryption
-from ..emulator.controlplane import handlers as control_handlers
-from ..emulator.offline import iceberg, replication
-from ..emulator.runtime import handlers as runtime_handlers
-from ..model import control_plane, records, rules
-from ..model.control_plane import ControlPlane
-from ..model.errors import ServiceError
-from ..model.records import DataPlane, OnlineRecord
+from fsconformance.backends.moto import MotoBackend
+from fsconformance.emulator import encryption
+from fsconformance.emulator.controlplane import handlers as control_handlers
+from fsconformance.emulator.offline import iceberg, replication
+from fsconformance.emulator.runtime import handlers as runtime_handlers
+from fsconformance.model import control_plane, records, rules
+from fsconformance.model.control_plane import ControlPlane
+from fsconformance.model.errors import ServiceError
+from fsconformance.model.records import DataPlane, OnlineRecord
 
 ENV = "FSCONFORMANCE_MUTANT"
-REPO = Path(__file__).resolve().parents[2]  # the checkout: harness/ -> fsconformance/ -> repo
+HERE = Path(__file__).resolve().parent  # tests/, where the subprocesses load this plugin from
+REPO = HERE.parent  # the checkout
 
 
 @dataclass(frozen=True)
@@ -537,7 +539,7 @@ def activate(name: str, monkeypatch: pytest.MonkeyPatch) -> Mutant:
     return mutant
 
 
-# -- the pytest plugin (loaded only with ``-p fsconformance.harness.mutants``) ---------------------
+# -- the pytest plugin (loaded only with ``-p mutants``) -------------------------------------------
 
 
 NO_MUTANT = "none"  # the control run: the same settings, nothing broken
@@ -596,11 +598,12 @@ def run(mutant: str, files: tuple[str, ...], keyword: str, profile: str = "quick
     env.pop(ENV, None)
     env.pop("PYTEST_XDIST_WORKER", None)
     env[ENV] = mutant or NO_MUTANT
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.xml"
         command = [
-            sys.executable, "-m", "pytest", "-p", "fsconformance.harness.mutants", "-p", "no:xdist",
+            sys.executable, "-m", "pytest", "-p", "mutants", "-p", "no:xdist",
             "-q", "--no-header", f"--junitxml={report}", *files, "-k", keyword,
         ]  # fmt: skip
         completed = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)

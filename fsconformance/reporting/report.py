@@ -31,8 +31,8 @@ from typing import Any
 
 import pytest
 
-from .capabilities import is_unsupported_reason
-from .contract import CLAUSES
+from ..backends.capabilities import is_unsupported_reason
+from ..contract import CLAUSES
 
 PREFIX = "fsconformance."
 WAIT_PREFIX = PREFIX + "wait."
@@ -202,7 +202,7 @@ def reproduce_command(case: dict[str, Any]) -> str:
 
 def build(paths: Iterable[Path], snapshots: Path | None = None) -> Report:
     """Aggregate JUnit XML runs into a report; ``snapshots`` holds the recorded observations."""
-    from .snapshots import ledger
+    from . import ledger
 
     report = Report(uncertain=ledger.load_for_report(snapshots))
     for path in paths:
@@ -259,19 +259,19 @@ def cell_summary(counts: dict[str, int] | None) -> str:
 
 
 def _observed(report: Report, clause: str) -> str:
-    from .snapshots.ledger import observation_cell
+    from .ledger import observation_cell
 
     return observation_cell(report.uncertain.get(clause)) if clause in report.uncertain else ""
 
 
 def _evidence(report: Report, clause: str) -> str:
-    from .snapshots.ledger import evidence_cell
+    from .ledger import evidence_cell
 
     return evidence_cell(report.uncertain.get(clause))
 
 
 def _contradictions(report: Report) -> list[str]:
-    from .snapshots.ledger import contradictions
+    from .ledger import contradictions
 
     return contradictions(report.observed, report.uncertain)
 
@@ -361,7 +361,7 @@ _FAILURE_ITEM = Template(
 
 def _page_template() -> Template:
     text = (
-        resources.files("fsconformance.harness")
+        resources.files("fsconformance.reporting")
         .joinpath("templates/report.html")
         .read_text("utf-8")
     )
@@ -375,7 +375,7 @@ def _html_table(
     links: dict[tuple[int, int], str] | None = None,
     columns: str = "",
 ) -> str:
-    """A table; ``links`` maps (row, column) to an anchor the cell links to."""
+    """A table; ``links`` maps (row, column) to the address the cell links to."""
     head = "".join(_HEADER_CELL.substitute(text=html.escape(h)) for h in header)
     body = []
     for r, row in enumerate(rows):
@@ -384,11 +384,18 @@ def _html_table(
             text = html.escape(cell)
             anchor = (links or {}).get((r, c))
             if anchor:
-                text = f'<a href="#{anchor}">{text}</a>'
+                text = f'<a href="{html.escape(anchor)}">{text}</a>'
             css = html.escape(cell.split(" ")[0]) if classes else ""
             cells.append(_CELL.substitute(css=css, text=text))
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table>{columns}<tr>{head}</tr>\n" + "\n".join(body) + "</table>"
+
+
+def _clause_links(order: list[str]) -> dict[tuple[int, int], str]:
+    """Each known clause id in the first column links to its clause in contract.html."""
+    from .contract_page import href
+
+    return {(r, 0): href(clause) for r, clause in enumerate(order) if clause in CLAUSES}
 
 
 def to_html(report: Report) -> str:
@@ -411,11 +418,12 @@ def to_html(report: Report) -> str:
         )
     order = _clause_order(report)
     links = {
-        (r, 2 + c): anchors[(clause, cell)]
+        (r, 2 + c): "#" + anchors[(clause, cell)]
         for r, clause in enumerate(order)
         for c, cell in enumerate(report.cells)
         if (clause, cell) in anchors
     }
+    links.update(_clause_links(order))
     clause_rows = [
         [
             c,
@@ -459,9 +467,13 @@ def to_html(report: Report) -> str:
 
 
 def write(paths: Iterable[Path], out: Path, snapshots: Path | None = None) -> tuple[Path, Path]:
-    """Write ``conformance.md`` and ``conformance.html`` into ``out``; return their paths."""
+    """Write ``conformance.md`` and ``conformance.html`` into ``out``, with the
+    ``contract.html`` its clause ids link to; return the first two paths."""
+    from . import contract_page
+
     report = build(paths, snapshots)
     out.mkdir(parents=True, exist_ok=True)
+    contract_page.write(out)
     md, page = out / "conformance.md", out / "conformance.html"
     md.write_text(to_markdown(report), encoding="utf-8")
     page.write_text(to_html(report), encoding="utf-8")

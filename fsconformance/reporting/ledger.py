@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import evidence as public
-from ..markers import tests_by_marker
+from .. import bundle
+from . import evidence as public
+from .markers import tests_by_marker
 
-REPO = Path(__file__).resolve().parents[3]
 _CLAUSE_START = re.compile(r"(?m)^\*\*(C-\d{3})\s+(.*?)\*\*")
 _HEADING = re.compile(r"(?m)^#{2,3} ")
 _SENTENCE = re.compile(r"(?<=[.;:])\s+(?=[A-Z(*`])")
@@ -30,10 +30,11 @@ _ID = re.compile(r"C-\d{3}")
 
 
 def contract_path() -> Path:
-    """The contract: ``FSCONFORMANCE_CONTRACT``, else the project's own ``docs/contract.md``."""
+    """The contract: ``FSCONFORMANCE_CONTRACT``, else ``docs/contract.md`` beside the suites
+    (the checkout's, or the installed package's copy)."""
     if os.environ.get("FSCONFORMANCE_CONTRACT"):
         return Path(os.environ["FSCONFORMANCE_CONTRACT"])
-    return REPO / "docs/contract.md"
+    return bundle.root() / bundle.CONTRACT
 
 
 @dataclass
@@ -189,12 +190,12 @@ def build(
             ledger[cid] = UncertainClause(cid, blocks[cid][0], evidence=list(entries))
     order = list(blocks)
     ledger = {cid: ledger[cid] for cid in sorted(ledger, key=order.index)}
-    tests = tests_by_clause(suites or REPO / "suites")
+    tests = tests_by_clause(suites or bundle.root() / "suites")
     for cid, clause in ledger.items():
         clause.tests = sorted(tests.get(cid, []))
-    for observation in observations(snapshots or REPO / "snapshots"):
-        clause = ledger.get(observation.clause)
-        if clause is not None and not any(
+    for observation in observations(snapshots or bundle.root() / "snapshots"):
+        touched = ledger.get(observation.clause)
+        if touched is not None and not any(
             (o.what, o.value, o.recorded, o.region, o.target)
             == (
                 observation.what,
@@ -203,9 +204,9 @@ def build(
                 observation.region,
                 observation.target,
             )
-            for o in clause.observations
+            for o in touched.observations
         ):  # parametrised tests observe the same answer once each
-            clause.observations.append(observation)
+            touched.observations.append(observation)
     return ledger
 
 
