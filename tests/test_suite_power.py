@@ -2,7 +2,7 @@
 must make at least one conformance test fail.
 
 The full check runs the relevant suite modules once per mutant in fresh pytest processes
-(about two minutes on two cores), so it is opt-in: ``FSCONFORMANCE_SUITE_POWER=1
+(two to three minutes on two cores), so it is opt-in: ``FSCONFORMANCE_SUITE_POWER=1
 pytest tests/test_suite_power.py -s`` or ``python tests/mutants.py`` print the catch
 table. The fast tests below run always: each mutant really changes the behaviour it targets,
 checked on the pure model against the contract oracle's answer for the same probe (never
@@ -469,7 +469,7 @@ def test_every_mutant_names_existing_suite_modules():
 @pytest.mark.slow
 @pytest.mark.skipif(
     os.environ.get("FSCONFORMANCE_SUITE_POWER") != "1",
-    reason="runs the suites once per mutant in subprocesses (about 120 s); "
+    reason="runs the suites once per mutant in subprocesses (120-190 s); "
     "set FSCONFORMANCE_SUITE_POWER=1 or run `python tests/mutants.py`",
 )
 def test_every_mutant_is_caught_by_at_least_one_test():
