@@ -8,7 +8,8 @@ Subcommands:
 * ``report``: the conformance report (Markdown and HTML) from JUnit XML runs.
 * ``expectations``: a proposed expectations file from a run's failures.
 * ``scoreboard``: the suites on several backends, side by side (Markdown and HTML).
-* ``uncertain``: the contract's UNCERTAIN clauses, the tests touching them, what was observed.
+* ``uncertain``: the contract's UNCERTAIN clauses, the tests touching them, what was observed
+  (recorded on AWS, and in public evidence).
 * ``drift``: what changed in the installed botocore models since the tested set.
 * ``datagen``: write the synthetic datasets of the scenarios (``fixtures/``) into ``data/``, or
   with ``--check`` verify that the committed files equal the generator's output.
@@ -227,6 +228,7 @@ def _cmd_scoreboard(args: argparse.Namespace) -> int:
 def _cmd_uncertain(args: argparse.Namespace) -> int:
     from .bundle import BundleError
     from .reporting import ledger
+    from .reporting.evidence import EvidenceError
 
     try:
         contract = Path(args.contract) if args.contract else ledger.contract_path()
@@ -241,8 +243,9 @@ def _cmd_uncertain(args: argparse.Namespace) -> int:
             contract,
             Path(args.suites) if args.suites else None,
             Path(args.snapshots) if args.snapshots else None,
+            Path(args.evidence) if args.evidence else None,
         )
-    except BundleError as error:
+    except (BundleError, EvidenceError) as error:
         print(f"fsconformance uncertain: {error}", file=sys.stderr)
         return 2
     sys.stdout.write(ledger.render(built, verbose=args.verbose))
@@ -368,6 +371,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     uncertain.add_argument("--snapshots", metavar="DIR", help="default: the package's snapshots/")
     uncertain.add_argument("--suites", metavar="DIR", help="default: the package's suites/")
+    uncertain.add_argument(
+        "--evidence", metavar="PATH", help="public evidence; default: docs/evidence.toml"
+    )
     uncertain.add_argument(
         "-v", "--verbose", action="store_true", help="list each uncertain sentence and test"
     )

@@ -42,6 +42,8 @@ FEATURES: dict[str, str] = {
     "ttl": "online-store TTL: ExpiresAt and expired records hidden",
     "throughput": "ThroughputConfig: on-demand and provisioned modes",
     "feature_group_arn": "a feature-group ARN accepted wherever a FeatureGroupName is",
+    "creation_limit": "the account's limit of 4 groups Creating at once may be reached on "
+    "purpose: no other process creates groups in the test's account",
 }
 
 #: Every skip reason for an unmet need starts with this; the plugin recognises it.

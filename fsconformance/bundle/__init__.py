@@ -2,7 +2,7 @@
 expectations files, the recorded snapshots and the contract.
 
 The repository keeps them at its top level (``suites/``, ``fixtures/``, ``data/``,
-``expectations/``, ``snapshots/``, ``docs/contract.md``); the build puts the same tree in the
+``expectations/``, ``snapshots/``, ``docs/contract.md``, ``docs/evidence.toml``); the build puts the same tree in the
 wheel under ``fsconformance/bundle/`` (setup.py maps the packages). Either way they sit side
 by side, so the folder that holds the suites package holds the rest: in an installed package
 that is ``fsconformance/bundle/``, in an editable install the checkout itself. The suites
@@ -18,6 +18,7 @@ __all__ = ["BundleError", "contract", "folder", "root", "suites"]
 
 SUITES_PACKAGE = "fsconformance.bundle.suites"
 CONTRACT = "docs/contract.md"
+EVIDENCE = "docs/evidence.toml"  # the public evidence of what AWS did, beside the contract
 
 
 class BundleError(FileNotFoundError):

@@ -65,7 +65,9 @@ class FeatureGroup:
     throughput: dict[str, Any]
     tags: dict[str, str]
     metadata: dict[str, FeatureMetadata]
-    last_modified: float
+    # C-051: None until the first update completes; Describe then has no LastModifiedTime
+    # (never-updated groups on AWS have none, docs/evidence.md E-14).
+    last_modified: float | None = None
     deleted_at: float | None = None
     delete_done_at: float | None = None
     last_update: dict[str, Any] | None = None
@@ -187,11 +189,16 @@ class ControlPlane:
     # -- lookups ------------------------------------------------------------------------
 
     def arn_for(self, name: str) -> str:
-        # U-13: ARNs carry the name in lower case, as for other SageMaker resources.
+        # C-010: the ARN keeps the name as it was created, capitals too (docs/evidence.md E-02);
+        # lookups by name or ARN ignore case (``find``).
         return (
             f"arn:{partition_of(self.region)}:sagemaker:{self.region}:{self.account_id}:"
-            f"feature-group/{name.lower()}"
+            f"feature-group/{name}"
         )
+
+    def creating(self, now: float) -> int:
+        """How many groups of the account are Creating at ``now`` (C-019)."""
+        return sum(1 for group in self._groups.values() if group.status(now) == "Creating")
 
     def find(self, name_or_arn: str) -> FeatureGroup:
         name = name_or_arn
@@ -251,6 +258,7 @@ class ControlPlane:
                 f"Resource Already Exists: FeatureGroup with name {name} already exists. "
                 "Choose a different name."
             )
+        rules.check_concurrent_creations(self.creating(now))
         if len(self._groups) >= rules.MAX_FEATURE_GROUPS_PER_ACCOUNT:
             raise limit_exceeded(
                 f"The account already has {len(self._groups)} feature groups, the most allowed "
@@ -272,7 +280,6 @@ class ControlPlane:
             throughput=throughput,
             tags={tag["Key"]: tag["Value"] for tag in tags},
             metadata={d["FeatureName"]: FeatureMetadata(created, created) for d in definitions},
-            last_modified=created,
         )
         group.feature_ready_at = {d["FeatureName"]: created for d in definitions}
         self._groups[name.lower()] = group
@@ -295,12 +302,7 @@ class ControlPlane:
         offline.setdefault("DisableGlueTableCreation", False)
         offline.setdefault("TableFormat", "Glue")  # the documented default (C-015, U-12)
         if not offline["DisableGlueTableCreation"] and "DataCatalogConfig" not in offline:
-            # C-080: generated names; the table name follows Athena's recommendations.
-            offline["DataCatalogConfig"] = {
-                "TableName": f"{name.lower()}_{epoch}",
-                "Catalog": "AwsDataCatalog",
-                "Database": "sagemaker_featurestore",
-            }
+            offline["DataCatalogConfig"] = generated_catalog(name, epoch, offline["TableFormat"])
         return offline
 
     # -- DescribeFeatureGroup -----------------------------------------------------------
@@ -315,7 +317,6 @@ class ControlPlane:
             "EventTimeFeatureName": group.event_time_feature,
             "FeatureDefinitions": copy.deepcopy(group.definitions),
             "CreationTime": group.created,
-            "LastModifiedTime": group.last_modified,
             "FeatureGroupStatus": group.status(now),
             "ThroughputConfig": dict(group.throughput),
             "NextToken": "",
@@ -327,6 +328,9 @@ class ControlPlane:
         if group.offline is not None:
             response["OfflineStoreConfig"] = copy.deepcopy(group.offline)
             response["OfflineStoreStatus"] = group.offline_status()
+        # C-051: both absent until the first update (docs/evidence.md E-13, E-14).
+        if group.last_modified is not None:
+            response["LastModifiedTime"] = group.last_modified
         if group.last_update is not None:
             response["LastUpdateStatus"] = dict(group.last_update)
         for member in ("RoleArn", "Description"):
@@ -551,6 +555,19 @@ class ControlPlane:
         for key in request["TagKeys"]:
             group.tags.pop(key, None)
         return {}
+
+
+def generated_catalog(name: str, epoch: int, table_format: str) -> dict[str, str]:
+    """C-080: the DataCatalogConfig the service fills in when it creates the table itself,
+    as recorded responses show it per table format (docs/evidence.md E-18 to E-20): an Iceberg
+    table in ``SageMaker_FeatureStore`` with every ``-`` of the name turned into ``_``; a
+    Glue-format table in ``sagemaker_featurestore``, ``<name>_<epoch>`` with the hyphens kept.
+    Both lowercased, as Glue stores names (C-083)."""
+    if table_format == "Iceberg":
+        database, table = "SageMaker_FeatureStore", name.lower().replace("-", "_")
+    else:
+        database, table = "sagemaker_featurestore", name.lower()
+    return {"TableName": f"{table}_{epoch}", "Catalog": "AwsDataCatalog", "Database": database}
 
 
 def _merge_throughput(current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:

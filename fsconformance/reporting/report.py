@@ -7,8 +7,10 @@ Two halves:
   ``.uncertain``, ``.tox_env`` and one ``fsconformance.wait.<kind>`` per wait with its seconds.
 * ``build``/``write`` read one or more JUnit XML files (``pytest --junitxml``) and write
   ``conformance.md`` and a self-contained ``conformance.html``: per clause the outcome on every
-  (backend, boto3) cell that ran, totals, a command reproducing each failure, and the
-  min/median/max duration of each kind of wait per backend.
+  (backend, boto3) cell that ran, what a recording on AWS observed of an UNCERTAIN clause and,
+  apart from it, what public evidence observed (``docs/evidence.toml``: id, date and kind),
+  totals, a command reproducing each failure, and the min/median/max duration of each kind of
+  wait per backend.
 """
 
 from __future__ import annotations
@@ -146,6 +148,8 @@ def parse_junit(path: Path) -> list[dict[str, Any]]:
 # -- the report -------------------------------------------------------------------------------
 
 OUTCOMES = ("passed", "failed", "error", "xpassed", "xfailed", "unsupported", "skipped")
+# What was observed of AWS, per clause: a nightly recording, and public evidence, apart.
+OBSERVED_COLUMNS = ("UNCERTAIN: observed on AWS", "observed in public evidence")
 # How one clause's tests in one cell read, worst first.
 _CELL_ORDER = ("failed", "error", "xpassed", "xfailed", "passed", "unsupported", "skipped")
 _SYMBOL = {
@@ -260,6 +264,12 @@ def _observed(report: Report, clause: str) -> str:
     return observation_cell(report.uncertain.get(clause)) if clause in report.uncertain else ""
 
 
+def _evidence(report: Report, clause: str) -> str:
+    from .ledger import evidence_cell
+
+    return evidence_cell(report.uncertain.get(clause))
+
+
 def _contradictions(report: Report) -> list[str]:
     from .ledger import contradictions
 
@@ -309,13 +319,14 @@ def to_markdown(report: Report) -> str:
     )
     lines += ["", "## Clauses", ""]
     lines += _md_table(
-        ["clause", "title", *report.cells, "UNCERTAIN: observed on AWS"],
+        ["clause", "title", *report.cells, *OBSERVED_COLUMNS],
         [
             [
                 c,
                 CLAUSES.get(c, "?"),
                 *[cell_summary(report.clauses[c].get(x)) for x in report.cells],
                 _observed(report, c),
+                _evidence(report, c),
             ]
             for c in _clause_order(report)
         ],
@@ -419,6 +430,7 @@ def to_html(report: Report) -> str:
             CLAUSES.get(c, "?"),
             *[cell_summary(report.clauses[c].get(x)) for x in report.cells],
             _observed(report, c),
+            _evidence(report, c),
         ]
         for c in order
     ]
@@ -430,7 +442,7 @@ def to_html(report: Report) -> str:
             [[o, *[str(report.totals[c][o]) for c in report.cells]] for o in OUTCOMES],
         ),
         clauses=_html_table(
-            ["clause", "title", *report.cells, "UNCERTAIN: observed on AWS"],
+            ["clause", "title", *report.cells, *OBSERVED_COLUMNS],
             clause_rows,
             classes=True,
             links=links,

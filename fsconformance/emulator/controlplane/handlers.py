@@ -9,7 +9,7 @@ from typing import Any
 from ...model.control_plane import ControlPlane
 from ...model.errors import validation
 from ...model.shapes import service_model, validate_input
-from .. import moto_seam
+from .. import encryption, moto_seam
 from ..offline import formats, glue_tables, replication
 from ..state import FeatureStoreState
 from ..wire import normalise_timestamps
@@ -78,6 +78,14 @@ def handle(
         result = op(state.control_plane, params, now)
         if operation == "CreateFeatureGroup":
             formats.load_writers(state)  # an Iceberg group's writer, before its first row
+        if operation in ("CreateFeatureGroup", "DeleteFeatureGroup"):
+            # C-191: the online store's key is granted to Feature Store with the group and the
+            # grant retired with it.
+            group = state.control_plane.find(params["FeatureGroupName"])
+            if operation == "CreateFeatureGroup":
+                encryption.grant_online_key(state, group)
+            else:
+                encryption.retire_online_grant(state, group)
         if operation in ("CreateFeatureGroup", "UpdateFeatureGroup"):
             glue_tables.sync(state)  # the Glue table of a new group (C-080)
             state.control_plane.answered_at(operation, params["FeatureGroupName"], time.time())

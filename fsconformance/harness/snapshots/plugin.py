@@ -59,6 +59,11 @@ def add_markers(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "no_snapshot(reason): the test's exchanges are not recorded or replayed"
     )
+    config.addinivalue_line(
+        "markers",
+        "evidence(*ids): the public observations of AWS (docs/evidence.toml, E-nn) the test "
+        "checks the backend against",
+    )
 
 
 def takes_part(item: pytest.Item) -> bool:
