@@ -11,6 +11,7 @@ import copy
 import json
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import botocore
 import pytest
@@ -102,13 +103,18 @@ drift.tested = lambda: _digest
     )
     pytester.makepyfile(test_fails="def test_fails():\n    assert 1 == 2\n")
     result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "-p", "fsconformance.harness.conformance"
+        "-p", "no:cacheprovider", "-p", "fsconformance.harness.conformance", "--junitxml=run.xml"
     )
     result.assert_outcomes(failed=1)
     header = [line for line in result.outlines if line.startswith("fsconformance drift:")]
     assert header, "the header names the drift"
-    failure = next(i for i, line in enumerate(result.outlines) if " test_fails " in line)
-    assert result.outlines[failure + 1].startswith("fsconformance drift: botocore")
-    assert "athena protocol query -> " in result.outlines[failure + 1]
     summary = [line for line in result.outlines if line.startswith("FAILED test_fails.py")]
-    assert summary and "fsconformance drift" in summary[0]
+    assert summary and summary[0].startswith(
+        "FAILED test_fails.py::test_fails - fsconformance drift: botocore"
+    )
+    failure = ElementTree.parse(pytester.path / "run.xml").find(".//failure")
+    assert failure is not None
+    message = failure.get("message", "")
+    assert message.startswith("fsconformance drift: botocore")
+    assert "athena protocol query -> " in message
+    assert message.endswith("assert 1 == 2"), "the test's own failure follows the drift"

@@ -145,7 +145,12 @@ def pytest_runtest_makereport(
     report: pytest.TestReport = yield
     if report.when in ("setup", "call") and report.failed:
         moved = _drift(item.config)
-        if moved:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        if moved and crash is not None:
+            # The failure's message (the summary line, the JUnit message, the report) leads
+            # with the drift; the traceback below it is the test's own.
+            crash.message = f"fsconformance drift: {moved} | {crash.message}"
+        elif moved:
             report.longrepr = f"fsconformance drift: {moved}\n\n{report.longreprtext}"
     return report
 

@@ -83,7 +83,7 @@ class FeatureGroup:
     @property
     def storage_type(self) -> str | None:
         """The online store's StorageType, None without an online store."""
-        return self.online.get("StorageType") if self.online_enabled else None
+        return self.online.get("StorageType") if self.online_enabled and self.online else None
 
     @property
     def record_identifier(self) -> str:
@@ -162,15 +162,17 @@ class ControlPlane:
             for definition in pending.additions:
                 group.metadata[definition["FeatureName"]] = FeatureMetadata(done, done)
                 group.feature_ready_at[definition["FeatureName"]] = done
+        # TTL and storage updates are refused for a group without an online store.
+        online = group.online if group.online is not None else {}
         if pending.ttl is not None:
             if pending.ttl:
-                group.online["TtlDuration"] = dict(pending.ttl)
+                online["TtlDuration"] = dict(pending.ttl)
             else:
-                group.online.pop("TtlDuration", None)
+                online.pop("TtlDuration", None)
         if pending.throughput is not None:
             group.throughput = _merge_throughput(group.throughput, pending.throughput)
         if pending.storage_type is not None:
-            group.online["StorageType"] = pending.storage_type
+            online["StorageType"] = pending.storage_type
         group.pending = None
         group.last_update = {"Status": "Successful"}
         group.last_modified = done
@@ -421,7 +423,8 @@ class ControlPlane:
             key=lambda g: (_sort_key(g, sort_by, now), g.created, g.name), reverse=descending
         )
         query = {k: v for k, v in request.items() if k not in ("NextToken", "MaxResults")}
-        start = decode_token(request.get("NextToken"), query) if request.get("NextToken") else 0
+        token = request.get("NextToken")
+        start = decode_token(token, query) if token else 0
         limit = request.get("MaxResults", 10)
         page = groups[start : start + limit]
         response: dict[str, Any] = {"FeatureGroupSummaries": [_summary(g, now) for g in page]}
@@ -542,7 +545,8 @@ class ControlPlane:
         group = self._tagged(request["ResourceArn"])
         tags = [{"Key": k, "Value": v} for k, v in group.tags.items()]
         query = {"ResourceArn": request["ResourceArn"]}
-        start = decode_token(request.get("NextToken"), query) if request.get("NextToken") else 0
+        token = request.get("NextToken")
+        start = decode_token(token, query) if token else 0
         limit = request.get("MaxResults", 50)
         response: dict[str, Any] = {"Tags": tags[start : start + limit]}
         if start + limit < len(tags):
