@@ -1,5 +1,5 @@
-"""Time an emulated Athena query over many offline rows (issue 16: 1,000,000 rows, the first
-query with replication <= 2 s, a repeated aggregate <= 1 s).
+"""Time an emulated Athena query over many offline rows (targets: 1,000,000 rows, the
+first query with replication <= 2 s, a repeated aggregate <= 1 s).
 
 Rows are appended to the emulated offline store directly through the model (putting 100,000
 records through boto3 would measure PutRecord instead); the timed part is what a user waits

@@ -1,6 +1,6 @@
 """Memory of the emulation: what an online record costs, and what deletion gives back.
 
-Not a timed test: it prints three figures (DESIGN.md section 5, issue 13).
+Not a timed test: it prints three figures.
 
 1. Online bytes per record (traced allocations) over 20,000 PutRecords (or as many as given)
    of a 10-feature record into an online-only group, against the size of the record's

@@ -13,7 +13,8 @@ only boto3 and answers commands on stdin, one per line, with one line on stdout:
 * ``quit``.
 
 ``python benchmarks/floor_worker.py --canned-server`` instead serves a canned 200 over HTTP
-with the same server stack as ``fsconformance serve`` (werkzeug, threaded) and prints its URL.
+with the same server stack as ``fsconformance serve`` (werkzeug, threaded) and prints its URL:
+for each request what the emulation would answer it, in size and shape (``canned_answer``).
 """
 
 from __future__ import annotations
@@ -53,6 +54,38 @@ def canned_body(method: str) -> bytes:
     """What the emulation answers: ``{}`` for a put, the 10-feature record for a get (so the
     floor parses a response of the same size)."""
     return json.dumps({"Record": record(0)}).encode() if method == "GET" else b"{}"
+
+
+def canned_answer(method: str, path: str) -> tuple[str, bytes]:
+    """The canned server's answer to a request: what the emulation answers it, in size and
+    shape (a put's ``{}``, a get's record, a BatchGetRecord of 10, an S3 listing)."""
+    if path == "/BatchGetRecord":
+        records = [
+            {
+                "FeatureGroupName": GROUP,
+                "RecordIdentifierValueAsString": f"C{i}",
+                "Record": record(i),
+            }
+            for i in range(10)
+        ]
+        body = {"Records": records, "Errors": [], "UnprocessedIdentifiers": []}
+        return "application/json", json.dumps(body).encode()
+    if method == "GET" and not path.startswith("/FeatureGroup/"):  # an S3 listing
+        keys = "".join(
+            f"<Contents><Key>offline/data/part-{i:04d}.parquet</Key><Size>4096</Size>"
+            "<LastModified>2026-01-01T00:00:00.000Z</LastModified>"
+            '<ETag>"0123456789abcdef0123456789abcdef"</ETag>'
+            "<StorageClass>STANDARD</StorageClass></Contents>"
+            for i in range(50)
+        )
+        xml = (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            f"<Name>bucket</Name><Prefix></Prefix><KeyCount>50</KeyCount><MaxKeys>50</MaxKeys>"
+            f"<IsTruncated>false</IsTruncated>{keys}</ListBucketResult>"
+        )
+        return "application/xml", xml.encode()
+    return "application/json", canned_body(method)
 
 
 class _Body(io.BytesIO):
@@ -117,8 +150,8 @@ def canned_server() -> None:
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        body = canned_body(environ["REQUEST_METHOD"])
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        content_type, body = canned_answer(environ["REQUEST_METHOD"], environ["PATH_INFO"])
+        headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
         start_response("200 OK", headers)
         return [body]
 

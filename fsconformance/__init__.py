@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["Delays", "flush_offline_store", "mock_featurestore", "use_endpoint", "__version__"]
-__version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        # One source: the version pyproject.toml gives the installed distribution.
+        from importlib.metadata import version
+
+        return version("fsconformance")
     # Imported on first use: a process that only needs the endpoint redirect (a spawned child,
     # fsconformance-activate.pth) never loads moto.
     if name == "mock_featurestore":

@@ -2,12 +2,15 @@
 
 Subcommands:
 
+* ``run``: the packaged conformance suites under pytest, from any directory.
 * ``serve``: moto plus the emulation over HTTP on a loopback address.
 * ``sweep``: delete feature groups fsconformance tagged and left behind (dry run by default).
 * ``report``: the conformance report (Markdown and HTML) from JUnit XML runs.
 * ``expectations``: a proposed expectations file from a run's failures.
 * ``scoreboard``: the suites on several backends, side by side (Markdown and HTML).
-* ``uncertain``: the contract's UNCERTAIN clauses, the tests touching them, what was observed.
+* ``uncertain``: the contract's UNCERTAIN clauses, the tests touching them, what was observed
+  (recorded on AWS, and in public evidence).
+* ``drift``: what changed in the installed botocore models since the tested set.
 * ``datagen``: write the synthetic datasets of the scenarios (``fixtures/``) into ``data/``, or
   with ``--check`` verify that the committed files equal the generator's output.
 
@@ -20,8 +23,28 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main"]
+
+
+def _cmd_run(pytest_args: list[str]) -> int:
+    from .harness import runner
+
+    return runner.run(pytest_args)
+
+
+def _add_run(commands: Any) -> None:
+    # Every argument after ``run`` goes to pytest as it is (main() routes it there), so the
+    # parser only documents the command.
+    commands.add_parser(
+        "run",
+        help="run the packaged conformance suites (pytest options follow)",
+        description="Run the conformance suites installed with the package under pytest, from "
+        "any directory: fsconformance run --backend=endpoint --endpoint-url "
+        "http://127.0.0.1:4566. Every argument after 'run' is a pytest option; paths "
+        "starting with suites/ are taken inside the package.",
+    )
 
 
 def _cmd_datagen(args: argparse.Namespace) -> int:
@@ -121,7 +144,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .harness import report
+    from .reporting import report
 
     paths = [Path(p) for p in args.runs]
     missing = [str(p) for p in paths if not p.is_file()]
@@ -139,14 +162,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_expectations(args: argparse.Namespace) -> int:
-    from .harness import expectations, report
+    from .harness import expectations
+    from .reporting import report
 
     source = Path(args.from_junit)
     if not source.is_file():
         print(f"fsconformance expectations: no such file: {source}", file=sys.stderr)
         return 2
-    existing_path = expectations.default_path(Path(args.root), args.backend)
     try:
+        existing_path = expectations.default_path(_expectations_root(args.root), args.backend)
         existing = expectations.load(existing_path)
         cases = report.parse_junit(source)
     except Exception as error:
@@ -161,8 +185,16 @@ def _cmd_expectations(args: argparse.Namespace) -> int:
     return 0
 
 
+def _expectations_root(root: str | None) -> Path:
+    """``--root``, else the folder holding the package's expectations files (the checkout in
+    an editable install)."""
+    from . import bundle
+
+    return Path(root) if root else bundle.root()
+
+
 def _cmd_scoreboard(args: argparse.Namespace) -> int:
-    from .harness import scoreboard
+    from .reporting import scoreboard
 
     try:
         if args.from_junit:
@@ -184,19 +216,18 @@ def _cmd_scoreboard(args: argparse.Namespace) -> int:
         md, page = scoreboard.write(board, Path(args.out))
         print("\n".join(scoreboard.describe(board)))
         print(f"wrote {md}\nwrote {page}")
-        if args.readme:
-            changed = scoreboard.update_readme(Path(args.readme), board)
-            print(f"{args.readme}: table {'updated' if changed else 'already current'}")
-        if args.check_readme:
-            text = Path(args.check_readme).read_text(encoding="utf-8")
-            if scoreboard.readme_table(text) != scoreboard.readme_block(board):
+        if args.page:
+            changed = scoreboard.update_page(Path(args.page), board)
+            print(f"{args.page}: table {'updated' if changed else 'already current'}")
+        if args.check_page:
+            if not scoreboard.page_is_current(Path(args.check_page), board):
                 print(
-                    f"fsconformance scoreboard: {args.check_readme}'s table differs from this "
-                    f"run's; run 'fsconformance scoreboard --readme {args.check_readme}'",
+                    f"fsconformance scoreboard: {args.check_page}'s table differs from this "
+                    f"run's; run 'fsconformance scoreboard --page {args.check_page}'",
                     file=sys.stderr,
                 )
                 return 1
-            print(f"{args.check_readme}: table matches this run")
+            print(f"{args.check_page}: table matches this run")
     except scoreboard.ScoreboardError as error:
         print(f"fsconformance scoreboard: {error}", file=sys.stderr)
         return 2
@@ -204,23 +235,55 @@ def _cmd_scoreboard(args: argparse.Namespace) -> int:
 
 
 def _cmd_uncertain(args: argparse.Namespace) -> int:
-    from .harness.snapshots import ledger
+    from .bundle import BundleError
+    from .reporting import ledger
+    from .reporting.evidence import EvidenceError
 
-    contract = Path(args.contract) if args.contract else ledger.contract_path()
-    if not contract.is_file():
-        print(
-            f"fsconformance uncertain: {contract}: no such file (set FSCONFORMANCE_CONTRACT or "
-            "pass --contract)",
-            file=sys.stderr,
+    try:
+        contract = Path(args.contract) if args.contract else ledger.contract_path()
+        if not contract.is_file():
+            print(
+                f"fsconformance uncertain: {contract}: no such file (set FSCONFORMANCE_CONTRACT "
+                "or pass --contract)",
+                file=sys.stderr,
+            )
+            return 2
+        built = ledger.build(
+            contract,
+            Path(args.suites) if args.suites else None,
+            Path(args.snapshots) if args.snapshots else None,
+            Path(args.evidence) if args.evidence else None,
         )
+    except (BundleError, EvidenceError) as error:
+        print(f"fsconformance uncertain: {error}", file=sys.stderr)
         return 2
-    built = ledger.build(
-        contract,
-        Path(args.suites) if args.suites else None,
-        Path(args.snapshots) if args.snapshots else None,
-    )
     sys.stdout.write(ledger.render(built, verbose=args.verbose))
     return 0
+
+
+def _cmd_drift(args: argparse.Namespace) -> int:
+    import json
+
+    from . import drift
+
+    if args.write:
+        drift.write(Path(args.write), drift.digest())
+        print(f"wrote {args.write}")
+        return 0
+    try:
+        before = (
+            json.loads(Path(args.against).read_text(encoding="utf-8"))
+            if args.against
+            else drift.tested()
+        )
+    except (OSError, ValueError) as error:
+        source = args.against or f"the packaged {drift.TESTED_MODELS}"
+        print(f"fsconformance drift: cannot read {source}: {error}", file=sys.stderr)
+        return 2
+    after = drift.digest(tuple(before["services"]))
+    for line in drift.report(before, after):
+        print(line)
+    return 1 if args.check and drift.changes(before, after) else 0
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -229,6 +292,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Executable conformance specification for Amazon SageMaker Feature Store.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_run(commands)
 
     datagen = commands.add_parser(
         "datagen",
@@ -312,9 +376,14 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Every UNCERTAIN clause of the contract, the tests whose markers name it, "
         "and the observation a recording made for it (or 'not yet observed').",
     )
-    uncertain.add_argument("--contract", metavar="PATH", help="default: docs/contract.md")
-    uncertain.add_argument("--snapshots", metavar="DIR", help="default: snapshots/")
-    uncertain.add_argument("--suites", metavar="DIR", help="default: suites/")
+    uncertain.add_argument(
+        "--contract", metavar="PATH", help="default: the package's docs/contract.md"
+    )
+    uncertain.add_argument("--snapshots", metavar="DIR", help="default: the package's snapshots/")
+    uncertain.add_argument("--suites", metavar="DIR", help="default: the package's suites/")
+    uncertain.add_argument(
+        "--evidence", metavar="PATH", help="public evidence; default: docs/evidence.toml"
+    )
     uncertain.add_argument(
         "-v", "--verbose", action="store_true", help="list each uncertain sentence and test"
     )
@@ -329,9 +398,27 @@ def _build_parser() -> argparse.ArgumentParser:
     proposed.add_argument("--from-junit", required=True, metavar="RUN.xml")
     proposed.add_argument("--backend", default="moto", help="default: moto")
     proposed.add_argument(
-        "--root", default=".", metavar="DIR", help="the repository root (default: .)"
+        "--root",
+        default=None,
+        metavar="DIR",
+        help="the folder holding expectations/ (default: the package's own)",
     )
     proposed.set_defaults(handler=_cmd_expectations)
+
+    drifted = commands.add_parser(
+        "drift",
+        help="what changed in the installed botocore models since the tested set",
+        description="Compare the installed botocore models of the services the emulation "
+        "touches with the tested set's (protocols, operations, input and output members).",
+    )
+    drifted.add_argument(
+        "--against", metavar="DIGEST.json", help="another digest instead of the tested set's"
+    )
+    drifted.add_argument("--check", action="store_true", help="exit 1 when anything changed")
+    drifted.add_argument(
+        "--write", metavar="PATH", help="write the installed models' digest to PATH instead"
+    )
+    drifted.set_defaults(handler=_cmd_drift)
 
     board = commands.add_parser(
         "scoreboard",
@@ -355,12 +442,22 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="BACKEND=RUN.xml",
         help="build from existing JUnit XML instead of running (repeatable)",
     )
-    board.add_argument("--readme", default=None, metavar="README.md", help="rewrite its table")
+    # --readme and --check-readme are the names from when the table lived in the README.
     board.add_argument(
-        "--check-readme",
+        "--page",
+        "--readme",
+        dest="page",
         default=None,
-        metavar="README.md",
-        help="exit 1 if its table differs from this run's",
+        metavar="PAGE.md",
+        help="rewrite the table in this page (docs/scoreboard.md)",
+    )
+    board.add_argument(
+        "--check-page",
+        "--check-readme",
+        dest="check_page",
+        default=None,
+        metavar="PAGE.md",
+        help="exit 1 if the page's table differs from this run's",
     )
     board.set_defaults(handler=_cmd_scoreboard)
     return parser
@@ -368,9 +465,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments[:1] == ["run"] and arguments[1:2] not in (["-h"], ["--help"]):
+        return _cmd_run(arguments[1:])
     parser = _build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
     except SystemExit as exit_:  # --help, or a usage error argparse already printed
         code = exit_.code
         return 0 if code is None else code if isinstance(code, int) else 2

@@ -94,7 +94,7 @@ def _fraction_text(billionths: int) -> str:
 def _customers() -> dict[str, bytes]:
     rng = random.Random("fsconformance/customers")
     header = ["customer_id", "sex", "is_married", *AGE_BUCKETS, "n_days_active"]
-    people = []
+    people: list[dict[str, int | str]] = []
     for number in range(1, N_CUSTOMERS + 1):
         bucket = rng.choices(range(len(AGE_BUCKETS)), weights=_AGE_WEIGHTS)[0]
         people.append(
@@ -125,7 +125,7 @@ def _customers() -> dict[str, bytes]:
     rng = random.Random("fsconformance/customers_update")
     updated = []
     for person in people:
-        changed = dict(person)
+        changed: dict[str, int | str] = dict(person)
         if rng.random() < 0.12:
             changed["active"] = min(int(person["active"]) + rng.randint(1, 80_000_000), 999_999_999)
         if rng.random() < 0.03 and int(person["bucket"]) < len(AGE_BUCKETS) - 1:

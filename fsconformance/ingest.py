@@ -90,7 +90,11 @@ def ingest(
     extra = {"TargetStores": target_stores} if target_stores else {}
 
     def put(index: int, row: Mapping[str, Any]) -> FailedRow | None:
-        identifier = str(row[record_identifier]) if record_identifier in row else None
+        identifier = (
+            str(row[record_identifier])
+            if record_identifier is not None and record_identifier in row
+            else None
+        )
         delay = backoff
         attempt = 1
         while True:

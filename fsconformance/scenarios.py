@@ -32,7 +32,7 @@ import io
 import math
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sized
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -357,7 +357,8 @@ def _problem(error: Mapping[str, Any]) -> str:
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"must be a table, not {_toml_type(value)}"
     if kind in ("too_short", "too_long"):
-        return f"has {len(value)} items; UpdateFeatureGroup takes 1 to {MAX_ADDITIONS}"
+        count = len(value) if isinstance(value, Sized) else 0
+        return f"has {count} items; UpdateFeatureGroup takes 1 to {MAX_ADDITIONS}"
     if kind == "value_error":
         return str(context["error"])
     return str(error["msg"])  # pragma: no cover - a rule the schema does not use

@@ -1,4 +1,4 @@
-"""Polling with a deadline: the only way the project waits (design principle 5)."""
+"""Polling with a deadline: the only way the project waits (C-002)."""
 
 from __future__ import annotations
 

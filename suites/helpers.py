@@ -83,7 +83,8 @@ def base_definitions() -> list[dict[str, str]]:
 
 
 def types_by_name(definitions: Iterable[dict[str, Any]]) -> dict[str, str]:
-    """FeatureDefinitions as a name -> type mapping (C-017: order is not part of the contract)."""
+    """FeatureDefinitions as a name -> type mapping, for tests about names and types only (the
+    order is C-017's too: Describe lists the definitions as they were created)."""
     return {d["FeatureName"]: d["FeatureType"] for d in definitions}
 
 

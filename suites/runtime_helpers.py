@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from fsconformance.backends import Backend
 from fsconformance.flow import record_as_dict
-from fsconformance.harness.strategies import RUNTIME_VALIDATION
+from fsconformance.testing.strategies import RUNTIME_VALIDATION
 
 from .helpers import expect_client_error
 

@@ -1,4 +1,5 @@
-"""The flow through the clients users run, unchanged (DESIGN.md principle 10).
+"""The flow through the clients users run, unchanged: a conformance claim holds
+for the clients people use, not only for boto3.
 
 create -> ingest -> add a feature -> re-ingest -> verify online and offline, once per client:
 boto3, the SageMaker SDK v2 (the public sample's client, ingesting with ``max_workers=3`` as
@@ -155,8 +156,22 @@ class Boto3Driver:
         return OfflineVerifier(self.backend).rows(store, f"SELECT * FROM {store.qualified}")
 
 
+def expected_columns() -> dict[str, str]:
+    """The offline table's columns after the update, as Athena's catalogue shows them: the
+    features lowercased (C-083) with the Glue types of C-066, the added feature (C-054), and
+    the three columns Feature Store adds (C-065)."""
+    types = {"int64": "bigint", "float64": "double", "string": "string"}
+    found = {name.lower(): types[str(dtype)] for name, dtype in second_rows().dtypes.items()}
+    return found | {
+        "write_time": "timestamp",
+        "api_invocation_time": "timestamp",
+        "is_deleted": "boolean",
+    }
+
+
 class PyathenaDriver(Boto3Driver):
-    """boto3 for the writes; the offline store read with pyathena's plain and pandas cursors."""
+    """boto3 for the writes; the offline store read with pyathena's plain and pandas cursors,
+    and its table found through Athena's catalogue (as pyathena's SQLAlchemy dialect does)."""
 
     def offline(self) -> list[dict[str, Any]]:
         from pyathena import connect
@@ -164,44 +179,64 @@ class PyathenaDriver(Boto3Driver):
 
         store = OfflineStore.of(self.backend.describe(self.name))
         sql = f"SELECT * FROM {store.qualified}"
-        options = {
+        options = self.options(store)
+        with connect(**options) as connection:
+            cursor = connection.cursor()
+            cursor.execute(sql)
+            names = [column[0] for column in cursor.description]
+            plain = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            self.check_catalogue(cursor, store)
+        with connect(cursor_class=PandasCursor, **options) as connection:
+            frame = connection.cursor().execute(sql).as_pandas()
+        assert len(frame) == len(plain), "pandas cursor and plain cursor disagree"
+        return plain
+
+    def options(self, store: OfflineStore) -> dict[str, Any]:
+        return {
             "s3_staging_dir": f"{self.backend.athena_output}{self.name}/",
             "region_name": self.backend.region,
             "schema_name": store.database,
             "poll_interval": self.backend.budgets.poll_interval,
             **self.backend.client_options(),
         }
-        with connect(**options) as connection:
-            cursor = connection.cursor()
-            cursor.execute(sql)
-            names = [column[0] for column in cursor.description]
-            plain = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        with connect(cursor_class=PandasCursor, **options) as connection:
-            frame = connection.cursor().execute(sql).as_pandas()
-        assert len(frame) == len(plain), "pandas cursor and plain cursor disagree"
-        return plain
+
+    @staticmethod
+    def check_catalogue(cursor: Any, store: OfflineStore) -> None:
+        """GetTableMetadata and ListTableMetadata see the table the group registered (C-080)."""
+        table = cursor.get_table_metadata(store.table, schema_name=store.database)
+        columns = {c.name: c.type for c in table.columns}
+        assert columns == expected_columns(), f"GetTableMetadata columns: {columns}"
+        listed = cursor.list_table_metadata(schema_name=store.database)
+        assert store.table.lower() in {t.name.lower() for t in listed}
 
 
 class WranglerDriver(Boto3Driver):
-    """boto3 for the writes; awswrangler's Athena without CTAS, and its Parquet reader."""
+    """boto3 for the writes; awswrangler's Athena with and without CTAS, and its Parquet
+    reader."""
 
     def offline(self) -> list[dict[str, Any]]:
         import awswrangler as wr
 
         description = self.backend.describe(self.name)
         store = OfflineStore.of(description)
-        frame = wr.athena.read_sql_query(
-            f"SELECT * FROM {store.qualified}",
-            database=store.database,
-            ctas_approach=False,
-            s3_output=f"{self.backend.athena_output}{self.name}/",
-        )
+        frames = [
+            wr.athena.read_sql_query(
+                f"SELECT * FROM {store.qualified}",
+                database=store.database,
+                ctas_approach=ctas,
+                s3_output=f"{self.backend.athena_output}{self.name}/",
+            )
+            for ctas in (False, True)
+        ]
+        plain, through_ctas = frames
+        keys = [sorted(zip(f["customer_id"], f["event_time"], strict=True)) for f in frames]
+        assert keys[0] == keys[1], "CTAS and plain reads disagree on the rows"
         uri = description["OfflineStoreConfig"]["S3StorageConfig"]["ResolvedOutputS3Uri"]
         files = wr.s3.read_parquet(uri.rstrip("/") + "/", dataset=False)
-        assert len(files) == len(frame), "Parquet files and Athena disagree on the row count"
+        assert len(files) == len(plain), "Parquet files and Athena disagree on the row count"
         return [
             {k: (None if v is pd.NA else v) for k, v in row.items()}
-            for row in frame.to_dict("records")
+            for row in plain.to_dict("records")
         ]
 
 
@@ -410,3 +445,35 @@ def _settled(rows: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
             seen.add(key)
             unique.append(row)
     return unique
+
+
+@pytest.mark.client("pyathena")
+@pytest.mark.offline_store
+@pytest.mark.requires(
+    packages=["pyathena>=3", "sqlalchemy>=2"], features=["offline_store", "athena"]
+)
+@pytest.mark.clause("C-080", "C-083")
+def test_pyathenas_sqlalchemy_dialect_reflects_the_offline_table(backend: Backend) -> None:
+    """SQLAlchemy's inspector, over pyathena's dialect, finds the table through Athena's
+    catalogue and reflects its columns: the features lowercased (C-083) and the columns
+    Feature Store adds (C-065)."""
+    import sqlalchemy
+
+    request = backend.feature_group_request()
+    store = OfflineStore.of(backend.create_and_wait(request))
+    options = {
+        "s3_staging_dir": f"{backend.athena_output}{request['FeatureGroupName']}/",
+        "region_name": backend.region,
+        "schema_name": store.database,
+        **backend.client_options(),
+    }
+    engine = sqlalchemy.create_engine("awsathena+rest://", connect_args=options)
+    try:
+        inspector = sqlalchemy.inspect(engine)
+        tables = {t.lower() for t in inspector.get_table_names(schema=store.database)}
+        assert store.table.lower() in tables
+        reflected = {c["name"] for c in inspector.get_columns(store.table, schema=store.database)}
+    finally:
+        engine.dispose()
+    features = {d["FeatureName"].lower() for d in request["FeatureDefinitions"]}
+    assert reflected == features | {"write_time", "api_invocation_time", "is_deleted"}

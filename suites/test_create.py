@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ from botocore.exceptions import ClientError
 from .helpers import (
     FEATURE_GROUP_ARN,
     IN_USE,
+    LIMIT_EXCEEDED,
     U2,
     VALIDATION,
     base_definitions,
@@ -40,6 +43,21 @@ def test_create_returns_the_arn_and_the_group_goes_from_creating_to_created(back
     assert f":sagemaker:{backend.region}:{backend.account_id}:" in arn
     assert status_right_after == "Creating"
     assert backend.wait_until_created(name)["FeatureGroupStatus"] == "Created"
+
+
+@pytest.mark.clause("C-010", "C-017")
+@pytest.mark.evidence("E-02")
+def test_the_arn_keeps_the_case_of_a_mixed_case_name(backend):
+    name = f"{backend.unique_name()}-MixedCase"  # the generated part is lowercase
+
+    arn = backend.sagemaker.create_feature_group(**backend.feature_group_request(name))[
+        "FeatureGroupArn"
+    ]
+    description = backend.wait_until_created(name)
+
+    assert arn.endswith(f":feature-group/{name}"), arn  # capitals and all
+    assert description["FeatureGroupArn"] == arn
+    assert description["FeatureGroupName"] == name
 
 
 @pytest.mark.clause("C-011")
@@ -123,6 +141,62 @@ def _unless_creating(description: dict[str, Any]) -> dict[str, Any] | None:
 
 
 # -- refusals ------------------------------------------------------------------------------
+
+# C-019: the refusal a user met on AWS when a fifth creation started (evidence E-09).
+CREATION_LIMIT_MESSAGE = (
+    "The account-level service limit 'Maximum number of feature group creation workflows "
+    "executing in parallel' is 4 FeatureGroups, with current utilization of 4 FeatureGroups "
+    "and a request delta of 1 FeatureGroups."
+)
+
+
+@pytest.mark.clause("C-019", "C-004", "C-140")
+@pytest.mark.evidence("E-09")
+@pytest.mark.requires(features=["creation_limit"])
+@pytest.mark.no_snapshot("its creations race in threads: which of them is refused differs per run")
+def test_a_creation_beyond_four_at_once_is_resource_limit_exceeded(backend):
+    refused: list[tuple[dict[str, Any], ClientError]] = []
+    for _ in range(ROUNDS):
+        requests = [backend.feature_group_request(offline=False) for _ in range(8)]
+        outcomes = _create_at_once(backend, requests)
+        accepted = [r for r, e in zip(requests, outcomes, strict=True) if e is None]
+        refused = [(r, e) for r, e in zip(requests, outcomes, strict=True) if e is not None]
+        for request in accepted:
+            backend.wait_until_created(request["FeatureGroupName"])
+        if refused:
+            # Nothing was Creating when the round began: four of its own were, at least.
+            assert len(accepted) >= 4, f"only {len(accepted)} of 8 creations were accepted"
+            break
+        for request in accepted:  # room in the account for the next round (C-140)
+            backend.sagemaker.delete_feature_group(FeatureGroupName=request["FeatureGroupName"])
+
+    assert refused, f"{ROUNDS} rounds of eight creations at once were all accepted"
+    for _, error in refused:
+        check_client_error(error, status=400, codes=LIMIT_EXCEEDED)
+        assert error.response["Error"]["Message"].startswith(CREATION_LIMIT_MESSAGE)
+    request, _ = refused[0]  # nothing was created under a refused name, and a slot is free
+    assert backend.create_and_wait(request)["FeatureGroupStatus"] == "Created"
+
+
+# Eight creations sent together usually arrive while the first four are still Creating; a
+# slow moment can let one finish first, so a round without a refusal is tried again.
+ROUNDS = 8
+
+
+def _create_at_once(backend, requests: list[dict[str, Any]]) -> list[ClientError | None]:
+    """Send every CreateFeatureGroup at the same moment, from threads; each one's error."""
+    start = threading.Barrier(len(requests))
+
+    def create(request: dict[str, Any]) -> ClientError | None:
+        start.wait()
+        try:
+            backend.sagemaker.create_feature_group(**request)
+        except ClientError as error:
+            return error
+        return None
+
+    with ThreadPoolExecutor(len(requests)) as pool:
+        return list(pool.map(create, requests))
 
 
 @pytest.mark.clause("C-011", "C-004")

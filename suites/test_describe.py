@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from .helpers import NOT_FOUND, expect_client_error, feature, types_by_name
+from .helpers import NOT_FOUND, expect_client_error, feature
 
 pytestmark = pytest.mark.control_plane
 
@@ -23,6 +23,7 @@ REQUIRED_MEMBERS = {
 
 
 @pytest.mark.clause("C-017", "C-016")
+@pytest.mark.evidence("E-03", "E-04", "E-05", "E-06")
 @pytest.mark.uncertain("C-017 (no U-number): is OfflineStoreStatus present before any data?")
 @pytest.mark.observes("C-017", "OfflineStoreStatus before any data")
 def test_describe_reports_the_group_as_it_was_requested(backend, observe):
@@ -37,9 +38,8 @@ def test_describe_reports_the_group_as_it_was_requested(backend, observe):
     assert description["FeatureGroupName"] == request["FeatureGroupName"]
     assert description["RecordIdentifierFeatureName"] == "customer_id"
     assert description["EventTimeFeatureName"] == "event_time"
-    assert types_by_name(description["FeatureDefinitions"]) == types_by_name(
-        request["FeatureDefinitions"]
-    )
+    # C-017: as sent, in the order sent (three recorded Describes, E-03 to E-05).
+    assert description["FeatureDefinitions"] == request["FeatureDefinitions"]
     assert isinstance(description["CreationTime"], datetime.datetime)
     assert not description["NextToken"]  # four features fit on the first page
     assert description["FeatureGroupStatus"] == "Created"
@@ -96,11 +96,26 @@ def test_resolved_output_s3_uri_names_account_region_group_and_creation_epoch(ba
     assert abs(int(match[1]) - int(description["CreationTime"].timestamp())) <= 1
 
 
+@pytest.mark.clause("C-062", "C-017")
+@pytest.mark.evidence("E-15")
+def test_s3_uri_is_echoed_as_sent_with_its_trailing_slash(backend):
+    request = backend.feature_group_request()
+    sent = backend.offline_s3_uri.rstrip("/") + "/"
+    request["OfflineStoreConfig"]["S3StorageConfig"]["S3Uri"] = sent
+
+    description = backend.create_and_wait(request)
+
+    storage = description["OfflineStoreConfig"]["S3StorageConfig"]
+    assert storage["S3Uri"] == sent
+    assert storage["ResolvedOutputS3Uri"].startswith(backend.offline_s3_uri.rstrip("/") + "/")
+
+
 @pytest.mark.clause("C-080", "C-017")
+@pytest.mark.evidence("E-18", "E-20")
 @pytest.mark.uncertain("U-7: TableName separator and casing")
 @pytest.mark.observes("C-080", "generated Glue TableName")
 def test_generated_data_catalog_entry(backend, observe):
-    request = backend.feature_group_request()
+    request = backend.feature_group_request()  # the Glue table format, by default
     name = request["FeatureGroupName"]
 
     description = backend.create_and_wait(request)
@@ -108,11 +123,40 @@ def test_generated_data_catalog_entry(backend, observe):
     catalog = description["OfflineStoreConfig"]["DataCatalogConfig"]
     observe("generated Glue TableName", catalog["TableName"])  # normalised: <name_1>_<epoch>
     assert catalog["Catalog"] == "AwsDataCatalog"
-    assert catalog["Database"] == "sagemaker_featurestore"
+    assert catalog["Database"] == "sagemaker_featurestore"  # 2021 and 2023 alike
     match = re.fullmatch(r"(.+)[-_](\d+)", catalog["TableName"])
     assert match, catalog["TableName"]
     assert match[1].lower() in {name.lower(), name.lower().replace("-", "_")}
     assert abs(int(match[2]) - int(description["CreationTime"].timestamp())) <= 1
+
+
+@pytest.mark.clause("C-080", "C-179", "C-017")
+@pytest.mark.evidence("E-19")
+@pytest.mark.offline_store
+def test_an_iceberg_group_gets_the_catalog_names_aws_gave_one(backend):
+    request = backend.feature_group_request(
+        definitions=[feature("customer_id", "String"), feature("event_time", "String")]
+    )
+    request["OfflineStoreConfig"]["TableFormat"] = "Iceberg"
+    name = request["FeatureGroupName"]
+    assert "-" in name  # the generated names have hyphens to turn into underscores
+
+    description = backend.create_and_wait(request)
+
+    catalog = description["OfflineStoreConfig"]["DataCatalogConfig"]
+    epoch = int(description["CreationTime"].timestamp())
+    assert catalog["Catalog"] == "AwsDataCatalog"
+    assert catalog["Database"] == "SageMaker_FeatureStore"  # in that case (E-19)
+    table = catalog["TableName"]
+    assert table in {f"{name.replace('-', '_')}_{epoch + d}" for d in (-1, 0, 1)}, table
+    # The S3 prefix keeps the hyphens (E-19); Glue finds the table under the names given.
+    resolved = description["OfflineStoreConfig"]["S3StorageConfig"]["ResolvedOutputS3Uri"]
+    assert f"/offline-store/{name}-" in resolved
+    backend.poll(
+        lambda: backend.glue.get_table(DatabaseName=catalog["Database"], Name=table),
+        budget="create",
+        what=f"Glue table {catalog['Database']}.{table}",
+    )
 
 
 @pytest.mark.clause("C-017")

@@ -8,17 +8,16 @@ older ones, and the documented dedup query giving the post-update values.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from fsconformance import bundle
 from fsconformance.flow import Flow
-from fsconformance.harness.oracle import Oracle, epoch_of
 from fsconformance.offline import OfflineStore, OfflineVerifier, quoted
 from fsconformance.scenarios import Scenario, load_scenarios
+from fsconformance.testing.oracle import Oracle, epoch_of
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-SCENARIOS = load_scenarios(FIXTURES)
+# The scenarios beside the suites: the checkout's fixtures/ and data/, or the installed package's.
+SCENARIOS = load_scenarios(bundle.folder("fixtures"), bundle.folder("data"))
 # Event times of the two ingests, whole seconds so every event-time form can express them;
 # the re-ingest is strictly later so the online store must take it (C-035).
 FIRST_INGEST = 1_700_000_000.0

@@ -127,6 +127,55 @@ def test_created_group_has_a_parquet_glue_table_named_by_describe(backend):
     assert glue_columns(backend, store) == expected | BOOKKEEPING
 
 
+@pytest.mark.clause("C-080", "C-083", "C-090")
+@U6
+def test_athenas_catalogue_describes_the_table_the_group_registered(backend):
+    """Athena's ``AwsDataCatalog`` is the account's Glue catalogue: the database and table
+    DescribeFeatureGroup names are the ones its catalogue operations show (pyathena's
+    ``get_table_metadata`` and its SQLAlchemy dialect read them)."""
+    definitions = [*base_definitions(), feature("Email_Address", "String")]
+    name, store = create_offline_group(backend, definitions=definitions)
+    athena = backend.athena
+
+    catalog = athena.get_data_catalog(Name=store.catalog)["DataCatalog"]
+    assert (catalog["Name"], catalog["Type"]) == (store.catalog, "GLUE")
+    listed = {c["CatalogName"] for c in athena.list_data_catalogs()["DataCatalogsSummary"]}
+    assert store.catalog in listed
+    databases = [
+        d["Name"]
+        for page in athena.get_paginator("list_databases").paginate(CatalogName=store.catalog)
+        for d in page["DatabaseList"]
+    ]
+    assert store.database in databases
+    found = athena.get_database(CatalogName=store.catalog, DatabaseName=store.database)
+    assert found["Database"]["Name"] == store.database
+
+    table = athena.get_table_metadata(
+        CatalogName=store.catalog, DatabaseName=store.database, TableName=store.table
+    )["TableMetadata"]
+    assert table["Name"].lower() == store.table.lower()
+    expected = {d["FeatureName"].lower(): GLUE_TYPES[d["FeatureType"]] for d in definitions}
+    assert {c["Name"]: c["Type"] for c in table["Columns"]} == expected | BOOKKEEPING
+    # C-082 leaves partition keys open: whatever Glue declares, Athena shows.
+    glue_table = backend.glue.get_table(DatabaseName=store.database, Name=store.table)["Table"]
+    assert [k["Name"] for k in table.get("PartitionKeys", [])] == [
+        k["Name"] for k in glue_table.get("PartitionKeys", [])
+    ]
+    tables = [
+        t["Name"].lower()
+        for page in athena.get_paginator("list_table_metadata").paginate(
+            CatalogName=store.catalog, DatabaseName=store.database, Expression=f"{store.table[:4]}*"
+        )
+        for t in page["TableMetadataList"]
+    ]
+    assert store.table.lower() in tables
+
+    with pytest.raises(athena.exceptions.MetadataException):
+        athena.get_table_metadata(
+            CatalogName=store.catalog, DatabaseName=store.database, TableName=f"{name}-absent"
+        )
+
+
 @pytest.mark.clause("C-054", "C-083")
 def test_update_adds_the_new_features_as_glue_columns(backend):
     name, store = create_offline_group(backend)

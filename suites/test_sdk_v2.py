@@ -1,4 +1,4 @@
-"""The SageMaker SDK v2's Feature Store surface, unchanged, on every backend (issue 17).
+"""The SageMaker SDK v2's Feature Store surface, unchanged, on every backend.
 
 FeatureGroup (create, describe, update, delete, load_feature_definitions, ingest with one
 worker, three workers and two processes of two workers, put/get/delete_record, athena_query),

@@ -1,10 +1,10 @@
-"""The SageMaker SDK v3's record surface, unchanged, on every backend (issues 12 and 17).
+"""The SageMaker SDK v3's record surface, unchanged, on every backend.
 
 sagemaker-core's ``FeatureGroup`` resource (``batch_write_record``, ``list_records``,
 ``batch_get_record``, ``get_record``, ``update_record`` where the installed release has it,
 C-189) and ``sagemaker.mlops.feature_store``'s helpers (``ingest_dataframe`` with
 BatchWriteRecord, ``list_records``, ``update_record``, C-190). Every expectation comes from
-the contract's reference model (``fsconformance.harness.oracle``) fed with the rows the test
+the contract's reference model (``fsconformance.testing.oracle``) fed with the rows the test
 wrote, never from the emulation; both stores are read back in full.
 
 The operations an SDK call sends are recorded in this process by wrapping botocore's
@@ -23,8 +23,8 @@ import pytest
 from botocore.client import BaseClient
 
 from fsconformance.backends.base import Backend
-from fsconformance.harness.oracle import Oracle
 from fsconformance.offline import OfflineStore, OfflineVerifier
+from fsconformance.testing.oracle import Oracle
 
 SDK3 = "sagemaker>=3.21,<4"
 pytestmark = [

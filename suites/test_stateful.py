@@ -3,7 +3,7 @@
 
 The rules of ``FeatureStoreMachine`` are the API operations (create a group, put, add
 features, get, batch get, soft/hard delete, count offline rows in Athena), issued to the
-backend. The expectations come from ``fsconformance.harness.oracle``, written from the
+backend. The expectations come from ``fsconformance.testing.oracle``, written from the
 contract's text alone, so a backend (the emulation included, which serves
 ``fsconformance.model``) is never compared with itself. Waits use the
 backend's own: a group is used once ``Created``, added features once the update has succeeded
@@ -30,8 +30,8 @@ from hypothesis.stateful import (
 
 from fsconformance.backends import Backend
 from fsconformance.flow import record_as_dict
-from fsconformance.harness.oracle import HARD, SOFT, Oracle
-from fsconformance.harness.strategies import (
+from fsconformance.testing.oracle import HARD, SOFT, Oracle
+from fsconformance.testing.strategies import (
     NO_SHRINK,
     Schema,
     additions,

@@ -20,12 +20,39 @@ pytestmark = pytest.mark.schema_evolution
 
 
 @pytest.mark.clause("C-051", "C-017")
+@pytest.mark.evidence("E-13", "E-14")
 @pytest.mark.control_plane
-@pytest.mark.uncertain("U-12: is LastUpdateStatus absent before the first update?")
-def test_last_update_status_is_absent_before_the_first_update(backend):
-    description = backend.create_and_wait(backend.feature_group_request())
+def test_a_group_never_updated_has_no_last_update_status_nor_last_modified_time(backend):
+    request = backend.feature_group_request()
+    name = request["FeatureGroupName"]
+    backend.create_and_wait(request)
+    # Feature metadata is not the group's definition: the group stays never-updated.
+    backend.sagemaker.update_feature_metadata(
+        FeatureGroupName=name, FeatureName="n_days_active", Description="days"
+    )
+
+    description = backend.describe(name)
 
     assert "LastUpdateStatus" not in description
+    assert "LastModifiedTime" not in description
+
+
+@pytest.mark.clause("C-051")
+@pytest.mark.evidence("E-14")
+@pytest.mark.control_plane
+@pytest.mark.uncertain("C-051 (no U-number): LastModifiedTime once an update has completed")
+def test_last_modified_time_appears_once_an_update_completes(backend):
+    request = backend.feature_group_request()
+    name = request["FeatureGroupName"]
+    created = backend.create_and_wait(request)
+    assert "LastModifiedTime" not in created
+
+    backend.sagemaker.update_feature_group(
+        FeatureGroupName=name, FeatureAdditions=[feature("has_kids", "Integral")]
+    )
+    updated = backend.wait_for_update(name)
+
+    assert updated["LastModifiedTime"] >= created["CreationTime"]
 
 
 @pytest.mark.clause("C-050", "C-051")

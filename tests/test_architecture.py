@@ -1,4 +1,4 @@
-"""The package's shape: moto behind one seam, no import cycles, a pure model (issue 10)."""
+"""The package's shape: moto behind one seam, no import cycles, a pure model."""
 
 from __future__ import annotations
 
@@ -82,3 +82,38 @@ def test_the_model_does_no_io_and_reads_no_environment() -> None:
         source = path.read_text(encoding="utf-8")
         for forbidden in ("os.environ", "import os", "open(", "time.time("):
             assert forbidden not in source, f"{path.name} uses {forbidden}"
+
+
+def _arrows(source: str, targets: tuple[str, ...]) -> list[str]:
+    return [
+        f"{name} imports {imported}"
+        for name, path in modules().items()
+        if name == source or name.startswith(source + ".")
+        for imported in imports_of(name, path)
+        if any(imported == t or imported.startswith(t + ".") for t in targets)
+    ]
+
+
+def test_the_backends_import_nothing_from_the_pytest_face_the_reports_or_the_testing_library() -> (
+    None
+):
+    targets = ("fsconformance.harness", "fsconformance.reporting", "fsconformance.testing")
+    assert _arrows("fsconformance.backends", targets) == []
+
+
+def test_the_reports_and_the_testing_library_do_not_import_the_pytest_face() -> None:
+    assert _arrows("fsconformance.reporting", ("fsconformance.harness",)) == []
+    assert (
+        _arrows("fsconformance.testing", ("fsconformance.harness", "fsconformance.reporting")) == []
+    )
+
+
+def test_no_packaged_module_finds_files_from_its_own_path() -> None:
+    # The packaged material is found through the import system (fsconformance.bundle); a
+    # module's own path would point into a checkout that an installed package does not have.
+    users = [name for name, path in modules().items() if "__file__" in path.read_text("utf-8")]
+    assert users == []
+
+
+def test_the_mutants_tool_is_not_in_the_package() -> None:
+    assert not [name for name in modules() if name.rpartition(".")[2] == "mutants"]

@@ -1,7 +1,7 @@
 """Self-tests of the Athena sandbox: no SQL reaches the host, and no query blocks others.
 
-Every escape below must end FAILED, with no host data anywhere in the answer (design
-section 4, principle 11). The engine's own settings are tested separately from the SQL-tree
+Every escape below must end FAILED, with no host data anywhere in the answer: no SQL
+may read or write outside the emulation. The engine's own settings are tested separately from the SQL-tree
 check, so either layer alone holds.
 """
 

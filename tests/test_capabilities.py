@@ -1,4 +1,4 @@
-"""Self-tests of the requires marker and the unsupported outcome (design principle 6).
+"""Self-tests of the requires marker and the unsupported outcome.
 
 An older botocore is faked by deleting members from the installed service model, so the
 mechanism is proven whatever boto3 this environment has; the tox cell `oldest` proves it on a
@@ -14,8 +14,8 @@ import botocore.session
 import pytest
 from botocore.model import ServiceModel
 
-from fsconformance.harness import capabilities
-from fsconformance.harness.capabilities import (
+from fsconformance.backends import capabilities
+from fsconformance.backends.capabilities import (
     Needs,
     ServiceModels,
     UnknownNeed,
@@ -116,7 +116,7 @@ import copy
 import botocore.session
 from botocore.model import ServiceModel
 
-from fsconformance.harness import capabilities
+from fsconformance.backends import capabilities
 
 loader = botocore.session.get_session().get_component("data_loader")
 data = copy.deepcopy(loader.load_service_model("sagemaker", "service-2"))
@@ -184,7 +184,7 @@ def test_a_bad_requires_marker_stops_collection(pytester: pytest.Pytester) -> No
 
 
 def test_a_client_package_that_is_absent_or_of_another_version_is_unsupported() -> None:
-    from fsconformance.harness.capabilities import package_problem
+    from fsconformance.backends.capabilities import package_problem
 
     assert package_problem("pytest>=1") is None
     assert package_problem("fsct-no-such-client>=1") == (

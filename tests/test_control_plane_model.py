@@ -24,7 +24,9 @@ U_SECOND_UPDATE = pytest.mark.uncertain(
     "C-056 says a throughput update cannot start while another is in progress; is the same "
     "true of feature additions, and of an update while the group is Creating?"
 )
-U_LAST_UPDATE = pytest.mark.uncertain("C-051: is LastUpdateStatus absent before the first update?")
+U_LAST_MODIFIED = pytest.mark.uncertain(
+    "C-051: LastModifiedTime after an update; the emulation sets it when the update completes"
+)
 U_REUSE = pytest.mark.uncertain("C-011: can a name be reused after deletion; is it case-blind?")
 
 
@@ -52,10 +54,11 @@ def created(plane: ControlPlane, name: str = "customers") -> None:
     assert status(plane, name, T0 + 10) == "Created"
 
 
-def test_create_returns_the_arn(plane: ControlPlane) -> None:
+def test_create_returns_the_arn_with_the_name_as_given(plane: ControlPlane) -> None:
+    # C-010: a recorded response kept "FG-online-only-inmemory" in its ARN (evidence E-02).
     response = plane.create_feature_group(request("Customers"), T0)
     assert response == {
-        "FeatureGroupArn": "arn:aws:sagemaker:us-east-1:123456789012:feature-group/customers"
+        "FeatureGroupArn": "arn:aws:sagemaker:us-east-1:123456789012:feature-group/Customers"
     }
 
 
@@ -88,15 +91,59 @@ def test_update_in_progress_then_successful_and_additions_visible_after(
         "event_time",
         "n_orders",
     ]
+
+
+@U_LAST_MODIFIED
+def test_last_modified_time_is_when_the_first_update_completed(plane: ControlPlane) -> None:
+    created(plane)
+    addition = {"FeatureName": "n_orders", "FeatureType": "Integral"}
+    plane.update_feature_group(
+        {"FeatureGroupName": "customers", "FeatureAdditions": [addition]}, T0 + 20
+    )
+    during = plane.describe_feature_group({"FeatureGroupName": "customers"}, T0 + 24.9)
+    after = plane.describe_feature_group({"FeatureGroupName": "customers"}, T0 + 25)
+    assert "LastModifiedTime" not in during
     assert after["LastModifiedTime"] == T0 + 25
 
 
-@U_LAST_UPDATE
-def test_no_last_update_status_before_any_update(plane: ControlPlane) -> None:
+def test_no_last_update_status_nor_last_modified_time_before_any_update(
+    plane: ControlPlane,
+) -> None:
+    # C-051: three recorded Describes of never-updated groups have neither (E-13, E-14).
     created(plane)
-    assert "LastUpdateStatus" not in plane.describe_feature_group(
-        {"FeatureGroupName": "customers"}, T0 + 11
+    plane.update_feature_metadata(
+        {"FeatureGroupName": "customers", "FeatureName": "event_time", "Description": "d"},
+        T0 + 11,
     )
+    description = plane.describe_feature_group({"FeatureGroupName": "customers"}, T0 + 12)
+    assert "LastUpdateStatus" not in description
+    assert "LastModifiedTime" not in description
+
+
+def test_at_most_four_groups_are_creating_at_once(plane: ControlPlane) -> None:
+    # C-019: the quota a user met on AWS, in its words (E-09).
+    for index in range(4):
+        plane.create_feature_group(request(f"g{index}"), T0 + index)
+    error = error_of(plane.create_feature_group, request("g4"), T0 + 5)
+    assert error.code == "ResourceLimitExceeded"
+    assert error.message.startswith(
+        "The account-level service limit 'Maximum number of feature group creation "
+        "workflows executing in parallel' is 4 FeatureGroups, with current utilization of 4 "
+        "FeatureGroups and a request delta of 1 FeatureGroups."
+    )
+    with pytest.raises(ServiceError):  # nothing was created under the refused name
+        plane.describe_feature_group({"FeatureGroupName": "g4"}, T0 + 5)
+    # g0 is Created at T0 + 10: a slot is free again.
+    plane.create_feature_group(request("g4"), T0 + 10)
+    assert plane.creating(T0 + 10) == 4
+
+
+def test_a_deleting_group_holds_no_creation_slot(plane: ControlPlane) -> None:
+    for index in range(4):
+        plane.create_feature_group(request(f"g{index}"), T0)
+    plane.delete_feature_group({"FeatureGroupName": "g0"}, T0 + 1)
+    plane.create_feature_group(request("g4"), T0 + 1)
+    assert plane.creating(T0 + 1) == 4
 
 
 @U_CODE
@@ -163,12 +210,14 @@ def test_name_is_unique_ignoring_case(plane: ControlPlane) -> None:
     )
 
 
-def test_describe_by_arn(plane: ControlPlane) -> None:
+@U_REUSE
+def test_describe_by_arn_or_name_in_any_case(plane: ControlPlane) -> None:
     created(plane, "Customers")
-    arn = "arn:aws:sagemaker:us-east-1:123456789012:feature-group/customers"
-    description = plane.describe_feature_group({"FeatureGroupName": arn}, T0 + 11)
-    assert description["FeatureGroupName"] == "Customers"
-    assert description["FeatureGroupArn"] == arn
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:feature-group/Customers"
+    for key in (arn, arn.lower(), "customers", "CUSTOMERS"):
+        description = plane.describe_feature_group({"FeatureGroupName": key}, T0 + 11)
+        assert description["FeatureGroupName"] == "Customers"
+        assert description["FeatureGroupArn"] == arn
 
 
 @pytest.mark.parametrize(
@@ -200,8 +249,8 @@ def list_names(response: dict[str, Any]) -> list[str]:
 
 
 def test_list_pages_with_next_token(plane: ControlPlane) -> None:
-    for i in range(5):
-        plane.create_feature_group(request(f"g{i}"), T0 + i)
+    for i in range(5):  # each Created before the next (C-019: 4 Creating at most)
+        plane.create_feature_group(request(f"g{i}"), T0 + 10 * i)
     query = {"SortBy": "Name", "SortOrder": "Ascending", "MaxResults": 2}
     first = plane.list_feature_groups(query, T0 + 100)
     assert list_names(first) == ["g0", "g1"]

@@ -1,4 +1,4 @@
-"""Design principle 12: a write answered 200 is kept, with a missing bucket and after SIGKILL."""
+"""Nothing accepted is lost: a write answered 200 is kept, with a missing bucket and after SIGKILL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Self-tests of expectations files: strict xfail, stale entries, proposals (principle 7)."""
+"""Self-tests of expectations files: strict xfail, stale entries, proposals."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 13: every malformed or hostile request gets AWS's answer, in-process and over HTTP.
+"""Every malformed or hostile request gets AWS's answer, in-process and over HTTP.
 
 Each case was once answered with an HTML 500 or accepted where AWS refuses. A refusal is
 AWS-shaped: a 4xx whose JSON body names the error (``__type``) and says why (``message``).

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from fsconformance.harness import report, scoreboard
+from fsconformance.reporting import report, scoreboard
 
 WIDTH = 1280
 _MEASURE = """

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from fsconformance import cli
-from fsconformance.harness import report
-from fsconformance.harness.snapshots import ledger
+from fsconformance.reporting import ledger, report
 
 CONTRACT = ledger.contract_path()
 needs_contract = pytest.mark.skipif(

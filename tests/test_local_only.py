@@ -1,4 +1,4 @@
-"""Design principle 11: a web page can neither read nor change the served emulation.
+"""A web page can neither read nor change the served emulation.
 
 The requests are the ones a browser sends for a page on another origin: an ``Origin`` header on
 every cross-origin fetch and form post, ``Sec-Fetch-Site: cross-site`` even where ``Origin`` is

@@ -1,5 +1,5 @@
 """Memory is given back: written offline rows leave the buffer, a deleted group's records go,
-and create/ingest/delete cycles with a user's teardown do not grow the process (issue 13)."""
+and create/ingest/delete cycles with a user's teardown do not grow the process."""
 
 from __future__ import annotations
 

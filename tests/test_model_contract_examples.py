@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from fsconformance.emulator.offline.replication import file_name, partition_path
-from fsconformance.harness.strategies import RUNTIME_VALIDATION
 from fsconformance.model import records
 from fsconformance.model.control_plane import ControlPlane, Delays
 from fsconformance.model.errors import ServiceError
 from fsconformance.model.records import DataPlane, parse_event_time
+from fsconformance.testing.strategies import RUNTIME_VALIDATION
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

@@ -1,4 +1,4 @@
-"""One emulated account per mock, whichever process asks (issue 17, DESIGN.md principle 12).
+"""One emulated account per mock, whichever process asks: nothing accepted is lost.
 
 Under ``mock_featurestore`` the test process, its threads and its children (fork, forkserver,
 spawn; multiprocessing, concurrent.futures, pathos) read and write the same state; a child

@@ -3,6 +3,8 @@ one snapshot per replication batch, and the reader Athena is to call (C-064, C-1
 
 from __future__ import annotations
 
+import re
+
 import boto3
 import pytest
 from pyiceberg.table import StaticTable
@@ -117,3 +119,46 @@ def test_a_missing_bucket_delays_the_table_and_loses_no_row(account: str) -> Non
         assert table_input is not None
         rows = iceberg.read_table(account, REGION, table_input).to_pylist()
     assert [(r["id"], r["n"]) for r in rows] == [("a", 1)]
+
+
+def test_glue_finds_an_iceberg_groups_table_under_its_mixed_case_database(account: str) -> None:
+    """C-080: the catalogue says SageMaker_FeatureStore (evidence E-19); Glue folds names to
+    lower case, so the database is stored once, lowercased, and found in any spelling while
+    the emulation is active. moto's own Glue is as released once the mock stops."""
+    from moto.glue.models import GlueBackend
+
+    released = GlueBackend.get_database
+    with mock_featurestore(delays=ZERO):
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket="ice-glue")
+        sagemaker = boto3.client("sagemaker", region_name=REGION)
+        glue = boto3.client("glue", region_name=REGION)
+        for name, table_format in (("Ice-Group", "Iceberg"), ("glue-group", "Glue")):
+            sagemaker.create_feature_group(
+                FeatureGroupName=name,
+                RecordIdentifierFeatureName="id",
+                EventTimeFeatureName="EventTime",
+                FeatureDefinitions=[
+                    {"FeatureName": "id", "FeatureType": "String"},
+                    {"FeatureName": "EventTime", "FeatureType": "String"},
+                ],
+                OfflineStoreConfig={
+                    "S3StorageConfig": {"S3Uri": "s3://ice-glue/p"},
+                    "TableFormat": table_format,
+                },
+                RoleArn=f"arn:aws:iam::{account}:role/r",
+            )
+        catalog = sagemaker.describe_feature_group(FeatureGroupName="Ice-Group")[
+            "OfflineStoreConfig"
+        ]["DataCatalogConfig"]
+
+        table = glue.get_table(DatabaseName=catalog["Database"], Name=catalog["TableName"])
+
+        assert catalog["Database"] == "SageMaker_FeatureStore"
+        assert table["Table"]["DatabaseName"] == "sagemaker_featurestore"
+        names = [d["Name"] for d in glue.get_databases()["DatabaseList"]]
+        assert names == ["sagemaker_featurestore"]  # one database for both formats
+        tables = glue.get_tables(DatabaseName="SAGEMAKER_FEATURESTORE")["TableList"]
+        found = sorted(t["Name"] for t in tables)
+        assert len(found) == 2 and catalog["TableName"] in found, found
+        assert any(re.fullmatch(r"glue-group_\d+", name) for name in found), found
+    assert GlueBackend.get_database is released

@@ -208,7 +208,7 @@ def test_a_bad_value_is_reported_in_the_file_that_holds_it(clients: dict[str, An
 
 
 def test_deleted_files_hold_no_parsed_tables(clients: dict[str, Any]) -> None:
-    # Issue 13's teardown: once the objects are deleted, their tables leave memory too.
+    # A user's teardown gives memory back: once the objects are deleted, their tables go too.
     table = _group(clients)
     for i in range(8):
         _put(clients, id=f"r{i}", t=1_700_000_000 + 3600 * i, n=i)

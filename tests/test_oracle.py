@@ -1,4 +1,4 @@
-"""Self-tests of the contract oracle (fsconformance.harness.oracle) on the contract's own
+"""Self-tests of the contract oracle (fsconformance.testing.oracle) on the contract's own
 examples, and of the strategies that feed it event times."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from hypothesis import Phase, given, settings
 
-from fsconformance.harness.oracle import HARD, SOFT, Oracle, epoch_of
-from fsconformance.harness.strategies import evolutions
+from fsconformance.testing.oracle import HARD, SOFT, Oracle, epoch_of
+from fsconformance.testing.strategies import evolutions
 
 T_2020_10_30 = 1604029401.0  # 2020-10-30T03:43:21Z, the contract's example (C-023)
 

@@ -7,6 +7,7 @@ out of this process.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -40,9 +41,16 @@ def all_output(result: pytest.RunResult) -> str:
     return "\n".join(result.outlines + result.errlines)
 
 
-def test_suite_test_without_clause_fails_collection(pytester: pytest.Pytester) -> None:
+CONFORMANCE = ("-p", "fsconformance.harness.conformance")
+SUITES_CONFTEST = (Path(__file__).parent.parent / "suites" / "conftest.py").read_text("utf-8")
+HEAVY = ("moto", "boto3", "botocore", "duckdb", "pandas", "pyarrow", "hypothesis")
+
+
+def test_a_suites_test_without_clause_fails_collection(pytester: pytest.Pytester) -> None:
+    # The suites' own conftest.py marks every test below it as a conformance test.
     pytester.makepyfile(
         **{
+            "suites/conftest": SUITES_CONFTEST,
             "suites/test_unmarked": """
 import pytest
 
@@ -52,7 +60,7 @@ def test_unmarked():
 @pytest.mark.clause("C-016")
 def test_marked():
     pass
-"""
+""",
         }
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
@@ -61,6 +69,21 @@ def test_marked():
     assert "suites/test_unmarked.py::test_unmarked: no @pytest.mark.clause" in output
     assert "test_marked" not in output
     result.assert_outcomes()  # nothing ran
+
+
+def test_a_test_marked_conformance_must_name_a_clause(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_mine="""
+import pytest
+
+@pytest.mark.conformance
+def test_unmarked():
+    pass
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "test_mine.py::test_unmarked: no @pytest.mark.clause" in all_output(result)
 
 
 def test_unknown_clause_fails_collection(pytester: pytest.Pytester) -> None:
@@ -85,13 +108,14 @@ def test_unknown():
 def test_test_with_a_known_clause_passes(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         **{
+            "suites/conftest": SUITES_CONFTEST,
             "suites/test_known": """
 import pytest
 
 @pytest.mark.clause("C-016", "C-130")
 def test_known():
     pass
-"""
+""",
         }
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
@@ -99,15 +123,64 @@ def test_known():
     assert result.ret == pytest.ExitCode.OK
 
 
-def test_tests_outside_suites_need_no_clause(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_plain=PASSING)
+def test_a_projects_own_suites_folder_is_not_held_to_conformance_rules(
+    pytester: pytest.Pytester,
+) -> None:
+    # A folder that happens to be called suites, with no conftest marking its tests.
+    pytester.makepyfile(**{"suites/test_plain": PASSING, "test_other": PASSING})
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
+def test_an_unrelated_run_loads_nothing_and_prints_no_fsconformance_line(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        test_first=f"""
+import sys
+
+def test_nothing_heavy_is_imported():
+    loaded = sorted(m for m in {HEAVY!r} if m in sys.modules)
+    assert loaded == []
+    assert "fsconformance.harness.conformance" not in sys.modules
+    assert "fsconformance.backends.base" not in sys.modules
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
     result.assert_outcomes(passed=1)
+    # pytest's own "plugins:" line lists the installed distribution; no line is the plugin's.
+    assert [line for line in all_output(result).splitlines() if line.startswith("fsconf")] == []
+
+
+def test_the_entry_point_imports_the_standard_library_and_pytest_only(
+    pytester: pytest.Pytester,
+) -> None:
+    script = pytester.makepyfile(
+        probe="""
+import sys
+
+before = set(sys.modules)
+import fsconformance.harness.plugin
+
+allowed = ("fsconformance", "pytest", "_pytest", "pluggy", "iniconfig", "packaging", "py")
+foreign = sorted(
+    name
+    for name in set(sys.modules) - before
+    if name.split(".")[0] not in sys.stdlib_module_names
+    and not name.startswith(tuple(allowed))
+    and not name.startswith("_")
+)
+heavy = [n for n in sys.modules if n.startswith(("fsconformance.backends.", "fsconformance.emulator"))]
+print("FOREIGN", foreign, heavy)
+"""
+    )
+    result = pytester.runpython(script)
+    assert "FOREIGN [] []" in all_output(result), all_output(result)
 
 
 def test_backend_aws_is_one_error_line(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain=PASSING)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--backend=aws")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *CONFORMANCE, "--backend=aws")
     assert result.ret != 0
     errors = error_lines(result)
     assert len(errors) == 1, all_output(result)
@@ -122,7 +195,7 @@ def test_unknown_backend_in_env_is_one_error_line(
 ) -> None:
     monkeypatch.setenv("FSCONFORMANCE_BACKEND", "bogus")
     pytester.makepyfile(test_plain=PASSING)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *CONFORMANCE)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     errors = error_lines(result)
     assert len(errors) == 1, all_output(result)
@@ -134,7 +207,7 @@ def test_unknown_backend_in_env_is_one_error_line(
 
 def test_report_header_default(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain=PASSING)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *CONFORMANCE)
     result.stdout.fnmatch_lines(
         [
             "fsconformance backend: moto, region us-east-1",
@@ -145,7 +218,9 @@ def test_report_header_default(pytester: pytest.Pytester) -> None:
 
 def test_report_header_region_option(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain=PASSING)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--region", "eu-west-1")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", *CONFORMANCE, "--region", "eu-west-1"
+    )
     result.stdout.fnmatch_lines(["fsconformance backend: moto, region eu-west-1"])
 
 
@@ -154,8 +229,37 @@ def test_report_header_region_env(
 ) -> None:
     monkeypatch.setenv("FSCONFORMANCE_REGION", "ap-southeast-2")
     pytester.makepyfile(test_plain=PASSING)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *CONFORMANCE)
     result.stdout.fnmatch_lines(["fsconformance backend: moto, region ap-southeast-2"])
+
+
+def test_the_run_options_exist_in_a_conformance_run_only(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain=PASSING)
+    plain = all_output(pytester.runpytest_subprocess("-p", "no:cacheprovider", "--help"))
+    assert "--backend=" in plain
+    assert "--region" not in plain and "--client" not in plain
+    opted = all_output(
+        pytester.runpytest_subprocess("-p", "no:cacheprovider", *CONFORMANCE, "--help")
+    )
+    assert "--region" in opted and "--client" in opted and "--endpoint-url" in opted
+
+
+def test_the_backend_fixture_loads_the_backend_on_first_use(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_lazy="""
+import sys
+
+def test_before():
+    assert "boto3" not in sys.modules
+
+def test_with(backend):
+    assert backend.name == "moto"
+    assert "boto3" in sys.modules
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+    result.assert_outcomes(passed=2)
+    assert "fsconformance backend" not in all_output(result)
 
 
 def test_backend_fixture_unique_names(pytester: pytest.Pytester) -> None:
@@ -189,7 +293,9 @@ def test_region(backend):
     backend.s3.head_bucket(Bucket=bucket)
 """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--region", "eu-west-1")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", *CONFORMANCE, "--region", "eu-west-1"
+    )
     result.assert_outcomes(passed=1)
 
 
@@ -243,10 +349,11 @@ def test_lifecycle(backend):
 
 def test_markers_are_registered(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain=PASSING)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--markers")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *CONFORMANCE, "--markers")
     result.stdout.fnmatch_lines(
         [
             "@pytest.mark.clause(*ids):*",
+            "@pytest.mark.conformance:*",
             "@pytest.mark.uncertain(question):*",
             "@pytest.mark.control_plane:*",
             "@pytest.mark.slow:*",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from fsconformance.cli import main
-from fsconformance.harness import report
+from fsconformance.reporting import report
 
 
 def _case(name: str, outcome_xml: str = "", **properties: str) -> str:

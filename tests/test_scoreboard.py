@@ -1,9 +1,9 @@
-"""The scoreboard: counts per clause and backend, reproduce commands, and the README's table.
+"""The scoreboard: counts per clause and backend, reproduce commands, and the docs page's table.
 
-``test_the_readme_rows_match_a_fresh_run`` is what keeps the README honest between CI runs: it
-runs the suites for a few clauses on the emulation and on plain moto, in subprocesses, and
-requires the README's rows for those clauses to be exactly what the scoreboard writes from
-that run. (CI checks the whole table against its full runs with ``--check-readme``.)
+``test_the_page_rows_match_a_fresh_run`` is what keeps docs/scoreboard.md honest between CI
+runs: it runs the suites for a few clauses on the emulation and on plain moto, in subprocesses,
+and requires the page's rows for those clauses to be exactly what the scoreboard writes from
+that run. (CI checks the whole table against its full runs with ``--check-page``.)
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fsconformance.cli import main
-from fsconformance.harness import scoreboard
+from fsconformance.reporting import scoreboard
 
 ROOT = Path(__file__).resolve().parents[1]
 # Small, fast clauses with passes on both backends and gaps on plain moto.
@@ -94,7 +94,7 @@ def test_pages_list_each_failure_with_a_command(runs: dict[str, Path], tmp_path:
         "| C-031 | PutRecord replaces the whole record; it does not merge | 1 pass, 1 fail |"
         in (markdown)
     )
-    assert "reproduce: `pytest --backend=moto 'suites/test_a.py::test_bad'`" in markdown
+    assert "reproduce: `fsconformance run --backend=moto 'suites/test_a.py::test_bad'`" in markdown
     assert "--endpoint-url http://127.0.0.1:5123 'suites/test_a.py::test_bad'" in markdown
     assert "test_not_a_suite" not in markdown
     text = page.read_text(encoding="utf-8")
@@ -102,16 +102,42 @@ def test_pages_list_each_failure_with_a_command(runs: dict[str, Path], tmp_path:
     assert "$" not in text.replace("$ ", "")  # every template placeholder was filled
 
 
-def test_readme_check_fails_when_stale(runs: dict[str, Path], tmp_path: Path) -> None:
-    readme = tmp_path / "README.md"
-    readme.write_text(
-        f"# x\n\n{scoreboard.README_BEGIN}\n| old |\n{scoreboard.README_END}\n", encoding="utf-8"
+def test_page_check_fails_when_stale(runs: dict[str, Path], tmp_path: Path) -> None:
+    page = tmp_path / "scoreboard.md"
+    page.write_text(
+        f"# x\n\n{scoreboard.PAGE_BEGIN}\n| old |\n{scoreboard.PAGE_END}\n", encoding="utf-8"
     )
     args = ["scoreboard", "--from-junit", f"moto={runs['moto']}", "--out", str(tmp_path / "o")]
-    assert main([*args, "--check-readme", str(readme)]) == 1
-    assert main([*args, "--readme", str(readme)]) == 0
-    assert main([*args, "--check-readme", str(readme)]) == 0
-    assert "| C-031 |" in readme.read_text(encoding="utf-8")
+    assert main([*args, "--check-page", str(page)]) == 1
+    assert main([*args, "--page", str(page)]) == 0
+    assert main([*args, "--check-page", str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    # In the docs each clause id links to its anchor in the contract page.
+    assert "| [C-031](contract.md#C-031) | PutRecord replaces the whole record" in text
+    assert text.startswith(f"# x\n\n{scoreboard.PAGE_BEGIN}\n") and text.endswith("-->\n")
+
+
+def test_the_readme_option_names_still_work(runs: dict[str, Path], tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(f"{scoreboard.PAGE_BEGIN}\n{scoreboard.PAGE_END}\n", encoding="utf-8")
+    args = ["scoreboard", "--from-junit", f"moto={runs['moto']}", "--out", str(tmp_path / "o")]
+    assert main([*args, "--check-readme", str(page)]) == 1
+    assert main([*args, "--readme", str(page)]) == 0
+    assert main([*args, "--check-readme", str(page)]) == 0
+
+
+@pytest.mark.parametrize("text", [None, "# a page without the markers\n"])
+def test_a_page_that_cannot_hold_the_table_is_one_line(
+    runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str | None
+) -> None:
+    page = tmp_path / "scoreboard.md"
+    if text is not None:
+        page.write_text(text, encoding="utf-8")
+    args = ["scoreboard", "--from-junit", f"moto={runs['moto']}", "--out", str(tmp_path / "o")]
+    for option in ("--check-page", "--page"):
+        assert main([*args, option, str(page)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and str(page) in err
 
 
 def test_a_missing_run_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -120,26 +146,30 @@ def test_a_missing_run_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def _rows(markdown: str, clauses: tuple[str, ...]) -> dict[str, str]:
-    return {
-        line.split(" | ", 1)[0].removeprefix("| "): line
-        for line in markdown.splitlines()
-        if line.startswith("| C-") and line.split(" | ", 1)[0].removeprefix("| ") in clauses
-    }
+    """The rows of these clauses, keyed by clause id, with a linked id read as the plain id."""
+    rows = {}
+    for line in markdown.splitlines():
+        first, _, rest = line.removeprefix("| ").partition(" | ")
+        clause = first.removeprefix("[").split("]", 1)[0]
+        if line.startswith("| ") and clause in clauses:
+            rows[clause] = f"| {clause} | {rest}"
+    return rows
 
 
-def test_the_readme_rows_match_a_fresh_run(tmp_path: Path) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = scoreboard.readme_table(readme)
-    assert block, "README.md has no scoreboard markers"
+def test_the_page_rows_match_a_fresh_run(tmp_path: Path) -> None:
+    page = (ROOT / scoreboard.PAGE).read_text(encoding="utf-8")
+    block = scoreboard.page_table(page)
+    assert block, f"{scoreboard.PAGE} has no scoreboard markers"
     board = scoreboard.run(
-        scoreboard.README_BACKENDS,
+        scoreboard.PAGE_BACKENDS,
         tmp_path,
         workers=0,
         extra=["--clauses", ",".join(FRESH_CLAUSES)],
         cwd=ROOT,
     )
-    fresh = _rows(scoreboard.markdown_table(board, scoreboard.README_BACKENDS), FRESH_CLAUSES)
+    fresh = _rows(scoreboard.markdown_table(board, scoreboard.PAGE_BACKENDS), FRESH_CLAUSES)
     assert sorted(fresh) == sorted(FRESH_CLAUSES)
     assert _rows(block, FRESH_CLAUSES) == fresh, (
-        "README.md's scoreboard is stale: run 'fsconformance scoreboard --readme README.md'"
+        f"{scoreboard.PAGE}'s scoreboard is stale: run "
+        f"'fsconformance scoreboard --page {scoreboard.PAGE}'"
     )

@@ -1,4 +1,4 @@
-"""The SageMaker SDK v2's telemetry stays on the machine under ``mock_featurestore`` (issue 17).
+"""The SageMaker SDK v2's telemetry stays on the machine under ``mock_featurestore``.
 
 SDK v2 methods such as ``FeatureGroup.describe`` end with a telemetry GET, sent with
 ``requests`` (outside botocore) to an S3 object URL of the SDK team's. The mock's moto patches
@@ -95,7 +95,7 @@ def test_sdk_telemetry_is_answered_in_process(
 def test_the_sdks_documented_opt_out_sends_no_telemetry(
     outbound: list[Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    # What README advises beside `fsconformance serve`, where requests is not redirected.
+    # What docs/sdk.md advises beside `fsconformance serve`, where requests is not redirected.
     config = tmp_path / "config.yaml"
     config.write_text(
         "SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n      TelemetryOptOut: true\n"

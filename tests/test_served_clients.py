@@ -1,5 +1,5 @@
 """Clients in other processes against ``fsconformance serve``: the AWS CLI, and awswrangler's
-CTAS path (issue 17, DESIGN.md principle 10)."""
+CTAS path: the clients people use, each in its own process."""
 
 from __future__ import annotations
 

@@ -304,10 +304,11 @@ def test_a_mutant_of_the_emulation_fails_the_replay_naming_the_field(recording: 
         "-k",
         "replaces_the_whole",
         "-p",
-        "fsconformance.harness.mutants",
+        "mutants",  # tests/mutants.py, on the path below
         "--backend=moto",
         f"--compare-snapshots={recording}",
         FSCONFORMANCE_MUTANT="put_merges",
+        PYTHONPATH=str(Path(__file__).resolve().parent),
     )
 
     assert result.returncode == 1, result.stdout + result.stderr

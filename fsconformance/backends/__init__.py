@@ -1,11 +1,17 @@
-"""How a test reaches a feature store: one interface, one implementation per backend."""
+"""How a test reaches a feature store: one interface, one implementation per backend.
+
+Importing this package imports the standard library only (the pytest plugin's entry point
+reads ``BACKEND_NAMES`` in every pytest run); ``Backend``, ``BackendUnavailable`` and
+``Budgets`` load boto3 with ``base`` when first used, and ``make_backend`` loads one backend.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .base import Backend, BackendUnavailable, Budgets
+if TYPE_CHECKING:
+    from .base import Backend, BackendUnavailable, Budgets
 
 BACKEND_NAMES = ("moto", "moto-server", "aws", "endpoint", "moto-plain")
 
@@ -17,6 +23,8 @@ def make_backend(name: str, region: str, options: Mapping[str, Any] | None = Non
     ``{"endpoint": EndpointOptions(...)}``). Raises
     ``BackendUnavailable`` with a one-line reason, before anything is created.
     """
+    from .base import BackendUnavailable
+
     if name == "moto":
         from .moto import MotoBackend
 
@@ -42,6 +50,14 @@ def make_backend(name: str, region: str, options: Mapping[str, Any] | None = Non
         aws.preflight()
         return aws
     raise BackendUnavailable(f"unknown backend {name!r}; choose one of {', '.join(BACKEND_NAMES)}")
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Backend", "BackendUnavailable", "Budgets"):
+        from . import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["BACKEND_NAMES", "Backend", "BackendUnavailable", "Budgets", "make_backend"]

@@ -1,4 +1,4 @@
-"""The Backend interface every test body talks to (design principle 1).
+"""The Backend interface every test body talks to: one test, any backend.
 
 A backend gives clients, region, account, unique names, timing budgets and cleanup of what
 the test created. Tests never ask which backend they run on.
@@ -21,9 +21,9 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ..harness.capabilities import FEATURES, require_request
 from ..model import shapes
 from ..waiters import eventually
+from .capabilities import FEATURES, require_request
 
 T = TypeVar("T")
 
@@ -52,7 +52,7 @@ class Backend:
 
     name: str = "abstract"
     budgets: Budgets
-    # Backend features tests may require (fsconformance.harness.capabilities.FEATURES); a backend
+    # Backend features tests may require (fsconformance.backends.capabilities.FEATURES); a backend
     # lacking one narrows this set, and tests requiring it are reported unsupported.
     capabilities: frozenset[str] = frozenset(FEATURES)
     # The hypothesis settings profile for property and stateful tests (registered in the

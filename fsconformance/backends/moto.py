@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Protocol
 
-from ..harness.capabilities import emulated_features
 from ..mock import mock_featurestore
 from .base import Backend, Budgets
+from .capabilities import emulated_features
+
+
+class _Mock(Protocol):
+    """What the backend needs of a mock: ``mock_featurestore``, or moto's ``mock_aws`` alone."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
 
 _TRUST_POLICY = {
     "Version": "2012-10-17",
@@ -41,7 +51,7 @@ class MotoBackend(Backend):
 
     def __init__(self, region: str) -> None:
         super().__init__(region)
-        self._mock: mock_featurestore | None = None
+        self._mock: _Mock | None = None
         self._saved_env: dict[str, str | None] = {}
 
     def start(self) -> None:

@@ -11,8 +11,8 @@ in ten.
 from __future__ import annotations
 
 from ..emulator.moto_seam import mock_aws
-from ..harness.capabilities import FEATURES
 from .base import Budgets
+from .capabilities import FEATURES
 from .moto import MotoBackend
 
 
@@ -37,8 +37,8 @@ class MotoPlainBackend(MotoBackend):
 
     def begin_test(self) -> None:
         self._created = []
-        self._mock = mock_aws()  # type: ignore[assignment]
-        self._mock.start()
+        self._mock = mock = mock_aws()
+        mock.start()
         self.provision()
 
     def cleanup(self) -> list[str]:

@@ -81,8 +81,14 @@ def add_backend_options(group: Any) -> None:
     )
 
 
+def _option(config: pytest.Config, dest: str) -> Any:
+    # None when the option is not registered: a run that only uses the backend fixture has
+    # the --backend option alone, and reads the rest from the environment.
+    return config.getoption(dest, None)
+
+
 def _value(config: pytest.Config, dest: str) -> str:
-    flag_value = config.getoption(dest)
+    flag_value = _option(config, dest)
     if flag_value is not None:
         return str(flag_value)
     return os.environ.get(_AWS_OPTIONS[dest][1], "")
@@ -97,10 +103,10 @@ def backend_options(config: pytest.Config) -> dict[str, Any]:
         raise pytest.UsageError(
             f"fsconformance: --aws-poll-interval {poll!r} is not a number of seconds"
         ) from None
-    keep = config.getoption("keep_on_failure")
+    keep = _option(config, "keep_on_failure")
     if keep is None:
         keep = _truthy(os.environ.get("FSCONFORMANCE_KEEP_ON_FAILURE", ""))
-    budget_text = config.getoption("endpoint_budget") or os.environ.get(
+    budget_text = _option(config, "endpoint_budget") or os.environ.get(
         "FSCONFORMANCE_ENDPOINT_BUDGET", ""
     )
     try:
@@ -109,7 +115,7 @@ def backend_options(config: pytest.Config) -> dict[str, Any]:
         raise pytest.UsageError(
             f"fsconformance: --endpoint-budget {budget_text!r} is not a number of seconds"
         ) from None
-    remote = config.getoption("allow_remote_endpoint")
+    remote = _option(config, "allow_remote_endpoint")
     if remote is None:
         remote = _truthy(os.environ.get("FSCONFORMANCE_ALLOW_REMOTE_ENDPOINT", ""))
     return {

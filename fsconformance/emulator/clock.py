@@ -45,7 +45,8 @@ def tick(now: float | None = None) -> None:
             if iceberg:
                 _iceberg().sync_all(state)
             flush_state(state, now)
-    # What was deleted (an S3 key, a Glue table) leaves moto's instance tracker (issue 13).
+    # What was deleted (an S3 key, a Glue table) leaves moto's instance tracker, so memory is
+    # given back.
     moto_seam.release_forgotten_models()
 
 

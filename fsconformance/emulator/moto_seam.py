@@ -2,13 +2,16 @@
 
 Everything the emulation needs from moto goes through here: the per-account registry moto
 resets, the hook in front of moto's in-process request stubber, moto's server application,
-and the Glue and S3 backends the offline store and Athena read and write. A private access
-that changes between moto releases is fixed here and only here.
+the Glue and S3 backends the offline store and Athena read and write, and the KMS keys a group
+is encrypted with. A private access that changes between moto releases is fixed here and only
+here.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
+import json
 import os
 import sys
 import threading
@@ -62,7 +65,7 @@ def registry_values(states: BackendDict[B], kind: type[B]) -> list[B]:
 # os.environ's own lookup raises and catches a KeyError for an unset variable, as this one is
 # on nearly every request; its backing dict (which every change to os.environ updates)
 # answers the same question several times faster.
-_ACCOUNT_VARIABLE = os.environ.encodekey("MOTO_ACCOUNT_ID")  # type: ignore[attr-defined]
+_ACCOUNT_VARIABLE = os.environ.encodekey("MOTO_ACCOUNT_ID")
 _iam_backends: Any = None
 
 
@@ -72,7 +75,7 @@ def account_id_for(account_header: str | None, access_key: str | None) -> str:
     global _iam_backends
     from_environment = os.environ._data.get(_ACCOUNT_VARIABLE)  # type: ignore[attr-defined]
     if from_environment is not None:
-        return os.environ.decodevalue(from_environment)  # type: ignore[attr-defined]
+        return os.environ.decodevalue(from_environment)
     if account_header is not None:
         return account_header
     if _iam_backends is None:
@@ -112,6 +115,7 @@ def install_request_hook(answer: Answer) -> None:
         if _hook_users > 1:
             return
         _share_model_loader()
+        _fold_glue_names(True)
         original = BotocoreStubber.process_request
         _original_process_request = original
 
@@ -147,6 +151,7 @@ def remove_request_hook() -> None:
         if _hook_users == 0 and _original_process_request is not None:
             BotocoreStubber.process_request = _original_process_request  # type: ignore[method-assign]
             _original_process_request = None
+            _fold_glue_names(False)
 
 
 def request_hook_installed() -> bool:
@@ -158,7 +163,68 @@ def server_app() -> Callable[..., Any]:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     _share_model_loader()
+    _fold_glue_names(True)
     return DomainDispatcherApplication(create_backend_app)
+
+
+# -- moto's handlers, whatever protocol the installed model gives a service ------------------
+
+
+def call_json(
+    service: str,
+    target_prefix: str,
+    operation: str,
+    params: dict[str, Any],
+    account_id: str,
+    region: str,
+) -> tuple[int, dict[str, Any]] | None:
+    """Ask moto's own handler of ``service`` to answer ``operation``, in the ``json`` protocol.
+
+    moto routes a request by the installed botocore model: when that model moves a service to
+    another protocol (Athena to ``rest-json`` in botocore 1.44.14), moto's URL patterns and
+    router no longer find handlers written for ``json``. The handler is called here by name,
+    with a ``json`` request, so it answers whatever the model says. Returns the status and the
+    decoded JSON answer, or ``None`` when moto has no handler for the operation.
+    """
+    from botocore.awsrequest import AWSPreparedRequest
+    from moto.core.exceptions import HTTPException
+    from moto.core.utils import camelcase_to_underscores
+
+    try:
+        urls = importlib.import_module(f"moto.{service}.urls")
+    except ImportError:
+        return None
+    handler_class = next(iter(urls.url_paths.values())).__self__
+    if not hasattr(handler_class, camelcase_to_underscores(operation)):
+        return None
+    url = f"https://{service}.{region}.amazonaws.com/"
+    headers = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": f"{target_prefix}.{operation}",
+        "x-moto-account-id": account_id,
+    }
+    request: Any = AWSPreparedRequest("POST", url, headers, json.dumps(params).encode(), False)
+    try:
+        from moto.core.request import normalize_request  # moto 5.2.2 and later
+
+        request = normalize_request(request)
+    except ImportError:
+        pass
+    handler = handler_class()
+    handler._get_action = lambda: operation  # by name: moto's router follows the model
+    try:
+        status, _, body = handler._dispatch(request, url, request.headers)
+    except HTTPException as error:
+        status, body = error.code, error.get_body()
+    except NotImplementedError:
+        return None
+    if isinstance(body, bytes):
+        body = body.decode()
+    try:
+        payload = json.loads(body) if body else {}
+    except ValueError:
+        payload = {"message": str(body)[:500]}
+    return int(status), payload if isinstance(payload, dict) else {}
 
 
 # -- SageMaker's other resources ------------------------------------------------------------
@@ -184,11 +250,46 @@ def _glue(account_id: str, region: str) -> Any:
     return glue_backends[account_id][region]
 
 
+# Glue folds database and table names to lower case when it stores them, so any spelling
+# finds them (an Iceberg group's DataCatalogConfig says "SageMaker_FeatureStore", C-080);
+# moto looks names up as given. While the emulation is active (a request hook installed, or a
+# server app made in this process), moto's Glue looks a name up as given, then ignoring case.
+_glue_originals: dict[str, Any] = {}
+_glue_folding_users = 0
+
+
+def _fold_glue_names(on: bool) -> None:
+    """Count one more (``on``) or one fewer user of the folding; patch while there is any."""
+    global _glue_folding_users
+    from moto.glue.models import GlueBackend
+
+    _glue_folding_users = max(0, _glue_folding_users + (1 if on else -1))
+    on = _glue_folding_users > 0
+    if on and not _glue_originals:
+        get_database, get_table = GlueBackend.get_database, GlueBackend.get_table
+
+        def folded_database(self: Any, database_name: str) -> Any:
+            found = _find_ci(self.databases, database_name)
+            return found if found is not None else get_database(self, database_name)
+
+        def folded_table(self: Any, database_name: str, table_name: str) -> Any:
+            found = _find_ci(self.get_database(database_name).tables, table_name)
+            return found if found is not None else get_table(self, database_name, table_name)
+
+        _glue_originals.update(get_database=get_database, get_table=get_table)
+        GlueBackend.get_database = folded_database  # type: ignore[method-assign]
+        GlueBackend.get_table = folded_table  # type: ignore[method-assign]
+    elif not on and _glue_originals:
+        for name, original in _glue_originals.items():
+            setattr(GlueBackend, name, original)
+        _glue_originals.clear()
+
+
 def glue_ensure_database(account_id: str, region: str, database: str) -> None:
-    """Create the Glue database unless it exists."""
+    """Create the Glue database unless it exists in any case; stored lowercased, as Glue does."""
     glue = _glue(account_id, region)
-    if database not in glue.databases:
-        glue.create_database(database, {"Name": database})
+    if _find_ci(glue.databases, database) is None:
+        glue.create_database(database.lower(), {"Name": database.lower()})
 
 
 def glue_table_input(account_id: str, region: str, database: str, table: str) -> dict | None:
@@ -206,20 +307,48 @@ def glue_table_input(account_id: str, region: str, database: str, table: str) ->
     return entry.get_version(str(entry._current_version))
 
 
+def glue_database(account_id: str, region: str, database: str) -> dict[str, Any] | None:
+    """A Glue database as GetDatabase shows it (names case-insensitive, C-083), or ``None``."""
+    found = _find_ci(_glue(account_id, region).databases, database)
+    return None if found is None else found.as_dict()
+
+
+def glue_table(account_id: str, region: str, database: str, table: str) -> dict[str, Any] | None:
+    """A Glue table's current ``TableInput`` with its name, database and times, or ``None``."""
+    found = _find_ci(_glue(account_id, region).databases, database)
+    entry = None if found is None else _find_ci(found.tables, table)
+    if entry is None:
+        return None
+    return {
+        **entry.get_version(str(entry._current_version)),
+        "Name": entry.name,
+        "DatabaseName": found.name,
+        "CreateTime": entry.created_time,
+        "UpdateTime": entry.updated_time or entry.created_time,
+    }
+
+
 def glue_create_table(
     account_id: str, region: str, database: str, table: str, table_input: dict
 ) -> None:
     """Create a Glue table (the database must exist); an existing table is left alone."""
     glue = _glue(account_id, region)
-    if table not in glue.get_database(database).tables:
-        glue.create_table(database, table, table_input)
+    found = _find_ci(glue.databases, database)
+    if found is None:
+        raise KeyError(f"no Glue database {database}")
+    if _find_ci(found.tables, table) is None:
+        glue.create_table(found.name, table, table_input)
 
 
 def glue_update_table(
     account_id: str, region: str, database: str, table: str, table_input: dict
 ) -> None:
     """Replace a Glue table's definition with a new version, as UpdateTable does."""
-    _glue(account_id, region).get_table(database, table).update(table_input)
+    found = _find_ci(_glue(account_id, region).databases, database)
+    entry = _find_ci(found.tables, table) if found is not None else None
+    if entry is None:
+        raise KeyError(f"no Glue table {database}.{table}")
+    entry.update(table_input)
 
 
 def glue_database_exists(account_id: str, region: str, database: str) -> bool:
@@ -295,9 +424,28 @@ class StoredObject:
         return str(self.handle.etag)
 
 
-def s3_put(account_id: str, region: str, bucket: str, key: str, body: bytes) -> StoredObject:
-    """Store an object in moto's S3 without a request (no re-entry into the mock)."""
-    return StoredObject(_s3(account_id, region).put_object(bucket, key, body))
+def s3_put(
+    account_id: str,
+    region: str,
+    bucket: str,
+    key: str,
+    body: bytes,
+    *,
+    kms_key_id: str | None = None,
+) -> StoredObject:
+    """Store an object in moto's S3 without a request (no re-entry into the mock).
+
+    With ``kms_key_id`` the object is encrypted SSE-KMS under that key (HeadObject and
+    GetObject say ``aws:kms`` and the key); without it, the bucket's default encryption
+    applies, as for any PutObject that names none.
+    """
+    if kms_key_id is None:
+        return StoredObject(_s3(account_id, region).put_object(bucket, key, body))
+    return StoredObject(
+        _s3(account_id, region).put_object(
+            bucket, key, body, encryption="aws:kms", kms_key_id=kms_key_id
+        )
+    )
 
 
 def s3_objects(account_id: str, region: str, bucket: str, prefix: str) -> list[tuple[str, str]]:
@@ -337,12 +485,69 @@ def s3_delete(account_id: str, region: str, bucket: str, key: str) -> None:
         _s3(account_id, region).delete_object(bucket, key)
 
 
+# -- KMS (the keys a group's stores are encrypted with, C-191) -------------------------------
+
+
+def _kms(account_id: str, region: str) -> Any:
+    from moto.kms.models import kms_backends
+
+    return kms_backends[account_id][region]
+
+
+def _key_home(account_id: str, region: str, key_id: str) -> tuple[str, str]:
+    """The account and region a key lives in: a key or alias ARN names them."""
+    parts = key_id.split(":")
+    if key_id.startswith("arn:") and len(parts) >= 6 and parts[2] == "kms":
+        return parts[4] or account_id, parts[3] or region
+    return account_id, region
+
+
+def kms_key_arn(account_id: str, region: str, key_id: str) -> str | None:
+    """The ARN of the key ``key_id`` names (a key id, key ARN, alias or alias ARN), or None if
+    moto's KMS has no such key."""
+    home = _key_home(account_id, region, key_id)
+    try:
+        return str(_kms(*home).describe_key(key_id).arn)
+    except Exception:  # moto raises its own not-found errors, or KeyError for an unknown alias
+        return None
+
+
+def kms_create_grant(
+    account_id: str, region: str, key_id: str, name: str, grantee: str, operations: list[str]
+) -> bool:
+    """Create a grant on a key unless one of that name exists; False if there is no such key."""
+    home = _key_home(account_id, region, key_id)
+    kms = _kms(*home)
+    try:
+        key = kms.describe_key(key_id)
+    except Exception:
+        return False
+    if any(grant.name == name for grant in key.grants.values()):
+        return True
+    kms.create_grant(key.id, grantee, list(operations), name, {}, grantee)
+    return True
+
+
+def kms_retire_grants(account_id: str, region: str, key_id: str, name: str) -> int:
+    """Retire every grant of that name on a key; how many were retired."""
+    home = _key_home(account_id, region, key_id)
+    kms = _kms(*home)
+    try:
+        key = kms.describe_key(key_id)
+    except Exception:
+        return 0
+    named = [grant_id for grant_id, grant in key.grants.items() if grant.name == name]
+    for grant_id in named:
+        kms.retire_grant(key.id, grant_id, "")
+    return len(named)
+
+
 # -- moto's instance tracker ----------------------------------------------------------------
 
 _tracked_at_last_release = 0
 
 
-def _tracked_lists() -> list[tuple[type, list[Any]]]:
+def _tracked_lists() -> list[tuple[object, list[Any]]]:
     from moto.core.model_instances import model_data
 
     found = []
@@ -365,7 +570,7 @@ def release_forgotten_models(*, force: bool = False) -> int:
     Every moto model (an S3 ``FakeKey`` with its body buffer, a Glue table, ...) is appended,
     when created, to a class-level list that only moto's reset empties (it feeds the server's
     dashboard). A deleted object therefore stays in memory until the mock stops: every
-    create/ingest/delete cycle left its S3 keys and Glue tables behind (issue 13). An
+    create/ingest/delete cycle left its S3 keys and Glue tables behind. An
     instance whose only reference is that list is gone from moto's state; it is released
     here (an S3 key's buffer closed first, as moto's ``dispose`` does). Amortised: without
     ``force`` the lists are walked only once they have grown by 200 instances, or by half
@@ -472,9 +677,8 @@ def route_randomness(
         rng = current()
         return rng.randbytes(n) if rng is not None else base.randbytes(mock_random, n)
 
-    mock_random.random = random_
-    mock_random.getrandbits = getrandbits
-    mock_random.randbytes = randbytes
+    # On the instance, where every method of random.Random looks them up.
+    vars(mock_random).update(random=random_, getrandbits=getrandbits, randbytes=randbytes)
 
 
 class _ClockedDatetime:
@@ -482,7 +686,7 @@ class _ClockedDatetime:
     read ``clock`` (None: the real clock); everything else, construction and
     ``isinstance`` included, is the real class's."""
 
-    def __init__(self, real: type, clock: Callable[[], float | None]) -> None:
+    def __init__(self, real: Any, clock: Callable[[], float | None]) -> None:
         self._real = real
         self._clock = clock
 

@@ -1,24 +1,24 @@
-"""Which service a request is for, then which room answers it; ``None`` means moto's.
+"""Which emulated service a request is for, then which operation; ``None`` means moto's.
 
 The service comes from the request's SigV4 scope (or its AWS host name), never from its
-path: an S3 object named ``FeatureGroup/...`` is S3's. Only then does the operation decide
-(``X-Amz-Target`` for the JSON protocols, the REST path for the runtime). Nothing here reads
-the body of a request the emulation does not own.
+path: an S3 object named ``FeatureGroup/...`` is S3's. Only then is the operation read, in
+whatever protocol the request speaks (``protocols``), and handed with its members and the
+account's state to the service's handler. Nothing here reads the body of a request the
+emulation does not own.
 
-A target naming no operation of the service model is answered here with AWS's
-``UnknownOperationException`` (moto would answer it with a 500). Athena's query operations are
-checked against the service model's constraints before the Athena room sees them. Should a
-room ever raise something other than a ``ServiceError``, the answer is still AWS-shaped (an
-``InternalFailure``), never an HTML page.
+A request that names no operation of a service the emulation owns is answered here, in its
+own protocol, with AWS's ``UnknownOperationException`` (moto would answer it with a 500 or an
+empty 404). Should a handler ever raise something other than a ``ServiceError``, the answer
+is still AWS-shaped (an ``InternalFailure``), never an HTML page.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any, Protocol
 
 from ..model.errors import ServiceError
-from ..model.shapes import service_model, validate_input
-from . import athena, clock, moto_seam
+from . import athena, clock, moto_seam, protocols
 from .controlplane import handlers as controlplane
 from .runtime import handlers as runtime
 from .state import FeatureStoreState, state_for
@@ -26,7 +26,25 @@ from .wire import WireRequest, WireResponse, json_error
 
 log = logging.getLogger("fsconformance.server")
 
-JSON_11 = "application/x-amz-json-1.1"
+
+class Handler(Protocol):
+    """One emulated service: which operations it answers, and the answers."""
+
+    def owns(self, operation: str) -> bool: ...
+
+    def handle(
+        self, state: FeatureStoreState, operation: str, params: dict[str, Any]
+    ) -> dict[str, Any] | None: ...
+
+
+# The services the emulation answers, by the signing name their requests carry: SageMaker's
+# control plane and the Feature Store runtime share "sagemaker".
+_SIGNED_AS = {"sagemaker": ("sagemaker", "sagemaker-featurestore-runtime"), "athena": ("athena",)}
+_HANDLERS: dict[str, Handler] = {
+    "sagemaker": controlplane,
+    "sagemaker-featurestore-runtime": runtime,
+    "athena": athena,
+}
 
 
 def route(request: WireRequest) -> WireResponse | None:
@@ -36,7 +54,7 @@ def route(request: WireRequest) -> WireResponse | None:
     except Exception:  # a bug of ours: AWS-shaped all the same, and logged
         log.exception("internal failure answering %s %s", request.method, request.url)
         error = ServiceError("InternalFailure", "The request processing has failed.", 500)
-        return json_error(error, JSON_11)
+        return json_error(error, "application/json")
 
 
 def _route(request: WireRequest) -> WireResponse | None:
@@ -48,43 +66,33 @@ def _route(request: WireRequest) -> WireResponse | None:
     # which batches replication whatever the delay.
     if scope.service != "sagemaker":
         clock.tick()
-    target = request.header("X-Amz-Target") or ""
-    service, _, operation = target.partition(".")
-
-    def state() -> FeatureStoreState:
-        account_id = moto_seam.account_id_for(request.header("x-moto-account-id"), scope.access_key)
-        return state_for(account_id, scope.region)
-
-    if scope.service == "sagemaker":
-        if service == "SageMaker":
-            if operation not in service_model("sagemaker").operation_names:
-                return unknown_operation(target)
-            return (
-                controlplane.handle(request, operation, state)
-                if controlplane.owns(operation)
-                else None
-            )
-        if not target:  # the runtime is REST; the control plane always names its target
-            answered = runtime.handle(request, state)
-            if answered is None and runtime.is_runtime_path(request):
-                return unknown_operation(request.method)  # e.g. POST /FeatureGroup/g
-            return answered  # None: another REST API signed as sagemaker (InvokeEndpoint)
+    services = _SIGNED_AS.get(scope.service or "")
+    if services is None:
         return None
-    if scope.service == "athena" and service == "AmazonAthena":
-        if operation not in service_model("athena").operation_names:
-            return unknown_operation(target)
-        if operation in athena.OPERATIONS:
-            try:
-                params = request.json_body()
-                validate_input("athena", operation, params, code="InvalidRequestException")
-            except ServiceError as error:
-                return json_error(error, JSON_11)
-        return athena.handle_request(request, operation, state)
-    return None
-
-
-def unknown_operation(target: str) -> WireResponse:
-    """AWS's answer to an ``X-Amz-Target`` (or a runtime method and path) that names no
-    operation of the service."""
-    error = ServiceError("UnknownOperationException", f"Unknown operation: {target[:200]}")
-    return json_error(error, JSON_11)
+    protocol = protocols.protocol_of(request)
+    call = None
+    for service in services:
+        try:
+            call = protocols.match(service, request, protocol)
+        except ServiceError as failure:
+            return protocols.error(service, protocol, failure, request)
+        if call is not None:
+            break
+    if call is None:
+        if scope.service == "athena":  # nothing else signs as Athena: a request we must name
+            what = f"{request.method} {request.url}"
+            unknown = protocols.unknown_operation("athena", protocol, what, 404)
+            return protocols.error("athena", protocol, unknown, request)
+        return None  # another API signed as sagemaker (InvokeEndpoint), or a foreign target
+    handler = _HANDLERS[call.service]
+    if not handler.owns(call.operation):
+        return None
+    try:
+        params = protocols.params(call, request)
+        account_id = moto_seam.account_id_for(request.header("x-moto-account-id"), scope.access_key)
+        output = handler.handle(state_for(account_id, scope.region), call.operation, params)
+    except ServiceError as failure:
+        return protocols.error(call.service, protocol, failure, request)
+    if output is None:
+        return None
+    return protocols.answer(call, output, request)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
+from collections.abc import Mapping
 
 from ..model.control_plane import Delays
 
@@ -17,7 +18,7 @@ _lock = threading.Lock()
 _delays: Delays | None = None
 
 
-def delays_from_env(environ: dict[str, str] | None = None) -> Delays:
+def delays_from_env(environ: Mapping[str, str] | None = None) -> Delays:
     """The default delays, overridden by ``FSCONFORMANCE_DELAY_<STEP>`` variables."""
     environ = os.environ if environ is None else environ
     values = {}

@@ -1,2 +1,3 @@
-"""The pytest-facing pieces: the plugin, markers and capabilities, expectations, the report,
-hypothesis strategies and the suite-power mutants. The user library lives one level up."""
+"""The pytest face: the plugin's entry point, the conformance run, markers and expectations,
+the run summary, snapshots, and ``fsconformance run``. Reports live in ``reporting``, the
+suites' strategies and oracle in ``testing``, the user library one level up."""

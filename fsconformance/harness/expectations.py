@@ -1,10 +1,14 @@
-"""Known non-conformances as reviewed data (design principle 7).
+"""Known non-conformances as reviewed data, each with its reason.
 
 ``expectations/<backend>.toml`` lists the tests a backend is known to fail, each with a reason::
 
     [[expected_failure]]
     test = "suites/test_describe.py::test_describe_accepts_the_arn_in_place_of_the_name"
     reason = "the emulation does not yet accept an ARN here"
+
+An entry may hold only where the installed botocore models give services a protocol:
+``protocol = { athena = "rest-json" }`` applies the entry only while botocore's Athena model
+speaks ``rest-json`` (plain moto cannot route it there, and can elsewhere).
 
 ``test`` is a node id or an ``fnmatch`` pattern over node ids. The plugin marks every matching
 test as a strict xfail, so a test that starts passing fails the run until its entry is removed.
@@ -41,6 +45,19 @@ class ExpectationsError(Exception):
 class Expectation:
     test: str
     reason: str
+    protocols: tuple[tuple[str, str], ...] = ()  # (service, protocol) that must hold
+
+    def applies(self) -> bool:
+        """Whether the installed botocore models are those the entry was written for."""
+        if not self.protocols:
+            return True
+        import botocore.session
+
+        session = botocore.session.get_session()
+        return all(
+            session.get_service_model(service).protocol == protocol
+            for service, protocol in self.protocols
+        )
 
     def matches(self, nodeid: str) -> bool:
         return nodeid == self.test or fnmatch.fnmatchcase(nodeid, self.test)
@@ -70,8 +87,16 @@ def load(path: Path) -> list[Expectation]:
             raise ExpectationsError(f"{path}: expected_failure #{index} has no 'test' node id")
         if not isinstance(reason, str) or not reason.strip():
             raise ExpectationsError(f"{path}: expected_failure {test!r} has no 'reason'")
-        entries.append(Expectation(test.strip(), reason.strip()))
-    return entries
+        protocols = entry.get("protocol", {})
+        if not isinstance(protocols, dict) or not all(
+            isinstance(v, str) for v in protocols.values()
+        ):
+            raise ExpectationsError(
+                f"{path}: expected_failure {test!r}: 'protocol' must map services to protocols"
+            )
+        entry_protocols = tuple(sorted(protocols.items()))
+        entries.append(Expectation(test.strip(), reason.strip(), entry_protocols))
+    return [entry for entry in entries if entry.applies()]
 
 
 def stale(entries: list[Expectation], nodeids: list[str], root: Path) -> list[Expectation]:
@@ -139,7 +164,7 @@ def propose(
 ) -> str:
     """A proposed expectations file: every failed, errored or still-expected-failing test.
 
-    ``cases`` are parsed test cases (``fsconformance.harness.report.parse_junit``); an existing entry's
+    ``cases`` are parsed test cases (``fsconformance.reporting.report.parse_junit``); an existing entry's
     reason is kept when it still matches a failing test; new ones get a reason to review.
     """
     lines = [

@@ -1,36 +1,39 @@
-"""The pytest plugin: backend options, markers, the report header and the ``backend`` fixture.
+"""The pytest plugin's entry point, loaded in every pytest run of a project that installs
+fsconformance: it imports the standard library and pytest only, prints nothing, and costs
+nothing until a test asks for it.
 
-Options have environment fallbacks: ``--backend`` / ``FSCONFORMANCE_BACKEND`` (default
-``moto``) and ``--region`` / ``FSCONFORMANCE_REGION`` (default ``us-east-1``).
+Always here: the ``--backend`` option (env ``FSCONFORMANCE_BACKEND``, default ``moto``), the
+``clause`` and ``conformance`` markers, the rule that a conformance test names known contract
+clauses, and the ``backend`` fixture, which loads the chosen backend (and boto3, moto, ...)
+the first time a test uses it.
+
+A test is a conformance test when it carries the ``conformance`` marker; every test in the
+suites gets it from ``suites/conftest.py``. A test the project did not mark is never held to
+a conformance rule.
+
+The conformance run itself (its options, header lines, expectations files, report properties,
+summary, snapshots and hypothesis profiles) is ``fsconformance.harness.conformance``, loaded by
+``fsconformance run``, by the repository's conftest.py, or with
+``-p fsconformance.harness.conformance``.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Any
 
-import boto3
-import botocore
 import pytest
 
-from ..backends import BACKEND_NAMES, Backend, BackendUnavailable, make_backend
-from ..backends.options import add_backend_options, backend_options
-from ..emulator import moto_seam
-from .contract import CLAUSES
-from .snapshots import plugin as snapshots
-from .summary import SummaryPlugin, add_summary_options
+from ..backends import BACKEND_NAMES
+from ..contract import CLAUSES
+from .session import BACKEND, session_backend
 
-FEATURE_MARKERS = {
-    "control_plane": "feature-group lifecycle, listing, metadata and tags",
-    "online_store": "PutRecord, GetRecord, BatchGetRecord, DeleteRecord",
-    "offline_store": "Parquet in S3, the Glue table and Athena",
-    "schema_evolution": "adding features with UpdateFeatureGroup",
-    "slow": "takes minutes on a real account",
-}
+if TYPE_CHECKING:
+    from ..backends import Backend
+
 _CLAUSE_ID = re.compile(r"C-\d{3}")
+_FAILED = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,117 +47,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "service at --endpoint-url) or moto-plain (moto alone, no emulation) "
         "(env FSCONFORMANCE_BACKEND)",
     )
-    group.addoption(
-        "--region",
-        default=None,
-        help="AWS region for every client (env FSCONFORMANCE_REGION, default us-east-1)",
-    )
-    group.addoption(
-        "--client",
-        default=None,
-        help="run the client dimension (suites/test_clients.py) only for these clients, "
-        "comma-separated: boto3, sdk2, sdk3, pyathena, awswrangler (env FSCONFORMANCE_CLIENT; "
-        "default all)",
-    )
-    add_backend_options(group)  # --aws-account-id, --endpoint-url, --keep-on-failure, ...
-    add_summary_options(group)  # --conformance-report, --clauses
-    snapshots.add_options(group)  # --record-snapshots, --compare-snapshots
-
-
-def _resolve(config: pytest.Config) -> tuple[str, str]:
-    name = config.getoption("backend") or os.environ.get("FSCONFORMANCE_BACKEND") or "moto"
-    if name not in BACKEND_NAMES:
-        raise pytest.UsageError(
-            f"fsconformance: FSCONFORMANCE_BACKEND={name!r} is not a backend; choose one of "
-            f"{', '.join(BACKEND_NAMES)}"
-        )
-    region = config.getoption("region") or os.environ.get("FSCONFORMANCE_REGION") or "us-east-1"
-    return name, region
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "clause(*ids): the contract clauses (C-nnn) a conformance test checks; required in suites/",
+        "clause(*ids): the contract clauses (C-nnn) a conformance test checks; required on "
+        "every conformance test",
     )
     config.addinivalue_line(
         "markers",
-        "uncertain(question): the expectation is the documented one but the contract marks it "
-        "UNCERTAIN; the nightly AWS run pins it",
+        "conformance: a conformance test (every test in the fsconformance suites): it must "
+        "name the contract clauses it checks",
     )
-    for marker, description in FEATURE_MARKERS.items():
-        config.addinivalue_line("markers", f"{marker}: {description}")
-    snapshots.add_markers(config)
-    config.addinivalue_line(
-        "markers",
-        "client(name): the test drives a real client (boto3, sdk2, sdk3, pyathena, awswrangler); "
-        "--client selects which",
-    )
-    name, region = _resolve(config)
-    try:
-        config.stash[_BACKEND] = make_backend(name, region, backend_options(config))
-    except BackendUnavailable as error:
-        raise pytest.UsageError(f"fsconformance: {error}") from None
-    _register_outcome_plugins(config, config.stash[_BACKEND])
 
 
-def _register_outcome_plugins(config: pytest.Config, backend: Backend) -> None:
-    """Unsupported outcomes, expectations files and the report's per-test properties."""
-    from . import capabilities, expectations, report
-
-    config.addinivalue_line(
-        "markers",
-        "requires(operations=[...], members=[...], features=[...], packages=[...]): what the "
-        "test needs from the installed botocore, the backend and the installed clients; unmet "
-        "needs report the test unsupported",
-    )
-    manager = config.pluginmanager
-    manager.register(capabilities.RequiresPlugin(backend.capabilities), "fsconformance-requires")
-    path = os.environ.get("FSCONFORMANCE_EXPECTATIONS") or expectations.default_path(
-        config.rootpath, backend.name
-    )
-    manager.register(expectations.ExpectationsPlugin(Path(path)), "fsconformance-expectations")
-    manager.register(report.RecordPlugin(backend.name), "fsconformance-record")
-    manager.register(SummaryPlugin(config), "fsconformance-summary")
-    record, compare = config.getoption("record_snapshots"), config.getoption("compare_snapshots")
-    if record and backend.name != "aws":
-        raise pytest.UsageError(
-            "fsconformance: --record-snapshots records real responses: use it with --backend=aws"
-        )
-    if record or compare:
-        plugin = snapshots.SnapshotPlugin(
-            backend, Path(record) if record else None, Path(compare) if compare else None
-        )
-        manager.register(plugin, "fsconformance-snapshots")
-
-
-_BACKEND = pytest.StashKey[Backend]()
-
-
-def pytest_report_header(config: pytest.Config) -> list[str]:
-    backend = config.stash[_BACKEND]
-    return backend.header_lines() + [
-        f"fsconformance versions: boto3 {boto3.__version__}, botocore {botocore.__version__}, "
-        f"moto {moto_seam.moto_version()}"
-    ]
-
-
-def _in_suites(item: pytest.Item) -> bool:
-    return "suites" in Path(str(item.path)).parent.parts
+def is_conformance_test(item: pytest.Item) -> bool:
+    return item.get_closest_marker("conformance") is not None
 
 
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Every test in suites/ names the contract clauses it checks, and only known ones;
-    ``--client`` keeps only the named clients' tests."""
-    _select_clients(config, items)
+    """A conformance test names the contract clauses it checks, and only known ones; a clause
+    marker on any other test names known clauses too."""
     problems = []
     for item in items:
-        if not _in_suites(item):
-            continue
         ids = [cid for mark in item.iter_markers("clause") for cid in mark.args]
-        if not ids:
+        if not ids and is_conformance_test(item):
             problems.append(f"{item.nodeid}: no @pytest.mark.clause(...) naming a contract clause")
         for cid in ids:
             if not (isinstance(cid, str) and _CLAUSE_ID.fullmatch(cid) and cid in CLAUSES):
@@ -165,24 +85,10 @@ def pytest_collection_modifyitems(
         )
 
 
-def _select_clients(config: pytest.Config, items: list[pytest.Item]) -> None:
-    chosen = config.getoption("client") or os.environ.get("FSCONFORMANCE_CLIENT")
-    if not chosen:
-        return
-    wanted = {name.strip() for name in chosen.split(",") if name.strip()}
-    kept, dropped = [], []
-    for item in items:
-        names = {arg for mark in item.iter_markers("client") for arg in mark.args}
-        (dropped if names and not names & wanted else kept).append(item)
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
-
-
 @pytest.fixture(scope="session")
 def fsconformance_session(pytestconfig: pytest.Config) -> Iterator[Backend]:
     """The backend for this pytest process, started once and stopped at the end."""
-    backend = pytestconfig.stash[_BACKEND]
+    backend = session_backend(pytestconfig)
     backend.start()
     try:
         yield backend
@@ -190,13 +96,12 @@ def fsconformance_session(pytestconfig: pytest.Config) -> Iterator[Backend]:
         backend.stop()
 
 
-_FAILED = pytest.StashKey[bool]()
-
-
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Remember whether a test failed, for ``--keep-on-failure``."""
-    report = yield
+    report: pytest.TestReport = yield
     if report.when in ("setup", "call") and report.failed:
         item.stash[_FAILED] = True
     return report
@@ -216,6 +121,8 @@ def backend(fsconformance_session: Backend, request: pytest.FixtureRequest) -> I
 @pytest.fixture
 def observe(request: pytest.FixtureRequest) -> Callable[[str, Any], None]:
     """``observe(what, value)`` records an observation the test's ``observes`` marker names."""
+    from .snapshots import plugin as snapshots
+
     return snapshots.observe_fixture(request)
 
 
@@ -224,15 +131,16 @@ def _is_controller(config: pytest.Config) -> bool:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Resources a teardown could not delete fail the whole run (design principle 8)."""
-    backend = session.config.stash.get(_BACKEND, None)
+    """Resources a teardown could not delete fail the whole run: a real account must be left
+    as it was found."""
+    backend = session.config.stash.get(BACKEND, None)
     if backend is not None and _is_controller(session.config) and backend.session_leftovers():
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """List what teardown left behind, and what --keep-on-failure kept."""
-    backend = terminalreporter.config.stash.get(_BACKEND, None)
+    backend = terminalreporter.config.stash.get(BACKEND, None)
     if backend is None or not _is_controller(terminalreporter.config):
         return
     for title, lines in (

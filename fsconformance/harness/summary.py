@@ -5,7 +5,7 @@ in the controller process (under xdist, workers send their reports there), so th
 the whole run's whatever ``-n`` is. At the end it prints, per section of the contract, how many
 clauses passed, failed, were unsupported or are expected gaps, and the slowest waits; with
 ``--conformance-report DIR`` it writes ``conformance.md`` and ``conformance.html`` through
-``fsconformance.harness.report``, without a JUnit step.
+``fsconformance.reporting.report``, without a JUnit step.
 
 ``--clauses C-018,C-040`` keeps only the tests that name one of the clauses (all of them, in
 every module), so a subset of the contract can be run whole.
@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from . import report as report_module
-from .capabilities import is_unsupported_reason, skip_message
-from .contract import CLAUSES
+from ..backends.capabilities import is_unsupported_reason, skip_message
+from ..contract import CLAUSES
+from ..reporting import report as report_module
 
 #: The contract's sections (docs/contract.md §2), by the clause numbers they hold.
 SECTIONS: tuple[tuple[str, str, int, int], ...] = (
@@ -137,7 +137,8 @@ class SummaryPlugin:
     ) -> None:
         if not self.only:
             return
-        keep, drop = [], []
+        keep: list[pytest.Item] = []
+        drop: list[pytest.Item] = []
         for item in items:
             ids = {c for mark in item.iter_markers("clause") for c in mark.args}
             (keep if ids & self.only else drop).append(item)

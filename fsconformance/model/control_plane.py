@@ -19,7 +19,7 @@ from .pagination import decode_token, encode_token
 
 @dataclass(frozen=True)
 class Delays:
-    """How long the emulated asynchronous steps take, in seconds (design principle 4)."""
+    """How long the emulated asynchronous steps take, in seconds (C-016, C-051, C-130)."""
 
     create: float = 0.1
     update: float = 0.1
@@ -65,7 +65,9 @@ class FeatureGroup:
     throughput: dict[str, Any]
     tags: dict[str, str]
     metadata: dict[str, FeatureMetadata]
-    last_modified: float
+    # C-051: None until the first update completes; Describe then has no LastModifiedTime
+    # (never-updated groups on AWS have none, docs/evidence.md E-14).
+    last_modified: float | None = None
     deleted_at: float | None = None
     delete_done_at: float | None = None
     last_update: dict[str, Any] | None = None
@@ -81,7 +83,7 @@ class FeatureGroup:
     @property
     def storage_type(self) -> str | None:
         """The online store's StorageType, None without an online store."""
-        return self.online.get("StorageType") if self.online_enabled else None
+        return self.online.get("StorageType") if self.online_enabled and self.online else None
 
     @property
     def record_identifier(self) -> str:
@@ -160,15 +162,17 @@ class ControlPlane:
             for definition in pending.additions:
                 group.metadata[definition["FeatureName"]] = FeatureMetadata(done, done)
                 group.feature_ready_at[definition["FeatureName"]] = done
+        # TTL and storage updates are refused for a group without an online store.
+        online = group.online if group.online is not None else {}
         if pending.ttl is not None:
             if pending.ttl:
-                group.online["TtlDuration"] = dict(pending.ttl)
+                online["TtlDuration"] = dict(pending.ttl)
             else:
-                group.online.pop("TtlDuration", None)
+                online.pop("TtlDuration", None)
         if pending.throughput is not None:
             group.throughput = _merge_throughput(group.throughput, pending.throughput)
         if pending.storage_type is not None:
-            group.online["StorageType"] = pending.storage_type
+            online["StorageType"] = pending.storage_type
         group.pending = None
         group.last_update = {"Status": "Successful"}
         group.last_modified = done
@@ -187,11 +191,16 @@ class ControlPlane:
     # -- lookups ------------------------------------------------------------------------
 
     def arn_for(self, name: str) -> str:
-        # U-13: ARNs carry the name in lower case, as for other SageMaker resources.
+        # C-010: the ARN keeps the name as it was created, capitals too (docs/evidence.md E-02);
+        # lookups by name or ARN ignore case (``find``).
         return (
             f"arn:{partition_of(self.region)}:sagemaker:{self.region}:{self.account_id}:"
-            f"feature-group/{name.lower()}"
+            f"feature-group/{name}"
         )
+
+    def creating(self, now: float) -> int:
+        """How many groups of the account are Creating at ``now`` (C-019)."""
+        return sum(1 for group in self._groups.values() if group.status(now) == "Creating")
 
     def find(self, name_or_arn: str) -> FeatureGroup:
         name = name_or_arn
@@ -251,6 +260,7 @@ class ControlPlane:
                 f"Resource Already Exists: FeatureGroup with name {name} already exists. "
                 "Choose a different name."
             )
+        rules.check_concurrent_creations(self.creating(now))
         if len(self._groups) >= rules.MAX_FEATURE_GROUPS_PER_ACCOUNT:
             raise limit_exceeded(
                 f"The account already has {len(self._groups)} feature groups, the most allowed "
@@ -272,7 +282,6 @@ class ControlPlane:
             throughput=throughput,
             tags={tag["Key"]: tag["Value"] for tag in tags},
             metadata={d["FeatureName"]: FeatureMetadata(created, created) for d in definitions},
-            last_modified=created,
         )
         group.feature_ready_at = {d["FeatureName"]: created for d in definitions}
         self._groups[name.lower()] = group
@@ -295,12 +304,7 @@ class ControlPlane:
         offline.setdefault("DisableGlueTableCreation", False)
         offline.setdefault("TableFormat", "Glue")  # the documented default (C-015, U-12)
         if not offline["DisableGlueTableCreation"] and "DataCatalogConfig" not in offline:
-            # C-080: generated names; the table name follows Athena's recommendations.
-            offline["DataCatalogConfig"] = {
-                "TableName": f"{name.lower()}_{epoch}",
-                "Catalog": "AwsDataCatalog",
-                "Database": "sagemaker_featurestore",
-            }
+            offline["DataCatalogConfig"] = generated_catalog(name, epoch, offline["TableFormat"])
         return offline
 
     # -- DescribeFeatureGroup -----------------------------------------------------------
@@ -315,7 +319,6 @@ class ControlPlane:
             "EventTimeFeatureName": group.event_time_feature,
             "FeatureDefinitions": copy.deepcopy(group.definitions),
             "CreationTime": group.created,
-            "LastModifiedTime": group.last_modified,
             "FeatureGroupStatus": group.status(now),
             "ThroughputConfig": dict(group.throughput),
             "NextToken": "",
@@ -327,6 +330,9 @@ class ControlPlane:
         if group.offline is not None:
             response["OfflineStoreConfig"] = copy.deepcopy(group.offline)
             response["OfflineStoreStatus"] = group.offline_status()
+        # C-051: both absent until the first update (docs/evidence.md E-13, E-14).
+        if group.last_modified is not None:
+            response["LastModifiedTime"] = group.last_modified
         if group.last_update is not None:
             response["LastUpdateStatus"] = dict(group.last_update)
         for member in ("RoleArn", "Description"):
@@ -417,7 +423,8 @@ class ControlPlane:
             key=lambda g: (_sort_key(g, sort_by, now), g.created, g.name), reverse=descending
         )
         query = {k: v for k, v in request.items() if k not in ("NextToken", "MaxResults")}
-        start = decode_token(request.get("NextToken"), query) if request.get("NextToken") else 0
+        token = request.get("NextToken")
+        start = decode_token(token, query) if token else 0
         limit = request.get("MaxResults", 10)
         page = groups[start : start + limit]
         response: dict[str, Any] = {"FeatureGroupSummaries": [_summary(g, now) for g in page]}
@@ -538,7 +545,8 @@ class ControlPlane:
         group = self._tagged(request["ResourceArn"])
         tags = [{"Key": k, "Value": v} for k, v in group.tags.items()]
         query = {"ResourceArn": request["ResourceArn"]}
-        start = decode_token(request.get("NextToken"), query) if request.get("NextToken") else 0
+        token = request.get("NextToken")
+        start = decode_token(token, query) if token else 0
         limit = request.get("MaxResults", 50)
         response: dict[str, Any] = {"Tags": tags[start : start + limit]}
         if start + limit < len(tags):
@@ -551,6 +559,19 @@ class ControlPlane:
         for key in request["TagKeys"]:
             group.tags.pop(key, None)
         return {}
+
+
+def generated_catalog(name: str, epoch: int, table_format: str) -> dict[str, str]:
+    """C-080: the DataCatalogConfig the service fills in when it creates the table itself,
+    as recorded responses show it per table format (docs/evidence.md E-18 to E-20): an Iceberg
+    table in ``SageMaker_FeatureStore`` with every ``-`` of the name turned into ``_``; a
+    Glue-format table in ``sagemaker_featurestore``, ``<name>_<epoch>`` with the hyphens kept.
+    Both lowercased, as Glue stores names (C-083)."""
+    if table_format == "Iceberg":
+        database, table = "SageMaker_FeatureStore", name.lower().replace("-", "_")
+    else:
+        database, table = "sagemaker_featurestore", name.lower()
+    return {"TableName": f"{table}_{epoch}", "Catalog": "AwsDataCatalog", "Database": database}
 
 
 def _merge_throughput(current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:

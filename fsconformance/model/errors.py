@@ -34,3 +34,12 @@ def group_not_found(name: str) -> ServiceError:
     return not_found(
         f"Resource Not Found: Amazon SageMaker can't find a FeatureGroup with name {name}"
     )
+
+
+def not_emulated(service: str, operation: str) -> ServiceError:
+    """A real operation of the installed model that the emulation does not answer (yet)."""
+    return ServiceError(
+        "UnsupportedOperationException",
+        f"fsconformance does not emulate {service} {operation}; "
+        "see the docs for the operations it answers.",
+    )

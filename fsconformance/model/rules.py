@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .errors import limit_exceeded, validation
@@ -10,6 +11,8 @@ RESERVED_FEATURE_NAMES = frozenset({"is_deleted", "write_time", "api_invocation_
 EVENT_TIME_TYPES = frozenset({"String", "Fractional"})  # C-012
 MAX_FEATURE_DEFINITIONS = 2500  # C-140
 MAX_FEATURE_GROUPS_PER_ACCOUNT = 100  # C-140, a soft quota
+# C-019: at most this many groups Creating at once in an account (a quota; docs/evidence.md).
+MAX_CONCURRENT_CREATIONS = 4
 MAX_TAGS = 50
 # C-174, C-140: provisioned capacity units per group (the model allows up to 10,000,000).
 MAX_GROUP_CAPACITY_UNITS = 40_000
@@ -22,7 +25,7 @@ STORAGE_MIGRATIONS = frozenset({("Standard", "Standard_V2")})
 ON_DEMAND_SWITCH_INTERVAL = 86_400.0  # C-175: to OnDemand at most once in 24 hours
 
 
-def check_feature_names(definitions: list[dict[str, Any]], existing: list[str] = ()) -> None:
+def check_feature_names(definitions: list[dict[str, Any]], existing: Iterable[str] = ()) -> None:
     """No reserved name (C-013) and no name twice, ignoring case as Glue and Athena do (C-083)."""
     seen = {name.lower() for name in existing}
     for definition in definitions:
@@ -226,4 +229,18 @@ def check_storage_migration(current: str | None, target: str) -> None:
         raise validation(
             f"The online store cannot change from StorageType {current} to {target}; the only "
             "migration is Standard to Standard_V2, and it cannot be reversed."
+        )
+
+
+def check_concurrent_creations(creating: int) -> None:
+    """C-019: the account-level quota on creation workflows running at once, refused in the
+    words of the error a user met on AWS (docs/evidence.md, E-09)."""
+    if creating >= MAX_CONCURRENT_CREATIONS:
+        raise limit_exceeded(
+            "The account-level service limit 'Maximum number of feature group creation workflows "
+            f"executing in parallel' is {MAX_CONCURRENT_CREATIONS} FeatureGroups, with current "
+            f"utilization of {creating} FeatureGroups and a request delta of 1 FeatureGroups. "
+            "Please use AWS Service Quotas to request an increase for this quota. If AWS "
+            "Service Quotas is not available, contact AWS support to request an increase for "
+            "this quota."
         )

@@ -40,9 +40,11 @@ def search(documents: list[dict[str, Any]], request: dict[str, Any]) -> dict[str
         documents = [d for d in documents if _matches(d, expression)]
     sort_by = request.get("SortBy", "LastModifiedTime")
     descending = request.get("SortOrder", "Descending") == "Descending"
-    present = [d for d in documents if _first(d, sort_by) is not _MISSING]
-    absent = [d for d in documents if _first(d, sort_by) is _MISSING]
-    present.sort(key=lambda d: (_sortable(_first(d, sort_by)), _identity(d)), reverse=descending)
+    present = [d for d in documents if _sort_value(d, sort_by) is not _MISSING]
+    absent = [d for d in documents if _sort_value(d, sort_by) is _MISSING]
+    present.sort(
+        key=lambda d: (_sortable(_sort_value(d, sort_by)), _identity(d)), reverse=descending
+    )
     ordered = present + sorted(absent, key=_identity)
     query = {k: v for k, v in request.items() if k not in ("NextToken", "MaxResults")}
     start = decode_token(request["NextToken"], query) if request.get("NextToken") else 0
@@ -174,6 +176,16 @@ def _resolve(document: dict[str, Any], name: str) -> list[Any]:
 def _first(document: dict[str, Any], name: str) -> Any:
     values = _resolve(document, name)
     return values[0] if values else _MISSING
+
+
+def _sort_value(document: dict[str, Any], sort_by: str) -> Any:
+    """The value a document sorts by. A group never updated has no LastModifiedTime (C-051);
+    for the default sort it counts as last modified when it was created (an emulation choice,
+    docs/evidence.md), so the newest groups still come first."""
+    value = _first(document, sort_by)
+    if value is _MISSING and sort_by == "LastModifiedTime":
+        return _first(document, "CreationTime")
+    return value
 
 
 def _identity(document: dict[str, Any]) -> tuple[str, str]:

@@ -232,7 +232,7 @@ def _list_checker(shape: Shape, meta: dict[str, Any], memo: dict[str, Checker]) 
                 check(item, (path, index), errors)
 
     memo[shape.name] = check_list
-    item_check.append(_checker(shape.member, memo))  # type: ignore[attr-defined]
+    item_check.append(_checker(shape.member, memo))
     return check_list
 
 
@@ -258,8 +258,8 @@ def _map_checker(shape: Shape, meta: dict[str, Any], memo: dict[str, Checker]) -
                 check_value(item, ((path, str(key)), "value"), errors)
 
     memo[shape.name] = check_map
-    checks.append(_checker(shape.key, memo))  # type: ignore[attr-defined]
-    checks.append(_checker(shape.value, memo))  # type: ignore[attr-defined]
+    checks.append(_checker(shape.key, memo))
+    checks.append(_checker(shape.value, memo))
     return check_map
 
 
@@ -373,15 +373,15 @@ def _acceptor(shape: Shape) -> Callable[[Any], bool]:
             refuse_unless_within(var, meta, pad, size=True)
             lines.append(f"{pad}for {item} in {var}:")
             lines.append(f"{pad}    if {item} is None: return False")
-            emit(shape.member, item, pad + "    ", within)  # type: ignore[attr-defined]
+            emit(shape.member, item, pad + "    ", within)
         elif kind == "map":
             key, item = f"_v{next(names)}", f"_v{next(names)}"
             lines.append(f"{pad}if {var}.__class__ is not dict: return False")
             refuse_unless_within(var, meta, pad, size=True)
             lines.append(f"{pad}for {key}, {item} in {var}.items():")
             lines.append(f"{pad}    if {item} is None: return False")
-            emit(shape.key, key, pad + "    ", within)  # type: ignore[attr-defined]
-            emit(shape.value, item, pad + "    ", within)  # type: ignore[attr-defined]
+            emit(shape.key, key, pad + "    ", within)
+            emit(shape.value, item, pad + "    ", within)
         elif kind == "string":
             lines.append(f"{pad}if {var}.__class__ is not str: return False")
             pattern = meta.get("pattern")
@@ -408,7 +408,7 @@ def _acceptor(shape: Shape) -> Callable[[Any], bool]:
     # literals); nothing of any request.
     source = "def accept(value):\n" + "\n".join(lines) + "\n    return True\n"
     exec(compile(source, f"<acceptor {shape.name}>", "exec"), namespace)  # noqa: S102
-    return namespace["accept"]  # type: ignore[no-any-return]
+    return namespace["accept"]
 
 
 def _remembering(check: Checker, passed: set[str]) -> Callable[[str], bool]:

@@ -1,20 +1,24 @@
 """Athena over the emulated offline store (C-090-C-094, C-184-C-188): Trino SQL run by a
 sandboxed DuckDB over the Glue tables in moto.
 
+- ``service``: every Athena operation, dispatched: queries, catalogue, the rest to moto;
 - ``handlers``: the query operations and the QueryExecution state machine (worker threads);
+- ``metadata``: the catalogue operations, from the Glue Data Catalog;
 - ``statements``: SELECT, CTAS, UNLOAD, CREATE EXTERNAL TABLE, DROP TABLE, SHOW, DESCRIBE;
 - ``engine``: the sandbox (SQL-tree checks, a locked-down DuckDB, time bound);
 - ``catalog``: Glue tables read from their S3 objects (Parquet, CSV SerDes);
 - ``trino``: Trino functions sqlglot leaves to us;
 - ``results``: Athena's types, value strings and result files.
 
-Only the query operations are answered here; every other Athena operation goes to moto.
+Every Athena operation is answered here, whatever its protocol; the ones the emulation does
+not model (workgroups, named queries, ...) are moto's, asked through the seam.
 """
 
 from .catalog import DEFAULT_CATALOG, glue_arrow_type, load_table
 from .engine import Limits, QueryFailed, configure
-from .handlers import OPERATIONS, AthenaState, QueryExecution, handle, handle_request
+from .handlers import OPERATIONS, AthenaState, QueryExecution
 from .results import athena_type, column_info, format_rows, java_double, result_csv
+from .service import handle, owns
 
 __all__ = [
     "DEFAULT_CATALOG",
@@ -29,8 +33,8 @@ __all__ = [
     "format_rows",
     "glue_arrow_type",
     "handle",
-    "handle_request",
     "java_double",
+    "owns",
     "load_table",
     "result_csv",
 ]

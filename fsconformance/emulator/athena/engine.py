@@ -1,4 +1,4 @@
-"""The sandboxed DuckDB runner behind the emulated Athena (design section 4, principle 11).
+"""The sandboxed DuckDB runner behind the emulated Athena.
 
 DuckDB is a full local database: left alone, SQL could read host files (``read_csv``,
 ``read_text``), attach databases, install extensions or change its own settings. Two layers
@@ -24,6 +24,10 @@ import duckdb
 import pyarrow as pa
 import sqlglot
 from sqlglot import exp
+
+# Every node of a parsed tree: sqlglot 30 put functions and queries under ``Expr``, beside (not
+# under) ``Expression``; older releases have ``Expression`` alone.
+SQL_NODE: type[exp.Expr] = getattr(exp, "Expr", exp.Expression)
 
 
 class QueryFailed(Exception):
@@ -124,7 +128,7 @@ _FILE_FUNCTIONS = tuple(
 )
 
 
-def function_name(node: exp.Expression) -> str:
+def function_name(node: exp.Expr) -> str:
     """The SQL name of a function node, lowercased."""
     if isinstance(node, exp.Anonymous):
         return str(node.this).lower()
@@ -138,12 +142,12 @@ def forbidden(name: str) -> bool:
     return lowered in _FORBIDDEN or lowered.startswith(_FORBIDDEN_PREFIXES)
 
 
-def check_tree(tree: exp.Expression) -> None:
+def check_tree(tree: exp.Expr) -> None:
     """Refuse a tree that could reach beyond the tables the emulation hands the engine."""
     for node in tree.walk():
         if isinstance(node, exp.Table) and not isinstance(node.this, exp.Identifier):
             inner = node.this
-            name = function_name(inner) if isinstance(inner, exp.Expression) else str(inner)
+            name = function_name(inner) if isinstance(inner, SQL_NODE) else str(inner)
             raise QueryFailed(
                 f"NOT_SUPPORTED: line 1:1: Table function '{name}' is not available in Athena"
             )

@@ -20,7 +20,6 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +28,6 @@ import pyarrow as pa
 from ...model.errors import ServiceError
 from .. import clock
 from ..state import FeatureStoreState
-from ..wire import WireRequest, WireResponse, json_error, json_response
 from . import results
 from .catalog import DEFAULT_CATALOG
 from .engine import EngineRun, QueryCancelled, QueryFailed
@@ -144,24 +142,6 @@ class AthenaState:
 
 # -- requests --------------------------------------------------------------------------------
 
-CONTENT_TYPE = "application/x-amz-json-1.1"
-
-
-def handle_request(
-    request: WireRequest, operation: str, state_of: Callable[[], FeatureStoreState]
-) -> WireResponse | None:
-    """Athena's query operations run on the offline store; the rest is moto's (C-090)."""
-    if operation not in OPERATIONS:
-        return None
-    try:
-        params = request.json_body()
-        state = state_of()
-        with state.lock:
-            result = handle(state, operation, params)
-    except ServiceError as error:
-        return json_error(error, CONTENT_TYPE)
-    return json_response(result, CONTENT_TYPE)
-
 
 def handle(state: FeatureStoreState, operation: str, params: dict[str, Any]) -> dict[str, Any]:
     """Answer one Athena query operation (raises ``ServiceError`` for bad requests).
@@ -262,13 +242,13 @@ def _start(state: FeatureStoreState, athena: AthenaState, params: dict[str, Any]
 def _list(athena: AthenaState, params: dict[str, Any]) -> dict[str, Any]:
     work_group = params.get("WorkGroup") or "primary"
     ids = [e.id for e in reversed(athena.executions.values()) if e.work_group == work_group]
-    start = _decode_token(params.get("NextToken"), "list") if params.get("NextToken") else 0
+    start = decode_token(params.get("NextToken"), "list") if params.get("NextToken") else 0
     limit = int(params.get("MaxResults") or 50)
     if not 0 < limit <= 50:
         raise invalid_request("MaxResults must be between 1 and 50")
     response: dict[str, Any] = {"QueryExecutionIds": ids[start : start + limit]}
     if start + limit < len(ids):
-        response["NextToken"] = _encode_token(start + limit, "list")
+        response["NextToken"] = encode_token(start + limit, "list")
     return response
 
 
@@ -283,7 +263,7 @@ def _results(athena: AthenaState, params: dict[str, Any]) -> dict[str, Any]:
     limit = int(params.get("MaxResults") or MAX_RESULTS)
     if not 0 < limit <= MAX_RESULTS:
         raise invalid_request(f"MaxResults must be between 1 and {MAX_RESULTS}")
-    start = _decode_token(params.get("NextToken"), execution.id) if params.get("NextToken") else 0
+    start = decode_token(params.get("NextToken"), execution.id) if params.get("NextToken") else 0
     table = execution.result
     header = 1 if execution.header else 0
     total = table.num_rows + header  # the header row counts as the first row
@@ -305,15 +285,17 @@ def _results(athena: AthenaState, params: dict[str, Any]) -> dict[str, Any]:
         },
     }
     if end < total:
-        response["NextToken"] = _encode_token(end, execution.id)
+        response["NextToken"] = encode_token(end, execution.id)
     return response
 
 
-def _encode_token(offset: int, scope: str) -> str:
+def encode_token(offset: int, scope: str) -> str:
+    """A NextToken for the page that starts at ``offset`` of the listing ``scope`` names."""
     return base64.urlsafe_b64encode(json.dumps([scope, offset]).encode()).decode()
 
 
-def _decode_token(token: Any, scope: str) -> int:
+def decode_token(token: Any, scope: str) -> int:
+    """The offset a NextToken of ``scope``'s listing names; InvalidRequestException if none."""
     try:
         seen_scope, offset = json.loads(base64.urlsafe_b64decode(str(token).encode()))
         if seen_scope != scope or not isinstance(offset, int) or offset < 0:

@@ -102,6 +102,7 @@ def java_double(value: float) -> str:
         mantissa = repr(float(mantissa))
     digits = decimal.Decimal(mantissa).normalize()
     sign, digit_tuple, exp10 = digits.as_tuple()
+    assert isinstance(exp10, int)  # a finite number: 'n', 'N' and 'F' mark NaN and infinity
     text_digits = "".join(str(d) for d in digit_tuple)
     power = int(exponent) + len(text_digits) - 1 + exp10
     head, tail = text_digits[0], text_digits[1:] or "0"

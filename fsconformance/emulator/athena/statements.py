@@ -129,7 +129,7 @@ class Select(Statement):
         self.result: pa.Table | None = None
 
     def prepare(self, ctx: Context) -> None:
-        tree = self.tree.copy()
+        tree: exp.Expr = self.tree.copy()
         _bind_parameters(tree, ctx.parameters)
         check_tree(tree)  # after binding: parameters are SQL too
         tree = trino.rewrite(tree)
@@ -174,7 +174,7 @@ class Select(Statement):
         return Outcome(self.result, scanned=self.scanned)
 
 
-def _bind_parameters(tree: exp.Expression, parameters: list[str]) -> None:
+def _bind_parameters(tree: exp.Expr, parameters: list[str]) -> None:
     placeholders = list(tree.find_all(exp.Placeholder))
     if len(placeholders) != len(parameters):
         raise QueryFailed(
@@ -189,14 +189,14 @@ def _bind_parameters(tree: exp.Expression, parameters: list[str]) -> None:
         placeholder.replace(bound)
 
 
-def _name_unnamed_columns(tree: exp.Expression) -> None:
+def _name_unnamed_columns(tree: exp.Expr) -> None:
     """Athena names an unnamed select expression ``_col<position>``."""
     select = tree
     while isinstance(select, exp.SetOperation):
         select = select.this
     if not isinstance(select, exp.Select):
         return
-    named = []
+    named: list[exp.Expr] = []
     for position, expression in enumerate(select.expressions):
         if isinstance(expression, (exp.Alias, exp.Column, exp.Star)):
             named.append(expression)
@@ -243,7 +243,7 @@ def _write_parquet(ctx: Context, bucket: str, prefix: str, table: pa.Table) -> s
     return f"s3://{bucket}/{key}"
 
 
-def _properties(node: exp.Expression | None) -> dict[str, str]:
+def _properties(node: exp.Expr | None) -> dict[str, str]:
     found: dict[str, str] = {}
     if node is None:
         return found
@@ -588,7 +588,7 @@ class RepairTable(Statement):
 # -- parsing ------------------------------------------------------------------------------------
 
 
-def _parse_one(query: str, dialect: str) -> exp.Expression:
+def _parse_one(query: str, dialect: str) -> exp.Expr:
     try:
         trees = [t for t in sqlglot.parse(query, read=dialect) if t is not None]
     except sqlglot.errors.SqlglotError as error:

@@ -80,7 +80,7 @@ def _pattern(node: exp.Anonymous, name: str) -> str:
 MAX_SEQUENCE = 10000  # Trino refuses a sequence() longer than this
 
 
-def _literal_number(node: exp.Expression | None) -> float | None:
+def _literal_number(node: exp.Expr | None) -> float | None:
     if isinstance(node, exp.Literal) and not node.is_string:
         return float(node.this)
     if isinstance(node, exp.Neg):
@@ -99,7 +99,7 @@ def _check_sequence(node: exp.GenerateSeries) -> None:
         )
 
 
-def _rewrite(node: exp.Expression) -> exp.Expression:
+def _rewrite(node: exp.Expr) -> exp.Expr:
     if isinstance(node, exp.GenerateSeries):
         _check_sequence(node)
         return node
@@ -129,6 +129,6 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
     raise QueryFailed(f"FUNCTION_NOT_FOUND: line 1:1: Function '{name}' not registered")
 
 
-def rewrite(tree: exp.Expression) -> exp.Expression:
+def rewrite(tree: exp.Expr) -> exp.Expr:
     """Rewrite or refuse every function sqlglot left anonymous; returns the new tree."""
     return tree.transform(_rewrite)

@@ -53,6 +53,7 @@ def is_iceberg(group: FeatureGroup) -> bool:
 
 
 def location_of(group: FeatureGroup) -> str:
+    assert group.offline is not None, f"{group.name} has no offline store"
     return group.offline["S3StorageConfig"]["ResolvedOutputS3Uri"]
 
 

@@ -17,8 +17,9 @@ this is the decided expectation (U-16):
 * ``StorageDescriptor.Location``: the table location, columns as in the Glue format;
 * the event-time column lowercased in the partition folder name, as every column (C-083).
 
-Every byte goes through ``moto_seam`` (``SeamFileIO``); the current metadata location lives in
-the offline room, so a Glue table the owner deleted never stops replication (C-084).
+Every byte goes through ``moto_seam`` (``SeamFileIO``), encrypted under the group's offline
+KMS key when it has one (C-191); the current metadata location lives in the offline room, so a
+Glue table the owner deleted never stops replication (C-084).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from pyiceberg.types import (
 
 from ...model.control_plane import FeatureGroup
 from ...model.records import OfflineRow
-from .. import moto_seam
+from .. import encryption, moto_seam
 from ..state import FeatureStoreState
 from . import glue_tables, replication
 from .glue_tables import is_iceberg
@@ -66,6 +67,7 @@ BOOKKEEPING_TYPES: dict[str, type[IcebergType]] = {
     "is_deleted": BooleanType,
 }
 _ACCOUNT, _REGION = "fsconformance.account-id", "fsconformance.region"
+_KMS_KEY = "fsconformance.kms-key-id"  # the key every file written is encrypted under (C-191)
 _IO_IMPL = f"{__name__}.SeamFileIO"
 
 
@@ -99,10 +101,13 @@ class _Upload(io.BytesIO):
 
 
 class _SeamFile(InputFile, OutputFile):
-    def __init__(self, location: str, account_id: str, region: str) -> None:
+    def __init__(
+        self, location: str, account_id: str, region: str, kms_key_id: str | None = None
+    ) -> None:
         super().__init__(location)
         self._account, self._region = account_id, region
         self._bucket, self._key = _split(location)
+        self._kms_key_id = kms_key_id
 
     def _body(self) -> bytes:
         try:
@@ -121,25 +126,32 @@ class _SeamFile(InputFile, OutputFile):
         return True
 
     def open(self, seekable: bool = True) -> InputStream:
-        return io.BytesIO(self._body())  # type: ignore[return-value]
+        return io.BytesIO(self._body())
 
     def create(self, overwrite: bool = False) -> OutputStream:
         if not overwrite and self.exists():
             raise FileExistsError(self.location)
-        return _Upload(self)  # type: ignore[return-value]
+        return _Upload(self)
 
     def to_input_file(self) -> InputFile:
         return self
 
     def store(self, body: bytes) -> None:
-        moto_seam.s3_put(self._account, self._region, self._bucket, self._key, body)
+        moto_seam.s3_put(
+            self._account, self._region, self._bucket, self._key, body, kms_key_id=self._kms_key_id
+        )
 
 
 class SeamFileIO(FileIO):
     """pyiceberg's FileIO over moto's S3 for one account and region (named in properties)."""
 
     def _file(self, location: str) -> _SeamFile:
-        return _SeamFile(location, self.properties[_ACCOUNT], self.properties[_REGION])
+        return _SeamFile(
+            location,
+            self.properties[_ACCOUNT],
+            self.properties[_REGION],
+            self.properties.get(_KMS_KEY) or None,
+        )
 
     def new_input(self, location: str) -> InputFile:
         return self._file(location)
@@ -153,18 +165,27 @@ class SeamFileIO(FileIO):
         moto_seam.s3_delete(self.properties[_ACCOUNT], self.properties[_REGION], bucket, key)
 
 
-def file_io_properties(account_id: str, region: str) -> dict[str, str]:
-    return {"py-io-impl": _IO_IMPL, _ACCOUNT: account_id, _REGION: region}
+def file_io_properties(
+    account_id: str, region: str, kms_key_id: str | None = None
+) -> dict[str, str]:
+    properties = {"py-io-impl": _IO_IMPL, _ACCOUNT: account_id, _REGION: region}
+    if kms_key_id:
+        properties[_KMS_KEY] = kms_key_id
+    return properties
 
 
 # -- the catalog: the offline room holds the pointer, Glue mirrors it ------------------------
 
 
 class SeamCatalog(MetastoreCatalog):
-    """Just enough of a pyiceberg catalog to create, load and commit the groups' tables."""
+    """Just enough of a pyiceberg catalog to create, load and commit the groups' tables; one
+    group's files are written through a catalog made for that group (its KMS key)."""
 
-    def __init__(self, state: FeatureStoreState) -> None:
-        super().__init__("fsconformance", **file_io_properties(state.account_id, state.region_name))
+    def __init__(self, state: FeatureStoreState, group: FeatureGroup | None = None) -> None:
+        key = encryption.offline_object_key(state, group) if group is not None else None
+        super().__init__(
+            "fsconformance", **file_io_properties(state.account_id, state.region_name, key)
+        )
         self._state = state
 
     def _group(self, identifier: Any) -> FeatureGroup:
@@ -192,18 +213,20 @@ class SeamCatalog(MetastoreCatalog):
         staged = self._update_and_stage_table(table, table.name(), requirements, updates)
         self._write_metadata(staged.metadata, staged.io, staged.metadata_location)
         _publish(self._state, self._group(table.name()), staged.metadata, staged.metadata_location)
+        # pydantic takes the field by name as well as by its alias, "metadata-location"
         return CommitTableResponse(
-            metadata=staged.metadata, metadata_location=staged.metadata_location
+            metadata=staged.metadata,
+            metadata_location=staged.metadata_location,  # type: ignore[call-arg]
         )
 
     # The rest of the Catalog interface is not needed by the emulation.
     def _unsupported(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("the emulation's Iceberg catalog only creates and commits")
 
-    create_table = register_table = drop_table = rename_table = _unsupported  # type: ignore[assignment]
-    create_namespace = drop_namespace = list_tables = list_namespaces = _unsupported  # type: ignore[assignment]
-    list_views = load_view = drop_view = view_exists = register_view = _unsupported  # type: ignore[assignment]
-    load_namespace_properties = update_namespace_properties = _unsupported  # type: ignore[assignment]
+    create_table = register_table = drop_table = rename_table = _unsupported
+    create_namespace = drop_namespace = list_tables = list_namespaces = _unsupported
+    list_views = load_view = drop_view = view_exists = register_view = _unsupported
+    load_namespace_properties = update_namespace_properties = _unsupported
 
 
 def _glue_input(group: FeatureGroup, metadata: TableMetadata, location: str) -> dict[str, Any]:
@@ -224,13 +247,14 @@ def _glue_input(group: FeatureGroup, metadata: TableMetadata, location: str) -> 
 
 
 def _glue_type(kind: IcebergType) -> str:
-    return {
+    names: dict[type, str] = {
         LongType: "bigint",
         DoubleType: "double",
         StringType: "string",
         TimestamptzType: "timestamp",
         BooleanType: "boolean",
-    }[type(kind)]
+    }
+    return names[type(kind)]
 
 
 def _publish(
@@ -286,7 +310,7 @@ def _create(state: FeatureStoreState, group: FeatureGroup) -> None:
     properties = {
         "schema.name-mapping.default": create_mapping_from_schema(schema).model_dump_json()
     }
-    catalog = SeamCatalog(state)
+    catalog = SeamCatalog(state, group)
     staged = catalog._create_staged_table(
         _identifier(group), schema, table_location(group), spec, properties=properties
     )
@@ -303,7 +327,7 @@ def table_of(state: FeatureStoreState, group: FeatureGroup) -> Table:
     """The group's Iceberg table, created (first metadata, no snapshot) if it has none yet."""
     if (group.arn, group.created) not in progress(state).iceberg_metadata:
         _create(state, group)
-    return SeamCatalog(state).load_table(_identifier(group))
+    return SeamCatalog(state, group).load_table(_identifier(group))
 
 
 def sync(state: FeatureStoreState, group: FeatureGroup) -> None:
@@ -339,6 +363,7 @@ def write_rows(
     sync(state, group)
     table = table_of(state, group)
     bucket, prefix = split_s3_uri(table_location(group))
+    sse = encryption.offline_object_key(state, group)
     days: dict[str, list[OfflineRow]] = {}
     for row in rows:
         days.setdefault(str(row.values.get(group.event_time_feature, ""))[:10], []).append(row)
@@ -348,7 +373,7 @@ def write_rows(
             prefix, partition_field_name(group), day, file_name(max(r.event_time for r in members))
         )
         body = parquet_file(members, group.definitions, now)
-        moto_seam.s3_put(state.account_id, state.region_name, bucket, key, body)
+        moto_seam.s3_put(state.account_id, state.region_name, bucket, key, body, kms_key_id=sse)
         paths.append(f"s3://{bucket}/{key}")
     table.add_files(paths, check_duplicate_files=False)
 

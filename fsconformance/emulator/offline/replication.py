@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 from ...model.control_plane import FeatureGroup
 from ...model.errors import ServiceError
 from ...model.records import OfflineRow
-from .. import moto_seam
+from .. import encryption, moto_seam
 from ..state import FeatureStoreState
 from . import glue_tables, parsed_files
 from .progress import progress
@@ -199,6 +199,7 @@ def _write(
         )
         return False
     group.offline_blocked_reason = None
+    assert group.offline is not None, f"{group.name} has no offline store"
     writer = TABLE_FORMAT_WRITERS.get(group.offline.get("TableFormat", "Glue"))
     if writer is not None:
         writer(state, group, rows, now)  # C-064: a table format with a layout of its own
@@ -209,6 +210,7 @@ def _write(
     files = file_rows(event_hours(event_times), table.column(identifier).combine_chunks())
     # One take puts every file's rows together; each file is then a slice (no copy).
     in_file_order = table.take(pa.array(np.concatenate([members for _, members in files])))
+    sse = encryption.offline_object_key(state, group)  # C-191: None for the bucket's default
     start = 0
     for hour, members in files:
         name = file_name(float(event_times[members].max()))
@@ -217,7 +219,7 @@ def _write(
         part = in_file_order.slice(start, len(members))
         start += len(members)
         body = parquet_bytes(part)
-        stored = moto_seam.s3_put(account, region, bucket, key, body)
+        stored = moto_seam.s3_put(account, region, bucket, key, body, kms_key_id=sse)
         parsed_files.put(
             parsed_files.file_key(account, region, bucket, key, stored.etag),
             part,

@@ -5,7 +5,7 @@ Two ways a botocore request can be sent somewhere else than its own endpoint:
 * ``forward(url, request)`` sends one prepared botocore request to a served emulation over
   HTTP and returns its answer. The in-process transport uses it in a child forked from a
   mocking process: the child's copy of the state is a private one, so nothing may be answered
-  from it (DESIGN.md principle 12).
+  from it: a write there would be lost.
 * ``redirect(url)`` makes every botocore client of this process, explicit ``endpoint_url``
   and fixed endpoints (SDK v2 builds its STS client with one) included, send its requests to
   ``url``. ``fsconformance.use_endpoint`` and the environment variable ``USE_ENDPOINT_ENV``
@@ -149,7 +149,7 @@ def redirect(endpoint: str) -> None:
     with _lock:
         if not _targets:
             _original_send = URLLib3Session.send
-            URLLib3Session.send = _redirected_send  # type: ignore[method-assign]
+            URLLib3Session.send = _redirected_send
         _targets.append(endpoint.rstrip("/"))
 
 
@@ -166,7 +166,7 @@ def unredirect(endpoint: str | None = None) -> None:
         elif endpoint.rstrip("/") in _targets:
             _targets.remove(endpoint.rstrip("/"))
         if not _targets and _original_send is not None:
-            URLLib3Session.send = _original_send  # type: ignore[method-assign]
+            URLLib3Session.send = _original_send
             _original_send = None
 
 

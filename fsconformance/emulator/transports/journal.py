@@ -26,6 +26,7 @@ import os
 import sqlite3
 import stat
 import struct
+import sys
 import threading
 import urllib.parse
 import zlib
@@ -152,9 +153,7 @@ def _open_inside(directory: Path, name: str, flags: int) -> int:
 
 def _lock(fd: int, path: Path) -> None:
     """Hold the data directory for this process (released when it ends, even on SIGKILL)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
+    if sys.platform == "win32":
         import msvcrt
 
         try:
@@ -162,6 +161,8 @@ def _lock(fd: int, path: Path) -> None:
         except OSError:
             raise JournalError(f"{path}: in use by another fsconformance serve") from None
         return
+    import fcntl
+
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

@@ -113,12 +113,22 @@ def _replay_environ(method: str, path: str, headers: dict[str, str], body: bytes
         path=path.split("?")[0],
         query_string=path.partition("?")[2],
         method=method,
-        headers=kept,
+        headers=list(kept.items()),
         data=body,
     ).get_environ()
     environ["RAW_URI"] = environ["REQUEST_URI"] = path  # as first sent, query included
     environ["REMOTE_ADDR"] = "127.0.0.1"
     return environ
+
+
+def _starts_a_query(entry: Entry) -> bool:
+    """Whether a journaled write is Athena's StartQueryExecution, in the json or the
+    rest-json protocol."""
+    if entry.headers.get("X-Amz-Target", "").endswith(".StartQueryExecution"):
+        return True
+    return (
+        entry.method == "POST" and entry.path.partition("?")[0].rstrip("/") == "/query-executions"
+    )
 
 
 @contextlib.contextmanager
@@ -178,7 +188,7 @@ def is_loopback_host(host: str) -> bool:
 
 @dataclass(frozen=True)
 class LocalPolicy:
-    """Who may talk to the server (design principle 11).
+    """Who may talk to the server: loopback clients only, and no web page.
 
     ``hosts`` are the Host values it answers besides loopback names (its own address);
     ``cors_origins`` the browser origins it gives cross-origin access to (none by default).
@@ -402,7 +412,7 @@ class FeatureStoreMiddleware:
             log.debug("replaying %s", what, exc_info=True)
             return f"replaying {what.strip()} failed: {type(error).__name__}: {error}"
         code = int(status.split()[0])
-        if entry.headers.get("X-Amz-Target", "").endswith(".StartQueryExecution") and code == 200:
+        if code == 200 and _starts_a_query(entry):
             self._wait_for_query(entry, answer)
         if entry.answer is not None and answer_digest(code, answer) != entry.answer:
             return f"replaying {what.strip()} answered {code}, not as first answered"
@@ -417,13 +427,17 @@ class FeatureStoreMiddleware:
         except (ValueError, KeyError, TypeError):
             return
         headers = {k: v for k, v in entry.headers.items() if k.lower() in ("authorization", "host")}
-        headers["X-Amz-Target"] = "AmazonAthena.GetQueryExecution"
-        headers["Content-Type"] = "application/x-amz-json-1.1"
-        body = json.dumps({"QueryExecutionId": query_id}).encode()
+        # Asked in the protocol the query was started in (the installed model may have no other).
+        if entry.headers.get("X-Amz-Target"):
+            headers["X-Amz-Target"] = "AmazonAthena.GetQueryExecution"
+            headers["Content-Type"] = "application/x-amz-json-1.1"
+            method, path, body = "POST", "/", json.dumps({"QueryExecutionId": query_id}).encode()
+        else:
+            method, path, body = "GET", f"/query-executions/{query_id}", b""
         deadline = time.monotonic() + QUERY_REPLAY_SECONDS
         pause = threading.Event()
         while time.monotonic() < deadline:
-            environ = _replay_environ("POST", "/", headers, body)
+            environ = _replay_environ(method, path, headers, body)
             found = b"".join(self._answer(environ, lambda *args: None))
             try:
                 state = json.loads(found)["QueryExecution"]["Status"]["State"]

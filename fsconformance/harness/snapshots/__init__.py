@@ -1,4 +1,4 @@
-"""Snapshots of real responses (issue 15): recorded once on the aws backend, replayed everywhere.
+"""Snapshots of real responses: recorded once on the aws backend, replayed everywhere.
 
 * ``normalise``: the one transformer that turns volatile values into placeholders.
 * ``record``: botocore event handlers that capture each test's requests and responses.

@@ -80,7 +80,8 @@ def _kind(value: Any) -> str:
         return "number"
     if value is None:
         return "null"
-    return {dict: "object", list: "list", str: "string"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {dict: "object", list: "list", str: "string"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _show(value: Any) -> str:

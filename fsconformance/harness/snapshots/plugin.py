@@ -1,7 +1,7 @@
 """Pytest side of snapshots: ``--record-snapshots DIR``, ``--compare-snapshots DIR``, the
 ``observes(clause, what)`` marker and the ``observe(what, value)`` fixture.
 
-A test takes part when it lives in ``suites/``, uses the ``backend`` fixture, runs no
+A test takes part when it is a conformance test, uses the ``backend`` fixture, runs no
 hypothesis search (its inputs differ on every run) and carries no ``no_snapshot(reason)``.
 Recording writes one JSON file per test, whatever its outcome: on AWS a failing test's
 responses are exactly the news. Replay fails a test whose responses differ from its recording,
@@ -59,10 +59,15 @@ def add_markers(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "no_snapshot(reason): the test's exchanges are not recorded or replayed"
     )
+    config.addinivalue_line(
+        "markers",
+        "evidence(*ids): the public observations of AWS (docs/evidence.toml, E-nn) the test "
+        "checks the backend against",
+    )
 
 
 def takes_part(item: pytest.Item) -> bool:
-    if "suites" not in Path(str(item.path)).parent.parts:
+    if item.get_closest_marker("conformance") is None:
         return False
     if "backend" not in getattr(item, "fixturenames", ()):
         return False

@@ -1,14 +1,14 @@
 """The scoreboard: the conformance suites on several backends, side by side.
 
-``fsconformance scoreboard`` runs ``pytest suites`` once per backend (by default the emulation
+``fsconformance scoreboard`` runs the packaged suites (``fsconformance run``) once per backend (by default the emulation
 ``moto``, plain moto ``moto-plain``, and a local ``fsconformance serve`` through ``endpoint``),
 each writing JUnit XML, and writes ``scoreboard.md`` and ``scoreboard.html``: per contract clause
 and backend the number of tests that passed, failed, were unsupported or are expected gaps
 (the backend's expectations file), then every failing test with a command reproducing it.
 
-The README carries the clause table for ``moto`` and ``moto-plain`` between the markers
-``README_BEGIN`` and ``README_END``; ``--readme`` rewrites it and ``--check-readme`` fails when
-it differs from what this run (or ``--from-junit`` files) would write.
+The docs page ``docs/scoreboard.md`` carries the clause table for ``moto`` and ``moto-plain``
+between the markers ``PAGE_BEGIN`` and ``PAGE_END``; ``--page`` rewrites it and ``--check-page``
+fails when it differs from what this run (or ``--from-junit`` files) would write.
 """
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from ..contract import CLAUSES
 from . import report as report_module
-from .contract import CLAUSES
 
 DEFAULT_BACKENDS = ("moto", "moto-plain", "endpoint")
-README_BACKENDS = ("moto", "moto-plain")
-README_BEGIN = "<!-- scoreboard:begin (fsconformance scoreboard --readme README.md) -->"
-README_END = "<!-- scoreboard:end -->"
+PAGE = "docs/scoreboard.md"
+PAGE_BACKENDS = ("moto", "moto-plain")
+PAGE_BEGIN = f"<!-- scoreboard:begin (fsconformance scoreboard --page {PAGE}) -->"
+PAGE_END = "<!-- scoreboard:end -->"
 #: The four counts of a cell, and the report outcomes each one gathers.
 KINDS: dict[str, tuple[str, ...]] = {
     "pass": ("passed",),
@@ -88,9 +89,9 @@ def reproduce(backend: str, nodeid: str, endpoint_url: str = "") -> str:
         url = endpoint_url or "http://127.0.0.1:5000"
         return (
             f"fsconformance serve --port {url.rsplit(':', 1)[-1]} & "
-            f"pytest --backend=endpoint --endpoint-url {url} '{nodeid}'"
+            f"fsconformance run --backend=endpoint --endpoint-url {url} '{nodeid}'"
         )
-    return f"pytest --backend={backend} '{nodeid}'"
+    return f"fsconformance run --backend={backend} '{nodeid}'"
 
 
 def build(runs: Mapping[str, Path], seconds: Mapping[str, float] | None = None) -> Scoreboard:
@@ -156,15 +157,22 @@ def _md_row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
 
-def markdown_table(board: Scoreboard, backends: Sequence[str] | None = None) -> str:
-    """Totals and the clause x backend table, in Markdown (what the README carries)."""
+def markdown_table(
+    board: Scoreboard, backends: Sequence[str] | None = None, clause_link: str = ""
+) -> str:
+    """Totals and the clause x backend table, in Markdown.
+
+    With ``clause_link`` (a page, as the docs page has ``contract.md``) each clause id links to
+    its anchor there.
+    """
     names = [b for b in (backends or board.backends) if b in board.backends]
     lines = [_md_row(["tests", *names]), "|---|" + "---|" * len(names)]
     for kind in KINDS:
         lines.append(_md_row([kind, *[str(board.totals[b][kind]) for b in names]]))
     lines += ["", _md_row(["clause", "title", *names]), "|---|---|" + "---|" * len(names)]
     for clause in board.clause_order():
-        row = [clause, CLAUSES.get(clause, "?")]
+        label = f"[{clause}]({clause_link}#{clause})" if clause_link else clause
+        row = [label, CLAUSES.get(clause, "?")]
         row += [cell_text(board.cells[clause].get(b)) for b in names]
         lines.append(_md_row(row))
     return "\n".join(lines) + "\n"
@@ -199,11 +207,19 @@ def to_markdown(board: Scoreboard) -> str:
 
 def _template() -> Template:
     text = (
-        resources.files("fsconformance.harness")
+        resources.files("fsconformance.reporting")
         .joinpath("templates/scoreboard.html")
         .read_text("utf-8")
     )
     return Template(text)
+
+
+def _clause_link(clause: str) -> str:
+    """A known clause id links to its clause in the contract.html written beside the page."""
+    from .contract_page import href
+
+    text = html.escape(clause)
+    return f'<a href="{href(clause)}">{text}</a>' if clause in CLAUSES else text
 
 
 def to_html(board: Scoreboard) -> str:
@@ -229,21 +245,23 @@ def to_html(board: Scoreboard) -> str:
         for backend in board.backends:
             counts = board.cells[clause].get(backend)
             text = esc(cell_text(counts))
-            anchor = anchors.get((clause, backend))
-            if anchor:
-                text = f'<a href="#{anchor}">{text}</a>'
+            first = anchors.get((clause, backend))
+            if first:
+                text = f'<a href="#{first}">{text}</a>'
             cells.append(_CELL.substitute(css=cell_class(counts), text=text))
         rows.append(
             _ROW.substitute(
-                clause=esc(clause), title=esc(CLAUSES.get(clause, "?")), cells="".join(cells)
+                clause=_clause_link(clause),
+                title=esc(CLAUSES.get(clause, "?")),
+                cells="".join(cells),
             )
         )
     totals = []
     for backend in board.backends:
         counts = board.totals[backend]
         took = f"{board.seconds[backend]:.0f} s" if backend in board.seconds else "—"
-        cells = "".join(f"<td>{counts[k]}</td>" for k in KINDS)
-        totals.append(f"<tr><td>{esc(backend)}</td>{cells}<td>{took}</td></tr>")
+        numbers = "".join(f"<td>{counts[k]}</td>" for k in KINDS)
+        totals.append(f"<tr><td>{esc(backend)}</td>{numbers}<td>{took}</td></tr>")
     gaps = []
     for backend in board.backends:
         entries = board.gaps.get(backend, [])
@@ -275,38 +293,60 @@ def to_html(board: Scoreboard) -> str:
 
 
 def write(board: Scoreboard, out: Path) -> tuple[Path, Path]:
-    """Write ``scoreboard.md`` and ``scoreboard.html`` into ``out``; return their paths."""
+    """Write ``scoreboard.md`` and ``scoreboard.html`` into ``out``, with the ``contract.html``
+    its clause ids link to; return the first two paths."""
+    from . import contract_page
+
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        contract_page.write(out)
+    except OSError as error:
+        raise ScoreboardError(str(error)) from None
     md, page = out / "scoreboard.md", out / "scoreboard.html"
     md.write_text(to_markdown(board), encoding="utf-8")
     page.write_text(to_html(board), encoding="utf-8")
     return md, page
 
 
-# -- the README's table -------------------------------------------------------------------
+# -- the docs page's table ----------------------------------------------------------------
 
 
-def readme_block(board: Scoreboard) -> str:
-    return f"{README_BEGIN}\n{markdown_table(board, README_BACKENDS)}{README_END}"
+def page_block(board: Scoreboard) -> str:
+    """The marked block the docs page carries, clause ids linked to the contract page."""
+    table = markdown_table(board, PAGE_BACKENDS, clause_link="contract.md")
+    return f"{PAGE_BEGIN}\n{table}{PAGE_END}"
 
 
-def readme_table(text: str) -> str:
-    """The README's current block between the markers ('' when the markers are missing)."""
-    start, end = text.find(README_BEGIN), text.find(README_END)
+def page_table(text: str) -> str:
+    """The page's current block between the markers ('' when the markers are missing)."""
+    start, end = text.find(PAGE_BEGIN), text.find(PAGE_END)
     if start < 0 or end < start:
         return ""
-    return text[start : end + len(README_END)]
+    return text[start : end + len(PAGE_END)]
 
 
-def update_readme(path: Path, board: Scoreboard) -> bool:
-    """Replace the README's block with this board's; return whether it changed."""
-    text = path.read_text(encoding="utf-8")
-    current = readme_table(text)
+def _read_page(path: Path) -> tuple[str, str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScoreboardError(f"{path}: {error.strerror or error}") from None
+    current = page_table(text)
     if not current:
-        raise ScoreboardError(f"{path}: no {README_BEGIN} ... {README_END} markers")
-    new = readme_block(board)
+        raise ScoreboardError(f"{path}: no {PAGE_BEGIN} ... {PAGE_END} markers")
+    return text, current
+
+
+def update_page(path: Path, board: Scoreboard) -> bool:
+    """Replace the page's block with this board's; return whether it changed."""
+    text, current = _read_page(path)
+    new = page_block(board)
     path.write_text(text.replace(current, new), encoding="utf-8")
     return current != new
+
+
+def page_is_current(path: Path, board: Scoreboard) -> bool:
+    """Whether the page's block is exactly what this board writes."""
+    return _read_page(path)[1] == page_block(board)
 
 
 # -- running the suites -------------------------------------------------------------------
@@ -351,13 +391,14 @@ def run_suites(
     extra: Sequence[str] = (),
     cwd: Path | None = None,
 ) -> float:
-    """``pytest suites --backend=...`` writing ``junit``; return its seconds.
+    """``fsconformance run --backend=...`` (the packaged suites) writing ``junit``; return its
+    seconds.
 
     A run whose tests fail is a result; a run that could not start (a usage error, an internal
     error, nothing collected) raises ``ScoreboardError`` with pytest's last line.
     """
-    command = [sys.executable, "-m", "pytest", "suites", f"--backend={backend}", "-q"]
-    command += ["-p", "no:cacheprovider", f"--junitxml={junit}", *extra]
+    command = [sys.executable, "-m", "fsconformance", "run", f"--backend={backend}", "-q"]
+    command += [f"--junitxml={junit}", *extra]
     command += ["-n", str(workers)] if workers > 0 else ["-n", "0"]
     started = time.monotonic()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -384,7 +425,7 @@ def run(
     endpoint_url = ""
     for backend in backends:
         junit = (out / f"{backend}.xml").resolve()
-        log(f"{backend}: pytest suites --backend={backend} -n {workers} ...")
+        log(f"{backend}: fsconformance run --backend={backend} -n {workers} ...")
         if backend == "endpoint":
             with local_serve() as url:
                 endpoint_url = url
@@ -431,6 +472,7 @@ __all__ = [
     "run",
     "to_html",
     "to_markdown",
-    "update_readme",
+    "page_is_current",
+    "update_page",
     "write",
 ]

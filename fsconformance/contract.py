@@ -111,4 +111,5 @@ CLAUSES: dict[str, str] = {
     "C-188": "The SQL dialect DatasetBuilder emits (what an Athena emulation must parse)",
     "C-189": "sagemaker-core FeatureGroup and FeatureMetadata resource methods",
     "C-190": "sagemaker.mlops.feature_store helpers -> API calls",
+    "C-191": "Customer-managed KMS keys of the online and offline stores",
 }

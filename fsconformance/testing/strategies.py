@@ -316,7 +316,7 @@ def fractional_values() -> st.SearchStrategy[str]:
 
 def string_values(min_size: int = 0, max_size: int = 30) -> st.SearchStrategy[str]:
     """Unicode text (no lone surrogates: they cannot travel as JSON)."""
-    return st.text(st.characters(exclude_categories=("Cs",)), min_size=min_size, max_size=max_size)
+    return st.text(st.characters(exclude_categories=["Cs"]), min_size=min_size, max_size=max_size)
 
 
 def values_of(feature_type: str) -> st.SearchStrategy[str]:
@@ -472,7 +472,7 @@ def example_budget(share: float, cap: int | None = None) -> int:
     tests whose examples cost more than others (each creates a group, say)."""
     from hypothesis import settings
 
-    count = max(1, round(settings.default.max_examples * share))
+    count = max(1, round(settings().max_examples * share))  # the loaded profile's
     return min(count, cap) if cap is not None else count
 
 

@@ -7,8 +7,10 @@ Two halves:
   ``.uncertain``, ``.tox_env`` and one ``fsconformance.wait.<kind>`` per wait with its seconds.
 * ``build``/``write`` read one or more JUnit XML files (``pytest --junitxml``) and write
   ``conformance.md`` and a self-contained ``conformance.html``: per clause the outcome on every
-  (backend, boto3) cell that ran, totals, a command reproducing each failure, and the
-  min/median/max duration of each kind of wait per backend.
+  (backend, boto3) cell that ran, what a recording on AWS observed of an UNCERTAIN clause and,
+  apart from it, what public evidence observed (``docs/evidence.toml``: id, date and kind),
+  totals, a command reproducing each failure, and the min/median/max duration of each kind of
+  wait per backend.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from typing import Any
 
 import pytest
 
-from .capabilities import is_unsupported_reason
-from .contract import CLAUSES
+from ..backends.capabilities import is_unsupported_reason
+from ..contract import CLAUSES
 
 PREFIX = "fsconformance."
 WAIT_PREFIX = PREFIX + "wait."
@@ -146,6 +148,8 @@ def parse_junit(path: Path) -> list[dict[str, Any]]:
 # -- the report -------------------------------------------------------------------------------
 
 OUTCOMES = ("passed", "failed", "error", "xpassed", "xfailed", "unsupported", "skipped")
+# What was observed of AWS, per clause: a nightly recording, and public evidence, apart.
+OBSERVED_COLUMNS = ("UNCERTAIN: observed on AWS", "observed in public evidence")
 # How one clause's tests in one cell read, worst first.
 _CELL_ORDER = ("failed", "error", "xpassed", "xfailed", "passed", "unsupported", "skipped")
 _SYMBOL = {
@@ -198,7 +202,7 @@ def reproduce_command(case: dict[str, Any]) -> str:
 
 def build(paths: Iterable[Path], snapshots: Path | None = None) -> Report:
     """Aggregate JUnit XML runs into a report; ``snapshots`` holds the recorded observations."""
-    from .snapshots import ledger
+    from . import ledger
 
     report = Report(uncertain=ledger.load_for_report(snapshots))
     for path in paths:
@@ -255,13 +259,19 @@ def cell_summary(counts: dict[str, int] | None) -> str:
 
 
 def _observed(report: Report, clause: str) -> str:
-    from .snapshots.ledger import observation_cell
+    from .ledger import observation_cell
 
     return observation_cell(report.uncertain.get(clause)) if clause in report.uncertain else ""
 
 
+def _evidence(report: Report, clause: str) -> str:
+    from .ledger import evidence_cell
+
+    return evidence_cell(report.uncertain.get(clause))
+
+
 def _contradictions(report: Report) -> list[str]:
-    from .snapshots.ledger import contradictions
+    from .ledger import contradictions
 
     return contradictions(report.observed, report.uncertain)
 
@@ -309,13 +319,14 @@ def to_markdown(report: Report) -> str:
     )
     lines += ["", "## Clauses", ""]
     lines += _md_table(
-        ["clause", "title", *report.cells, "UNCERTAIN: observed on AWS"],
+        ["clause", "title", *report.cells, *OBSERVED_COLUMNS],
         [
             [
                 c,
                 CLAUSES.get(c, "?"),
                 *[cell_summary(report.clauses[c].get(x)) for x in report.cells],
                 _observed(report, c),
+                _evidence(report, c),
             ]
             for c in _clause_order(report)
         ],
@@ -350,7 +361,7 @@ _FAILURE_ITEM = Template(
 
 def _page_template() -> Template:
     text = (
-        resources.files("fsconformance.harness")
+        resources.files("fsconformance.reporting")
         .joinpath("templates/report.html")
         .read_text("utf-8")
     )
@@ -364,7 +375,7 @@ def _html_table(
     links: dict[tuple[int, int], str] | None = None,
     columns: str = "",
 ) -> str:
-    """A table; ``links`` maps (row, column) to an anchor the cell links to."""
+    """A table; ``links`` maps (row, column) to the address the cell links to."""
     head = "".join(_HEADER_CELL.substitute(text=html.escape(h)) for h in header)
     body = []
     for r, row in enumerate(rows):
@@ -373,11 +384,18 @@ def _html_table(
             text = html.escape(cell)
             anchor = (links or {}).get((r, c))
             if anchor:
-                text = f'<a href="#{anchor}">{text}</a>'
+                text = f'<a href="{html.escape(anchor)}">{text}</a>'
             css = html.escape(cell.split(" ")[0]) if classes else ""
             cells.append(_CELL.substitute(css=css, text=text))
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table>{columns}<tr>{head}</tr>\n" + "\n".join(body) + "</table>"
+
+
+def _clause_links(order: list[str]) -> dict[tuple[int, int], str]:
+    """Each known clause id in the first column links to its clause in contract.html."""
+    from .contract_page import href
+
+    return {(r, 0): href(clause) for r, clause in enumerate(order) if clause in CLAUSES}
 
 
 def to_html(report: Report) -> str:
@@ -400,17 +418,19 @@ def to_html(report: Report) -> str:
         )
     order = _clause_order(report)
     links = {
-        (r, 2 + c): anchors[(clause, cell)]
+        (r, 2 + c): "#" + anchors[(clause, cell)]
         for r, clause in enumerate(order)
         for c, cell in enumerate(report.cells)
         if (clause, cell) in anchors
     }
+    links.update(_clause_links(order))
     clause_rows = [
         [
             c,
             CLAUSES.get(c, "?"),
             *[cell_summary(report.clauses[c].get(x)) for x in report.cells],
             _observed(report, c),
+            _evidence(report, c),
         ]
         for c in order
     ]
@@ -422,7 +442,7 @@ def to_html(report: Report) -> str:
             [[o, *[str(report.totals[c][o]) for c in report.cells]] for o in OUTCOMES],
         ),
         clauses=_html_table(
-            ["clause", "title", *report.cells, "UNCERTAIN: observed on AWS"],
+            ["clause", "title", *report.cells, *OBSERVED_COLUMNS],
             clause_rows,
             classes=True,
             links=links,
@@ -447,9 +467,13 @@ def to_html(report: Report) -> str:
 
 
 def write(paths: Iterable[Path], out: Path, snapshots: Path | None = None) -> tuple[Path, Path]:
-    """Write ``conformance.md`` and ``conformance.html`` into ``out``; return their paths."""
+    """Write ``conformance.md`` and ``conformance.html`` into ``out``, with the
+    ``contract.html`` its clause ids link to; return the first two paths."""
+    from . import contract_page
+
     report = build(paths, snapshots)
     out.mkdir(parents=True, exist_ok=True)
+    contract_page.write(out)
     md, page = out / "conformance.md", out / "conformance.html"
     md.write_text(to_markdown(report), encoding="utf-8")
     page.write_text(to_html(report), encoding="utf-8")

@@ -1,16 +1,17 @@
 """The ledger of UNCERTAIN clauses: what the contract leaves open, which tests touch it, and
-what a recording observed.
+what was observed of AWS: by a recording, and in public evidence.
 
 A clause is UNCERTAIN when its text says so, when an UNCERTAIN sentence outside the clauses
 (section 1) names it, or when the contract's open-questions table (section 6) lists it.
 Tests are found by a static scan of ``suites/`` for ``clause(...)`` and ``observes(...)``
 markers, so the ledger needs no backend. Observations come from snapshot files; one recorded
 through ``--endpoint-url`` (a local emulation) is shown but does not count as observed on AWS.
+Public evidence (``docs/evidence.toml``) is shown per clause apart from them; a clause whose
+evidence settled every question it had is listed as settled.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import re
@@ -18,7 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[3]
+from .. import bundle
+from . import evidence as public
+from .markers import tests_by_marker
+
 _CLAUSE_START = re.compile(r"(?m)^\*\*(C-\d{3})\s+(.*?)\*\*")
 _HEADING = re.compile(r"(?m)^#{2,3} ")
 _SENTENCE = re.compile(r"(?<=[.;:])\s+(?=[A-Z(*`])")
@@ -26,10 +30,11 @@ _ID = re.compile(r"C-\d{3}")
 
 
 def contract_path() -> Path:
-    """The contract: ``FSCONFORMANCE_CONTRACT``, else the project's own ``docs/contract.md``."""
+    """The contract: ``FSCONFORMANCE_CONTRACT``, else ``docs/contract.md`` beside the suites
+    (the checkout's, or the installed package's copy)."""
     if os.environ.get("FSCONFORMANCE_CONTRACT"):
         return Path(os.environ["FSCONFORMANCE_CONTRACT"])
-    return REPO / "docs/contract.md"
+    return bundle.root() / bundle.CONTRACT
 
 
 @dataclass
@@ -58,10 +63,21 @@ class UncertainClause:
     spots: list[str] = field(default_factory=list)
     tests: list[str] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
+    evidence: list[public.Observation] = field(default_factory=list)
 
     @property
     def observed_on_aws(self) -> list[Observation]:
         return [o for o in self.observations if o.on_aws]
+
+    @property
+    def settled(self) -> bool:
+        """No UNCERTAIN left in the contract; listed for its public evidence only."""
+        return not self.spots
+
+    @property
+    def settled_by_evidence(self) -> bool:
+        """Settled, and an entry of the public evidence is what settled it."""
+        return self.settled and any(entry.settles for entry in self.evidence)
 
 
 def _clause_blocks(text: str) -> dict[str, tuple[str, str]]:
@@ -121,40 +137,9 @@ def uncertain_clauses(text: str) -> dict[str, UncertainClause]:
 # -- tests, by a static scan ----------------------------------------------------------------
 
 
-def _mark_name(node: ast.expr) -> str | None:
-    """``pytest.mark.clause(...)`` -> ``clause``."""
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        value = node.func.value
-        if isinstance(value, ast.Attribute) and value.attr == "mark":
-            return node.func.attr
-    return None
-
-
-def _string_args(call: ast.Call) -> list[str]:
-    return [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-
-
 def tests_by_clause(suites: Path) -> dict[str, list[str]]:
     """Clause id -> the tests (``suites/file.py::name``) whose markers name it."""
-    found: dict[str, list[str]] = {}
-    for path in sorted(suites.glob("test_*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for node in ast.walk(tree):
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
-            if not node.name.startswith("test"):
-                continue
-            ids: set[str] = set()
-            for decorator in node.decorator_list:
-                name = _mark_name(decorator)
-                if name == "clause":
-                    ids.update(_string_args(decorator))  # type: ignore[arg-type]
-                elif name == "observes":
-                    ids.update(_string_args(decorator)[:1])  # type: ignore[arg-type]
-            test = f"{path.parent.name}/{path.name}::{node.name}"
-            for cid in ids:
-                found.setdefault(cid, []).append(test)
-    return found
+    return tests_by_marker(suites, {"clause": None, "observes": 1})
 
 
 # -- observations, from snapshot files -------------------------------------------------------
@@ -187,15 +172,30 @@ def observations(directory: Path) -> list[Observation]:
 
 
 def build(
-    contract: Path | None = None, suites: Path | None = None, snapshots: Path | None = None
+    contract: Path | None = None,
+    suites: Path | None = None,
+    snapshots: Path | None = None,
+    evidence: Path | None = None,
 ) -> dict[str, UncertainClause]:
-    ledger = uncertain_clauses((contract or contract_path()).read_text(encoding="utf-8"))
-    tests = tests_by_clause(suites or REPO / "suites")
+    """The ledger: every UNCERTAIN clause, then (in the contract's order) every clause whose
+    public evidence settled it. Raises ``evidence.EvidenceError`` for a malformed corpus."""
+    text = (contract or contract_path()).read_text(encoding="utf-8")
+    ledger = uncertain_clauses(text)
+    blocks = _clause_blocks(text)
+    corpus = public.load(evidence)
+    for cid, entries in corpus.by_clause().items():
+        if cid in ledger:
+            ledger[cid].evidence = list(entries)
+        elif cid in blocks:
+            ledger[cid] = UncertainClause(cid, blocks[cid][0], evidence=list(entries))
+    order = list(blocks)
+    ledger = {cid: ledger[cid] for cid in sorted(ledger, key=order.index)}
+    tests = tests_by_clause(suites or bundle.root() / "suites")
     for cid, clause in ledger.items():
         clause.tests = sorted(tests.get(cid, []))
-    for observation in observations(snapshots or REPO / "snapshots"):
-        clause = ledger.get(observation.clause)
-        if clause is not None and not any(
+    for observation in observations(snapshots or bundle.root() / "snapshots"):
+        touched = ledger.get(observation.clause)
+        if touched is not None and not any(
             (o.what, o.value, o.recorded, o.region, o.target)
             == (
                 observation.what,
@@ -204,40 +204,68 @@ def build(
                 observation.region,
                 observation.target,
             )
-            for o in clause.observations
+            for o in touched.observations
         ):  # parametrised tests observe the same answer once each
-            clause.observations.append(observation)
+            touched.observations.append(observation)
     return ledger
 
 
 def observation_cell(clause: UncertainClause | None) -> str:
     """The report's column: what AWS answered, or that nobody has looked yet."""
-    if clause is None:
+    if clause is None or clause.settled:
         return ""
     if clause.observed_on_aws:
         return "; ".join(o.describe() for o in clause.observed_on_aws)
     return "not yet observed"
 
 
+def evidence_cell(clause: UncertainClause | None) -> str:
+    """The report's column of public evidence: each entry's id, date and kind."""
+    if clause is None:
+        return ""
+    return "; ".join(f"{e.id} ({e.date}, {e.kind_label})" for e in clause.evidence)
+
+
 def render(ledger: dict[str, UncertainClause], verbose: bool = False) -> str:
     lines = []
     for clause in ledger.values():
         lines.append(f"{clause.id} {clause.title}")
-        lines.append(f"  uncertain: {len(clause.spots)} spot(s); tests: {len(clause.tests)}")
+        if clause.settled:
+            status = (
+                "settled by public evidence"
+                if clause.settled_by_evidence
+                else "not UNCERTAIN in the contract"
+            )
+            lines.append(f"  {status}; tests: {len(clause.tests)}")
+        else:
+            lines.append(f"  uncertain: {len(clause.spots)} spot(s); tests: {len(clause.tests)}")
         if verbose:
             lines += [f"    - {spot}" for spot in clause.spots]
             lines += [f"    test {test}" for test in clause.tests]
         if clause.observations:
             for observation in clause.observations:
                 lines.append(f"  observed {observation.describe()}")
-        if not clause.observed_on_aws:
+        if not clause.observed_on_aws and not clause.settled:
             lines.append(
                 "  not yet observed on AWS" if clause.observations else "  not yet observed"
             )
-    touched = sum(1 for c in ledger.values() if c.tests)
-    observed = sum(1 for c in ledger.values() if c.observed_on_aws)
+        for entry in clause.evidence:
+            settles = ", settles it" if entry.settles else ""
+            lines.append(f"  observed in public evidence {entry.describe()}{settles}")
+            if verbose:
+                lines.append(f"    source {entry.source}")
+    uncertain = [c for c in ledger.values() if not c.settled]
+    touched = sum(1 for c in uncertain if c.tests)
+    observed = sum(1 for c in uncertain if c.observed_on_aws)
+    evidenced = sum(1 for c in uncertain if c.evidence)
+    settled = [c.id for c in ledger.values() if c.settled_by_evidence]
     lines.append(
-        f"{len(ledger)} UNCERTAIN clauses: {touched} touched by tests, {observed} observed on AWS"
+        f"{len(uncertain)} UNCERTAIN clauses: {touched} touched by tests, {observed} observed "
+        f"on AWS, {evidenced} observed in public evidence"
+    )
+    lines.append(
+        f"{len(settled)} clauses settled by public evidence"
+        + (f": {', '.join(settled)}" if settled else "")
     )
     return "\n".join(lines) + "\n"
 
@@ -246,10 +274,11 @@ def render(ledger: dict[str, UncertainClause], verbose: bool = False) -> str:
 
 
 def load_for_report(snapshots: Path | None) -> dict[str, UncertainClause]:
-    """The ledger for the report, or an empty one when the contract cannot be read."""
+    """The ledger for the report, or an empty one when the contract or the evidence cannot
+    be read."""
     try:
         return build(snapshots=snapshots)
-    except OSError:
+    except (OSError, public.EvidenceError):
         return {}
 
 

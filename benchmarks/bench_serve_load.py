@@ -1,0 +1,195 @@
+"""``fsconformance serve`` under concurrent clients, against a canned server on its own stack.
+
+1, 4, 8 and 16 client processes each send the same seeded mix of requests: 70% PutRecord,
+20% GetRecord, 5% BatchGetRecord of 10 identifiers, 5% S3 ListObjectsV2. The floor is the same
+clients against a canned threaded server on serve's stack (werkzeug, threaded), answering
+each operation with a body of the size the emulation's has (``floor_worker.py``). Both
+servers run at zero delays in processes of their own; the two are measured alternately at
+each concurrency. Reported per concurrency: aggregate requests/s of each and their ratio,
+p50/p99/max latency, and failures.
+
+Targets (design section 5): aggregate throughput >= 0.7x the canned server's at every
+concurrency; p99 <= 3x p50 at 8 clients; no request fails and none takes longer than 1 s.
+Run: ``python benchmarks/bench_serve_load.py [--requests 300] [--clients 1,4,8,16]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from floor_worker import GROUP, definitions, record  # noqa: E402
+
+BUCKET = "bench-offline-store"
+IDENTIFIERS = 1000
+ZERO = {f"FSCONFORMANCE_DELAY_{s}": "0" for s in ("CREATE", "UPDATE", "DELETE", "DATA_PLANE")}
+
+
+def clients(url: str) -> tuple[Any, Any]:
+    import boto3
+    from botocore.config import Config
+
+    options = {
+        "region_name": "us-east-1",
+        "endpoint_url": url,
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+        "config": Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}),
+    }
+    return boto3.client("sagemaker-featurestore-runtime", **options), boto3.client("s3", **options)
+
+
+def one_request(runtime: Any, s3: Any, rng: random.Random) -> None:
+    draw = rng.random()
+    if draw < 0.70:
+        runtime.put_record(FeatureGroupName=GROUP, Record=record(rng.randrange(IDENTIFIERS)))
+    elif draw < 0.90:
+        runtime.get_record(
+            FeatureGroupName=GROUP,
+            RecordIdentifierValueAsString=f"C{rng.randrange(IDENTIFIERS)}",
+        )
+    elif draw < 0.95:
+        identifiers = [f"C{rng.randrange(IDENTIFIERS)}" for _ in range(10)]
+        runtime.batch_get_record(
+            Identifiers=[{"FeatureGroupName": GROUP, "RecordIdentifiersValueAsString": identifiers}]
+        )
+    else:
+        s3.list_objects_v2(Bucket=BUCKET, MaxKeys=50)
+
+
+def load(url: str, seed: int, requests: int, barrier: Any, out: Any) -> None:
+    """One client process: warm up, wait for the others, send ``requests`` requests."""
+    runtime, s3 = clients(url)
+    rng = random.Random(seed)
+    for _ in range(10):
+        one_request(runtime, s3, rng)
+    barrier.wait()
+    latencies, failures = [], 0
+    started = time.perf_counter()
+    for _ in range(requests):
+        begin = time.perf_counter()
+        try:
+            one_request(runtime, s3, rng)
+        except Exception:  # noqa: BLE001 - a failure is counted, not raised
+            failures += 1
+        latencies.append(time.perf_counter() - begin)
+    out.put((started, time.perf_counter(), latencies, failures))
+
+
+def measure(url: str, count: int, requests: int) -> dict[str, float]:
+    context = mp.get_context("spawn")  # no mock, no state of ours in the clients
+    barrier, out = context.Barrier(count), context.Queue()
+    workers = [
+        context.Process(target=load, args=(url, seed, requests, barrier, out))
+        for seed in range(count)
+    ]
+    for worker in workers:
+        worker.start()
+    results = [out.get(timeout=600) for _ in workers]
+    for worker in workers:
+        worker.join()
+    begin = min(r[0] for r in results)
+    end = max(r[1] for r in results)
+    latencies = sorted(latency for r in results for latency in r[2])
+    return {
+        "rps": len(latencies) / (end - begin),
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "max": latencies[-1] * 1000,
+        "failures": sum(r[3] for r in results),
+    }
+
+
+@contextmanager
+def started(command: list[str]) -> Iterator[str]:
+    env = {**os.environ, **ZERO, "FSCONFORMANCE_DELAY_OFFLINE": "0"}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().split()[-1].strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=300)
+
+
+def prepare(url: str) -> None:
+    """The group (both stores) with every identifier written once, so reads find records
+    and the bucket holds offline files to list."""
+    import boto3
+
+    options = {
+        "region_name": "us-east-1",
+        "endpoint_url": url,
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
+    s3, iam = boto3.client("s3", **options), boto3.client("iam", **options)
+    sagemaker = boto3.client("sagemaker", **options)
+    s3.create_bucket(Bucket=BUCKET)
+    role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    sagemaker.create_feature_group(
+        FeatureGroupName=GROUP,
+        RecordIdentifierFeatureName="customer_id",
+        EventTimeFeatureName="event_time",
+        FeatureDefinitions=definitions(),
+        OnlineStoreConfig={"EnableOnlineStore": True},
+        OfflineStoreConfig={"S3StorageConfig": {"S3Uri": f"s3://{BUCKET}/offline"}},
+        RoleArn=role,
+    )
+    deadline = time.monotonic() + 60
+    while sagemaker.describe_feature_group(FeatureGroupName=GROUP)["FeatureGroupStatus"] != (
+        "Created"
+    ):
+        assert time.monotonic() < deadline, "the group was not Created within 60 s"
+        time.sleep(0.05)
+    runtime, _ = clients(url)
+    for start in range(0, IDENTIFIERS, 25):
+        entries = [{"FeatureGroupName": GROUP, "Record": record(start + i)} for i in range(25)]
+        runtime.batch_write_record(Entries=entries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300, help="requests per client")
+    parser.add_argument("--clients", default="1,4,8,16", help="concurrencies")
+    args = parser.parse_args()
+    counts = [int(c) for c in args.clients.split(",")]
+    canned = [sys.executable, str(HERE / "floor_worker.py"), "--canned-server"]
+    serve = [sys.executable, "-m", "fsconformance", "serve", "--port", "0"]
+    print(
+        f"{'clients':>7} {'canned rps':>10} {'serve rps':>10} {'ratio':>6} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'p99/p50':>7} {'max ms':>7} {'failed':>6}"
+    )
+    with started(canned) as canned_url, started(serve) as serve_url:
+        prepare(serve_url)
+        for count in counts:
+            floor = measure(canned_url, count, args.requests)
+            emulated = measure(serve_url, count, args.requests)
+            print(
+                f"{count:>7} {floor['rps']:>10.0f} {emulated['rps']:>10.0f} "
+                f"{emulated['rps'] / floor['rps']:>5.2f}x {emulated['p50']:>7.2f} "
+                f"{emulated['p99']:>7.2f} {emulated['p99'] / emulated['p50']:>6.2f}x "
+                f"{emulated['max']:>7.1f} {emulated['failures'] + floor['failures']:>6}",
+                flush=True,
+            )
+    print(
+        "targets: ratio >= 0.70x at every concurrency; p99/p50 <= 3x at 8 clients; "
+        "no failure; max <= 1000 ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
