@@ -36,6 +36,24 @@ from fsconformance.waiters import eventually
 # they do.
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: a self-test of a minute or more, run on its own (pytest -m slow)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow self-tests (the crash-consistency run) run only when a marker expression asks for
+    them (``pytest -m slow``); the default run leaves them out."""
+    if config.getoption("markexpr"):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
+
 FAST = Delays(create=0, update=0, delete=0, data_plane=0, offline=0)
 FAKE = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 ROLE = "arn:aws:iam::123456789012:role/fs"
