@@ -87,9 +87,19 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     else:
         for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "moto"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+    context = None
+    if args.tls:
+        from .emulator.transports import tls
+
+        files = tls.ensure(tls.default_directory(args.data_dir))
+        context = tls.server_context(files)
     try:
         server = EmulatorServer(
-            args.host, args.port, cors_origins=args.cors_origin, data_dir=args.data_dir
+            args.host,
+            args.port,
+            cors_origins=args.cors_origin,
+            data_dir=args.data_dir,
+            ssl_context=context,
         )
         url = server.start()
     except (OSError, ValueError) as error:
@@ -104,6 +114,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         stopping.set()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if args.tls:
+        print(f"fsconformance serve: CA bundle {files.ca_bundle}", flush=True)
+        print(f"fsconformance serve: Java trust store {files.truststore}", flush=True)
     print(f"fsconformance serve: listening on {url}", flush=True)
     try:
         while not stopping.wait(0.5):
@@ -322,6 +335,13 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="keep every accepted write in DIR (SQLite) and restore it on the next start; "
         "without it everything is in memory and gone when the process ends",
+    )
+    serve.add_argument(
+        "--tls",
+        action="store_true",
+        help="HTTPS on the same port, with a certificate made on the first start and kept in "
+        "DIR/tls (or ~/.config/fsconformance/tls); prints the CA bundle to trust "
+        "(AWS_CA_BUNDLE) and a Java trust store",
     )
     serve.add_argument(
         "--cors-origin",
