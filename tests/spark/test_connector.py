@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from spark_cell import OFFLINE_BUCKET, client, create_group
+from spark_cell import OFFLINE_BUCKET, athena, catalog, client, create_group
 
 from fsconformance.testing.oracle import OFFLINE, ONLINE, Oracle
 from fsconformance.waiters import eventually
@@ -73,31 +73,6 @@ def online_matches(name: str, oracle: Oracle, identifiers: list[str]) -> None:
         assert (typed(record) if record else None) == (typed(expected) if expected else None), (
             identifier
         )
-
-
-def athena(sql: str, database: str) -> list[list[str | None]]:
-    """A query to its end through boto3 (C-090); the data rows."""
-    athena = client("athena")
-    query_id = athena.start_query_execution(
-        QueryString=sql,
-        QueryExecutionContext={"Catalog": "AwsDataCatalog", "Database": database},
-        ResultConfiguration={"OutputLocation": f"s3://{OFFLINE_BUCKET}/athena-results/"},
-    )["QueryExecutionId"]
-
-    def state() -> dict[str, Any] | None:
-        found = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
-        return found if found["Status"]["State"] in ("SUCCEEDED", "FAILED", "CANCELLED") else None
-
-    done = eventually(state, timeout=60, interval=0.05, what=f"Athena query {sql!r}")
-    assert done["Status"]["State"] == "SUCCEEDED", done["Status"].get("StateChangeReason")
-    result = athena.get_query_results(QueryExecutionId=query_id)["ResultSet"]["Rows"][1:]
-    return [[cell.get("VarCharValue") for cell in row["Data"]] for row in result]
-
-
-def catalog(name: str) -> tuple[str, str]:
-    config = client("sagemaker").describe_feature_group(FeatureGroupName=name)
-    table = config["OfflineStoreConfig"]["DataCatalogConfig"]
-    return table["Database"], table["TableName"]
 
 
 def offline_matches(name: str, oracle: Oracle) -> None:
