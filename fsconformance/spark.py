@@ -31,12 +31,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .emulator.transports.tls import TRUSTSTORE_PASSWORD
+
 S3A_SIMPLE_CREDENTIALS = "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
 # The source distribution that carries the S3A jars, and the two it carries (hadoop-aws
 # 3.3.1 was built against that SDK bundle; pyspark 3.5 ships Hadoop 3.3 client libraries).
 S3A_SOURCE = "sagemaker-pyspark==1.4.5"
 S3A_JARS = ("hadoop-aws-3.3.1.jar", "aws-java-sdk-bundle-1.11.901.jar")
-TRUSTSTORE_PASSWORD = "changeit"  # serve --tls writes its trust store with it
 
 
 class SparkConfError(ValueError):
