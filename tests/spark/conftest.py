@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from spark_cell import OFFLINE_BUCKET, REGION, SOURCE_BUCKET, Served, client
+
+from .cell import OFFLINE_BUCKET, REGION, SOURCE_BUCKET, Served, client
 
 JARS = os.environ.get("FSCONFORMANCE_SPARK_JARS")
 if not JARS:

@@ -13,14 +13,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from spark_cell import OFFLINE_BUCKET, athena, catalog, client, create_group
 
 from fsconformance.testing.oracle import OFFLINE, ONLINE, Oracle
 from fsconformance.waiters import eventually
 
+from .cell import OFFLINE_BUCKET, athena, catalog, client, create_group
+
 TYPES = {"id": "String", "t": "Fractional", "clicks": "Integral", "city": "String"}
 DEFINITIONS = list(TYPES.items())
-KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/5c1f6b2e-0000-4000-8000-0123456789ab"
 T0 = 1_700_000_000.0
 
 
@@ -103,11 +103,12 @@ def test_ingest_to_the_online_store(spark: Any, name: str) -> None:
     online_matches(name, oracle, [f"r{i}" for i in range(26)])  # r25 was never written
 
 
-@pytest.mark.clause("C-061", "C-063", "C-065", "C-066", "C-091")
+@pytest.mark.clause("C-061", "C-063", "C-065", "C-066", "C-091", "C-191")
 def test_ingest_to_the_offline_store_as_shipped(spark: Any, name: str) -> None:
     """INT96 times, SSE-KMS with the group's key over TLS, Spark's file names: Athena,
     pyathena and DatasetBuilder read every row, GetRecord none."""
-    arn = create_group(name, DEFINITIONS, identifier="id", event_time="t", kms_key=KMS_KEY)
+    kms_key = client("kms").create_key(Description=f"{name} offline store")["KeyMetadata"]["Arn"]
+    arn = create_group(name, DEFINITIONS, identifier="id", event_time="t", kms_key=kms_key)
     oracle = Oracle()
     data = rows(30, T0, "first") + rows(10, T0 + 3600, "second")
     ingest(spark, arn, data, ["OfflineStore"])
@@ -115,7 +116,7 @@ def test_ingest_to_the_offline_store_as_shipped(spark: Any, name: str) -> None:
     offline_matches(name, oracle)
     online_matches(name, oracle, ["r0", "r5"])
 
-    # The objects are Parquet under hourly partitions, encrypted with the group's key (C-063).
+    # Parquet objects under hourly partitions (C-063), encrypted with the group's key (C-191).
     s3 = client("s3")
     config = client("sagemaker").describe_feature_group(FeatureGroupName=name)
     uri = config["OfflineStoreConfig"]["S3StorageConfig"]["ResolvedOutputS3Uri"]
@@ -124,7 +125,7 @@ def test_ingest_to_the_offline_store_as_shipped(spark: Any, name: str) -> None:
     assert keys and all("/year=" in k and k.endswith(".parquet") for k in keys), keys
     for key in keys:
         head = s3.head_object(Bucket=OFFLINE_BUCKET, Key=key)
-        assert (head.get("ServerSideEncryption"), head.get("SSEKMSKeyId")) == ("aws:kms", KMS_KEY)
+        assert (head.get("ServerSideEncryption"), head.get("SSEKMSKeyId")) == ("aws:kms", kms_key)
 
     # pyathena, as users query the offline store.
     import pyathena

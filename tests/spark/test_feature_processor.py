@@ -18,7 +18,8 @@ import re
 from typing import Any
 
 import pytest
-from spark_cell import athena, catalog, client, create_group, source_uri
+
+from .cell import athena, catalog, client, create_group, source_uri
 
 # A raw listing export, messy as such exports are: prices with "$" and thousands
 # separators, mileage with "mi.", placeholders for unknown values.
