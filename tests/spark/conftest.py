@@ -49,6 +49,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     lines: dict[str, str] = {}
     for _ in range(3):
         line = process.stdout.readline().strip()
+        assert line, "fsconformance serve --tls exited before it printed its URL"
         key, _, value = line.removeprefix("fsconformance serve: ").rpartition(" ")
         lines[key] = value
     try:
