@@ -16,6 +16,7 @@ import ipaddress
 import json
 import logging
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -352,8 +353,10 @@ class EmulatorServer:
         cors_origins: Iterable[str] = (),
         data_dir: str | None = None,
         wrap: Callable[[WSGIApp], WSGIApp] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ):
         require_loopback(host)
+        self._ssl_context = ssl_context  # HTTPS on the same port (serve --tls)
         self._data_dir = data_dir
         self.replayed = 0
         self.host = host
@@ -369,7 +372,8 @@ class EmulatorServer:
         assert self._server is not None, "call bind() or start() first"
         host, port = self._server.server_address[:2]
         host = f"[{host}]" if ":" in str(host) else host
-        return f"http://{host}:{port}"
+        scheme = "https" if self._ssl_context is not None else "http"
+        return f"{scheme}://{host}:{port}"
 
     def bind(self) -> str:
         """Open the listening socket; return the server's URL."""
@@ -385,9 +389,10 @@ class EmulatorServer:
             self._wrap(app) if self._wrap else app,
             threaded=True,
             request_handler=_QuietHandler,
+            ssl_context=self._ssl_context,
         )
         port = self._server.server_address[1]
-        own = {self.host.lower(), f"{self.host.lower()}:{port}", self.url[len("http://") :]}
+        own = {self.host.lower(), f"{self.host.lower()}:{port}", self.url.split("://", 1)[1]}
         app.policy = LocalPolicy(frozenset(own), self._cors_origins)
         return self.url
 
