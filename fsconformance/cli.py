@@ -11,6 +11,8 @@ Subcommands:
 * ``uncertain``: the contract's UNCERTAIN clauses, the tests touching them, what was observed
   (recorded on AWS, and in public evidence).
 * ``drift``: what changed in the installed botocore models since the tested set.
+* ``spark-conf``: the Spark and Hadoop settings for Spark jobs against a served emulation.
+* ``spark-jars``: the S3A jars (``hadoop-aws`` and the AWS SDK bundle) into a directory.
 * ``datagen``: write the synthetic datasets of the scenarios (``fixtures/``) into ``data/``, or
   with ``--check`` verify that the committed files equal the generator's output.
 
@@ -88,9 +90,19 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     else:
         for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "moto"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+    context = None
+    if args.tls:
+        from .emulator.transports import tls
+
+        files = tls.ensure(tls.default_directory(args.data_dir))
+        context = tls.server_context(files)
     try:
         server = EmulatorServer(
-            args.host, args.port, cors_origins=args.cors_origin, data_dir=args.data_dir
+            args.host,
+            args.port,
+            cors_origins=args.cors_origin,
+            data_dir=args.data_dir,
+            ssl_context=context,
         )
         url = server.start()
     except JournalError as error:  # one line naming the file: a newer format, a lock, a link
@@ -113,6 +125,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     for notice in server.notices:  # what the data directory held: restored, set aside
         print(f"fsconformance serve: {notice}", file=sys.stderr, flush=True)
+    if args.tls:
+        print(f"fsconformance serve: CA bundle {files.ca_bundle}", flush=True)
+        print(f"fsconformance serve: Java trust store {files.truststore}", flush=True)
     print(f"fsconformance serve: listening on {url}", flush=True)
     try:
         while not stopping:
@@ -334,6 +349,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "gone when the process ends",
     )
     serve.add_argument(
+        "--tls",
+        action="store_true",
+        help="HTTPS on the same port, with a certificate made on the first start and kept in "
+        "DIR/tls (or ~/.config/fsconformance/tls); prints the CA bundle to trust "
+        "(AWS_CA_BUNDLE) and a Java trust store",
+    )
+    serve.add_argument(
         "--cors-origin",
         action="append",
         default=[],
@@ -460,7 +482,121 @@ def _build_parser() -> argparse.ArgumentParser:
         help="exit 1 if the page's table differs from this run's",
     )
     board.set_defaults(handler=_cmd_scoreboard)
+    _add_spark_commands(commands)
     return parser
+
+
+def _add_spark_commands(commands: Any) -> None:
+    conf = commands.add_parser(
+        "spark-conf",
+        help="print the Spark settings for Spark jobs against a served emulation",
+        description="Print the Spark and Hadoop settings (S3A per bucket, path style, "
+        "credentials, TLS trust, the SDK for Java's endpoint) with which the Feature Store "
+        "Spark connector and the SDK's feature processor run against `fsconformance serve`.",
+    )
+    conf.add_argument("--endpoint", required=True, metavar="URL", help="what serve printed")
+    conf.add_argument(
+        "--bucket",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a bucket the job reads or writes (repeatable); default: every bucket the "
+        "endpoint holds now",
+    )
+    conf.add_argument("--region", default="us-east-1", help="the groups' region (us-east-1)")
+    conf.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="serve's --data-dir, where serve --tls keeps its trust store (DIR/tls)",
+    )
+    conf.add_argument(
+        "--truststore", metavar="FILE", help="the Java trust store serve --tls printed"
+    )
+    conf.add_argument(
+        "--jars-dir",
+        metavar="DIR",
+        help="put every jar in DIR on the classpath (spark.jars), and the connector's own "
+        "jar when feature_store_pyspark is installed",
+    )
+    conf.add_argument(
+        "--format",
+        choices=("defaults", "submit"),
+        default="defaults",
+        help="spark-defaults.conf lines (default) or spark-submit --conf arguments",
+    )
+    conf.set_defaults(handler=_cmd_spark_conf)
+    jars = commands.add_parser(
+        "spark-jars",
+        help="put the S3A jars (hadoop-aws, the AWS SDK bundle) into a directory",
+        description="Take hadoop-aws-3.3.1.jar and aws-java-sdk-bundle-1.11.901.jar out of the "
+        "sagemaker-pyspark source distribution (pip downloads it) into DIR, for machines where "
+        "Maven is out of reach. Nothing is fetched when both are there.",
+    )
+    jars.add_argument("directory", metavar="DIR")
+    jars.set_defaults(handler=_cmd_spark_jars)
+
+
+def _cmd_spark_conf(args: argparse.Namespace) -> int:
+    import shlex
+
+    from . import spark
+    from .emulator.transports import tls
+
+    truststore = args.truststore
+    ca_bundle = None
+    if truststore is not None and (Path(truststore).parent / "ca.pem").is_file():
+        ca_bundle = Path(truststore).parent / "ca.pem"  # serve --tls keeps both together
+    if args.endpoint.startswith("https://") and truststore is None:
+        files = tls.TlsFiles(tls.default_directory(args.data_dir))
+        truststore, ca_bundle = str(files.truststore), files.ca_bundle
+        if not files.truststore.is_file():
+            print(
+                f"fsconformance spark-conf: no trust store at {files.truststore}; give "
+                "--truststore or serve's --data-dir",
+                file=sys.stderr,
+            )
+            return 2
+    jars: list[str] = []
+    if args.jars_dir:
+        jars = sorted(str(p) for p in Path(args.jars_dir).glob("*.jar"))
+        try:
+            import feature_store_pyspark
+
+            jars = list(feature_store_pyspark.classpath_jars()) + jars
+        except ImportError:
+            pass
+    try:
+        buckets = args.bucket or spark.served_buckets(args.endpoint, ca_bundle)
+        settings = spark.spark_settings(
+            args.endpoint, buckets, region=args.region, truststore=truststore, jars=jars
+        )
+    except spark.SparkConfError as error:
+        print(f"fsconformance spark-conf: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # the endpoint did not answer ListBuckets
+        print(
+            f"fsconformance spark-conf: cannot list the buckets of {args.endpoint} "
+            f"({type(error).__name__}); name them with --bucket",
+            file=sys.stderr,
+        )
+        return 2
+    if args.format == "submit":
+        print(shlex.join(spark.as_submit_arguments(settings)))
+    else:
+        print(spark.as_spark_defaults(settings), end="")
+    return 0
+
+
+def _cmd_spark_jars(args: argparse.Namespace) -> int:
+    from . import spark
+
+    try:
+        for path in spark.fetch_s3a_jars(args.directory):
+            print(path)
+    except spark.SparkConfError as error:
+        print(f"fsconformance spark-jars: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@ directory (docs/durability.md)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -54,8 +55,12 @@ def reopened(directory: Path) -> tuple[list[Entry], list[str]]:
 
 def test_entries_come_back_as_written(tmp_path: Path) -> None:
     entries, _ = written(tmp_path, 5)
+    journal = Journal(tmp_path)
+    tls = dataclasses.replace(entry(9), scheme="https")
+    journal.wait_durable(journal.append(tls))
+    journal.close()
     again, notices = reopened(tmp_path)
-    assert again == entries
+    assert again == [*entries, tls]
     assert notices == []
 
 

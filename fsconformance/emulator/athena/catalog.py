@@ -5,6 +5,14 @@ Glue is the single source of truth: every table a query names is looked up in mo
 S3, as Parquet or, for the CSV SerDes DatasetBuilder's temporary tables use (C-187), as
 delimited text. Columns come from the table, not the files: a file without a column reads
 NULL for it (C-092).
+
+Parquet is read as Athena's Hive connector reads what other engines write (C-061, C-066):
+any physical timestamp (INT96 as Spark and Hive write it, INT64 in milliseconds,
+microseconds or nanoseconds, with or without UTC adjustment) fills a ``timestamp`` column,
+rounded to milliseconds, the precision of Athena's Hive timestamps; dictionary-encoded
+columns read as their values; every compression codec pyarrow reads. Objects whose name or
+folder starts with ``_`` or ``.`` (Spark's ``_SUCCESS``, ``_temporary/``, checksum files) and
+empty objects are not data, as in Hive.
 """
 
 from __future__ import annotations
@@ -66,11 +74,17 @@ def table_objects(account_id: str, region: str, location: str) -> tuple[str, lis
     prefix = f"{prefix}/" if prefix else ""
     objects = []
     for key, etag in moto_seam.s3_objects(account_id, region, bucket, prefix):
-        base = key.rsplit("/", 1)[-1]
-        if not base or base.startswith(("_", ".")) or key.endswith("/"):
-            continue  # Hive skips hidden files and folder markers
+        if key.endswith("/") or is_hidden(key[len(prefix) :]):
+            continue  # folder markers, and what Hive treats as hidden
         objects.append((key, etag))
     return bucket, objects
+
+
+def is_hidden(relative_key: str) -> bool:
+    """Hive's rule: a file is not data if its name or any folder below the table's location
+    starts with ``_`` or ``.`` (``_SUCCESS``, a job's ``_temporary/`` attempts, ``.crc`` files).
+    """
+    return any(part.startswith(("_", ".")) for part in relative_key.split("/"))
 
 
 def load_table(
@@ -102,7 +116,10 @@ def load_table(
         # Consecutive files of one schema are conformed together: a batch writes hundreds.
         run: list[tuple[str, pa.Table]] = []
         for key, etag in objects:
-            data, size = _read_parquet(account_id, region, bucket, key, etag)
+            parsed = _read_parquet(account_id, region, bucket, key, etag)
+            if parsed is None:
+                continue
+            data, size = parsed
             scanned += size
             if run and not data.schema.equals(run[0][1].schema):
                 pieces.append(_conform_run(run, schema))
@@ -205,14 +222,19 @@ def _parse_text(text: str, kind: pa.DataType) -> Any:
 
 def _read_parquet(
     account_id: str, region: str, bucket: str, key: str, etag: str
-) -> tuple[pa.Table, int]:
+) -> tuple[pa.Table, int] | None:
+    """The file's rows and size; None for an empty object, which Hive skips (HIVE-13040)."""
     cache_key = parsed_files.file_key(account_id, region, bucket, key, etag)
     cached = parsed_files.get(cache_key)
     if cached is not None:
         return cached
     body, stored = moto_seam.s3_read(account_id, region, bucket, key)
+    if not body:
+        return None
     try:
-        table = pq.read_table(io.BytesIO(body))
+        # INT96 in microseconds: its range is every year Spark and Hive write (0001-9999),
+        # where nanoseconds would wrap past 2262 without a word.
+        table = pq.read_table(io.BytesIO(body), coerce_int96_timestamp_unit="us")
     except (pa.ArrowException, OSError) as error:
         raise QueryFailed(
             f"HIVE_CURSOR_ERROR: s3://{bucket}/{key} is not a valid Parquet file: "
@@ -243,6 +265,10 @@ def _conform(data: pa.Table, schema: pa.Schema, key: str) -> pa.Table:
             arrays.append(pa.nulls(data.num_rows, type=target.type))
             continue
         column = data.column(index)
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        if pa.types.is_timestamp(column.type) and pa.types.is_timestamp(target.type):
+            column = _timestamp_column(column, target.type)
         if column.type != target.type:
             try:
                 column = column.cast(target.type)
@@ -254,6 +280,29 @@ def _conform(data: pa.Table, schema: pa.Schema, key: str) -> pa.Table:
                 ) from None
         arrays.append(column)
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+_UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+def _timestamp_column(column: pa.ChunkedArray, target: pa.TimestampType) -> pa.ChunkedArray:
+    """A Parquet timestamp as Athena reads it into a Hive ``timestamp``: the instant's wall
+    clock in UTC (a UTC-adjusted column loses its zone, not its value), and a finer unit
+    rounded half up to the column's, as Athena's Hive connector rounds to its precision.
+    """
+    unit = column.type.unit
+    if column.type.tz is not None:
+        column = column.cast(pa.timestamp(unit))
+    factor = _UNITS[unit] // _UNITS[target.unit]
+    if factor <= 1:
+        return column
+    chunks = []
+    for chunk in column.chunks:
+        ticks = chunk.cast(pa.int64()).fill_null(0).to_numpy()
+        # Half up, also below the epoch: floor((ticks + factor / 2) / factor).
+        rounded = (ticks + factor // 2) // factor
+        chunks.append(pa.array(rounded, type=pa.int64(), mask=chunk.is_null().to_numpy(False)))
+    return pa.chunked_array(chunks, type=pa.int64()).cast(target)
 
 
 def glue_arrow_type(glue_type: str) -> pa.DataType:

@@ -91,6 +91,7 @@ class Entry:
     body: bytes
     answer: str | None = None  # ``answer_digest`` of the first answer
     made_id: str | None = None  # the first format's record of an Athena query id
+    scheme: str = "http"  # https under ``serve --tls``; moto names it in some answers
 
     def encode(self) -> bytes:
         meta: dict[str, Any] = {
@@ -103,6 +104,8 @@ class Entry:
         }
         if self.made_id is not None:
             meta["made_id"] = self.made_id
+        if self.scheme != "http":
+            meta["scheme"] = self.scheme
         line = json.dumps(meta, separators=(",", ":"), ensure_ascii=True).encode("ascii")
         return line + b"\n" + self.body
 
@@ -127,6 +130,7 @@ class Entry:
             body=body,
             answer=meta.get("answer"),
             made_id=meta.get("made_id"),
+            scheme=str(meta.get("scheme", "http")),
         )
         if entry.seed is not None and not isinstance(entry.seed, int):
             raise ValueError("the seed is not an integer")

@@ -17,6 +17,7 @@ import ipaddress
 import json
 import logging
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -104,7 +105,9 @@ def _ticks(environ: dict[str, Any]) -> bool:
     return request.scope().service != "sagemaker"
 
 
-def _replay_environ(method: str, path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+def _replay_environ(
+    method: str, path: str, headers: dict[str, str], body: bytes, scheme: str = "http"
+) -> dict[str, Any]:
     """The WSGI environment of a journaled request, as the server first saw it."""
     kept = {
         k: v for k, v in headers.items() if k.lower() not in ("transfer-encoding", "content-length")
@@ -118,6 +121,7 @@ def _replay_environ(method: str, path: str, headers: dict[str, str], body: bytes
     ).get_environ()
     environ["RAW_URI"] = environ["REQUEST_URI"] = path  # as first sent, query included
     environ["REMOTE_ADDR"] = "127.0.0.1"
+    environ["wsgi.url_scheme"] = scheme
     return environ
 
 
@@ -314,7 +318,10 @@ class FeatureStoreMiddleware:
                         journal.clear()
                     else:
                         digest = answer_digest(code, answer)
-                        end = journal.append(Entry(at, seed, method, path, headers, body, digest))
+                        scheme = environ.get("wsgi.url_scheme", "http")
+                        end = journal.append(
+                            Entry(at, seed, method, path, headers, body, digest, scheme=scheme)
+                        )
                 except OSError as error:
                     return self._unkept(environ, start_response, journal, error)
         if end:
@@ -403,7 +410,7 @@ class FeatureStoreMiddleware:
 
     def _replay_one(self, entry: Entry) -> str | None:
         """Apply one journaled write; None if it answered as it first did, else why not."""
-        environ = _replay_environ(entry.method, entry.path, entry.headers, entry.body)
+        environ = _replay_environ(entry.method, entry.path, entry.headers, entry.body, entry.scheme)
         what = f"{entry.method} {entry.path[:120]} {entry.headers.get('X-Amz-Target', '')}"
         try:
             with _legacy_identifier(entry.made_id):
@@ -437,7 +444,7 @@ class FeatureStoreMiddleware:
         deadline = time.monotonic() + QUERY_REPLAY_SECONDS
         pause = threading.Event()
         while time.monotonic() < deadline:
-            environ = _replay_environ(method, path, headers, body)
+            environ = _replay_environ(method, path, headers, body, entry.scheme)
             found = b"".join(self._answer(environ, lambda *args: None))
             try:
                 state = json.loads(found)["QueryExecution"]["Status"]["State"]
@@ -608,8 +615,10 @@ class EmulatorServer:
         cors_origins: Iterable[str] = (),
         data_dir: str | None = None,
         wrap: Callable[[WSGIApp], WSGIApp] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ):
         require_loopback(host)
+        self._ssl_context = ssl_context  # HTTPS on the same port (serve --tls)
         self._data_dir = data_dir
         self._journal: Journal | None = None
         self.replayed = 0
@@ -628,7 +637,8 @@ class EmulatorServer:
         assert self._server is not None, "call bind() or start() first"
         host, port = self._server.server_address[:2]
         host = f"[{host}]" if ":" in str(host) else host
-        return f"http://{host}:{port}"
+        scheme = "https" if self._ssl_context is not None else "http"
+        return f"{scheme}://{host}:{port}"
 
     def bind(self) -> str:
         """Open the listening socket; return the server's URL."""
@@ -652,9 +662,10 @@ class EmulatorServer:
             self._wrap(app) if self._wrap else app,
             threaded=True,
             request_handler=_QuietHandler,
+            ssl_context=self._ssl_context,
         )
         port = self._server.server_address[1]
-        own = {self.host.lower(), f"{self.host.lower()}:{port}", self.url[len("http://") :]}
+        own = {self.host.lower(), f"{self.host.lower()}:{port}", self.url.split("://", 1)[1]}
         app.policy = LocalPolicy(frozenset(own), self._cors_origins)
         return self.url
 

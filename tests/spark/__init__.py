@@ -1,0 +1,1 @@
+"""The Spark cell (tox -e spark): see conftest.py."""
