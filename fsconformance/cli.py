@@ -76,8 +76,9 @@ def _cmd_datagen(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import logging
     import signal
-    import threading
+    import time
 
+    from .emulator.transports.journal import JournalError
     from .emulator.transports.wsgi import EmulatorServer
 
     logging.basicConfig(
@@ -104,25 +105,33 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             ssl_context=context,
         )
         url = server.start()
+    except JournalError as error:  # one line naming the file: a newer format, a lock, a link
+        print(f"fsconformance serve: {error}", file=sys.stderr)
+        return 1
     except (OSError, ValueError) as error:
         print(
             f"fsconformance serve: cannot listen on {args.host}:{args.port}: {error}",
             file=sys.stderr,
         )
         return 1
-    stopping = threading.Event()
+    stopping: list[int] = []
 
     def stop(signum: int, frame: object) -> None:
-        stopping.set()
+        # No lock here: the handler runs on the main thread between two of its bytecodes,
+        # possibly inside a lock that thread holds, and would wait for it forever (an
+        # Event's set() in here deadlocked a wait() it interrupted).
+        stopping.append(signum)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for notice in server.notices:  # what the data directory held: restored, set aside
+        print(f"fsconformance serve: {notice}", file=sys.stderr, flush=True)
     if args.tls:
         print(f"fsconformance serve: CA bundle {files.ca_bundle}", flush=True)
         print(f"fsconformance serve: Java trust store {files.truststore}", flush=True)
     print(f"fsconformance serve: listening on {url}", flush=True)
     try:
-        while not stopping.wait(0.5):
-            pass
+        while not stopping:
+            time.sleep(0.2)
     finally:
         written = server.shutdown()  # writes every buffered offline row before returning
         for sig, handler in previous.items():
@@ -335,8 +344,9 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--data-dir",
         metavar="DIR",
-        help="keep every accepted write in DIR (SQLite) and restore it on the next start; "
-        "without it everything is in memory and gone when the process ends",
+        help="keep every accepted write in DIR/journal.log and restore it on the next start, "
+        "even after SIGKILL (docs/durability.md); without it everything is in memory and "
+        "gone when the process ends",
     )
     serve.add_argument(
         "--tls",

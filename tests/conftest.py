@@ -12,8 +12,10 @@ import http.client
 import json
 import os
 import random
+import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -35,6 +37,24 @@ from fsconformance.waiters import eventually
 # a second each. The children may cache: it changes what they write to __pycache__, nothing
 # they do.
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: a self-test of a minute or more, run on its own (pytest -m slow)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow self-tests (the crash-consistency run) run only when a marker expression asks for
+    them (``pytest -m slow``); the default run leaves them out."""
+    if config.getoption("markexpr"):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
 
 FAST = Delays(create=0, update=0, delete=0, data_plane=0, offline=0)
 FAKE = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -223,3 +243,19 @@ def _inner_runs_are_conformance_runs(
     if "pytester" in request.fixturenames:
         request.getfixturevalue("pytester")  # which clears PYTEST_ADDOPTS when it starts
         monkeypatch.setenv("PYTEST_ADDOPTS", "-p fsconformance.harness.conformance")
+
+
+def js_sdk(client: str = "client-s3") -> Path:
+    """A directory whose node_modules hold the AWS SDK for JavaScript v3 (its S3 and Athena
+    clients and lib-storage: ``FSCONFORMANCE_JS_SDK``); CI installs one (.ci/run)."""
+    found = os.environ.get("FSCONFORMANCE_JS_SDK")
+    if shutil.which("node") and found and (Path(found) / "node_modules/@aws-sdk" / client).is_dir():
+        return Path(found)
+    reason = (
+        "node and the JavaScript SDK v3 are needed (npm install --prefix DIR "
+        "@aws-sdk/client-s3 @aws-sdk/lib-storage @aws-sdk/client-athena; "
+        "FSCONFORMANCE_JS_SDK=DIR)"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}, and CI must have them (.ci/run installs them)")
+    pytest.skip(reason)

@@ -310,3 +310,99 @@ def test_the_server_still_answers_after_the_fuzzing(wire: Wire) -> None:
         check(wire, service, operation, params)
     answer = wire.send("GET", "/FeatureGroup/g?RecordIdentifierValueAsString=a")
     assert answer is not None and answer.status == 200
+
+
+# -- the services moto answers ---------------------------------------------------------------
+
+# Signing names of services moto answers, and their X-Amz-Target prefixes (None: not JSON).
+MOTO_SERVICES = {
+    "glue": "AWSGlue",
+    "logs": "Logs_20140328",
+    "dynamodb": "DynamoDB_20120810",
+    "iam": None,
+    "sts": None,
+    "s3": None,
+}
+
+
+def moto_operation_names(service: str) -> list[str]:
+    return sorted(service_model(service).operation_names)[:40]
+
+
+@st.composite
+def moto_requests(draw: st.DrawFn) -> tuple[str, str, dict[str, str], bytes]:
+    """A request to a service moto answers (or to none): any method and path, a real or
+    made-up operation, signed or not, with any body."""
+    service = draw(st.sampled_from([*MOTO_SERVICES, None]))
+    headers: dict[str, str] = {}
+    if service is not None and draw(st.booleans()):
+        headers["Authorization"] = (
+            f"AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, "
+            "SignedHeaders=host, Signature=0"
+        )
+    operation = draw(
+        st.one_of(
+            st.sampled_from(moto_operation_names(service) if service else ["ListThings"]),
+            st.sampled_from(["", "Bogus", "DropEverything", "x" * 300, "Ünïcode", "a.b.c"]),
+        )
+    )
+    prefix = MOTO_SERVICES.get(service or "") if service else None
+    shape = draw(st.sampled_from(["target", "form", "rest"]))
+    body = draw(st.one_of(raw_bodies(), st.just(b"")))
+    if shape == "target":
+        headers["X-Amz-Target"] = f"{prefix or draw(st.sampled_from(['Nope', '']))}.{operation}"
+        headers["Content-Type"] = "application/x-amz-json-1.1"
+    elif shape == "form":
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        version = draw(st.sampled_from(["2010-05-08", "2011-06-15", "", "x"]))
+        body = f"Action={urllib.parse.quote(operation)}&Version={version}".encode() + (
+            b"&" + body if draw(st.booleans()) else b""
+        )
+    method = draw(st.sampled_from(["POST", "PUT", "GET", "DELETE", "PATCH"]))
+    path = draw(
+        st.sampled_from(
+            [
+                "/",
+                "/x",
+                "/no/such/path",
+                "/fuzz-bucket",
+                "/fuzz-bucket/key?tagging",
+                "/%ff%00",
+                "/?Action=Bogus",
+            ]
+        )
+    )
+    return method, path, headers, body
+
+
+@pytest.mark.parametrize("wire", ["serve"], indirect=True)  # moto's answers are the server's
+@settings(
+    max_examples=EXAMPLES * 3,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(request=moto_requests())
+def test_no_request_to_moto_gets_a_5xx_or_an_empty_refusal(wire: Wire, request: Any) -> None:
+    """What moto answers unshaped (an empty 404, an HTML page, an exception) reaches the
+    client AWS-shaped, never as a 5xx, except a 501 for an operation moto does not
+    implement; a HEAD answer alone has no body."""
+    method, path, headers, body = request
+    started = time.monotonic()
+    answer = wire.send(method, path, body, headers=headers, signed=False)
+    assert time.monotonic() - started < MAX_SECONDS_PER_REQUEST, "no hang"
+    assert answer is not None
+    if answer.status >= 500:
+        assert answer.status == 501 and b"NotImplemented" in answer.body, (
+            answer.status,
+            answer.body[:300],
+            request,
+        )
+    if answer.status >= 400:
+        assert answer.body.strip(), (answer.status, request)
+        assert b"<html" not in answer.body[:200].lower(), (answer.body[:200], request)
+        if answer.body.lstrip().startswith(b"{"):
+            shaped = json.loads(answer.body)
+            assert shaped.get("__type") or shaped.get("code") or shaped.get("Code"), shaped
+        else:
+            assert b"<Code>" in answer.body, (answer.body[:300], request)

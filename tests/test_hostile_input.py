@@ -258,3 +258,100 @@ def test_tags_of_an_unknown_resource_are_refused_not_a_500(wire: Wire, arn: str)
     )
     assert answer is not None and answer.status == 400
     assert json.loads(answer.body)["__type"] == "ValidationException"
+
+
+def control(wire: Wire, operation: str, body: str) -> Answer | None:
+    return wire.send("POST", "/", body, service="sagemaker", target=f"SageMaker.{operation}")
+
+
+def test_a_null_member_is_a_member_not_sent(wire: Wire) -> None:
+    """AWS's JSON protocols read ``"X": null`` as X absent: UpdateFeatureGroup with null
+    additions is one with nothing to update (a 400, not a 500), ListFeatureGroups with a
+    null MaxResults lists with the default page size."""
+    make_group(wire)
+    body = '{"FeatureGroupName": "g", "FeatureAdditions": null}'
+    assert "needs one of" in refused(control(wire, "UpdateFeatureGroup", body))["message"]
+    body = '{"FeatureGroupName": "g", "FeatureAdditions": null, "ThroughputConfig": null}'
+    refused(control(wire, "UpdateFeatureGroup", body), "ValidationException")
+    listed = control(wire, "ListFeatureGroups", '{"MaxResults": null, "NextToken": null}')
+    assert listed is not None and listed.status == 200, listed
+    assert [g["FeatureGroupName"] for g in listed.json()["FeatureGroupSummaries"]] == ["g"]
+    for value in ("0", "101", "-1", "1" + "0" * 30):
+        refused(control(wire, "ListFeatureGroups", '{"MaxResults": ' + value + "}"))
+
+
+def test_a_ttl_of_null_unit_and_value_removes_the_groups_ttl(wire: Wire) -> None:
+    """C-056: to remove the group's TTL, send TtlDuration with Unit and Value null."""
+    make_group(wire, ttl={"Unit": "Days", "Value": 3})
+    body = json.dumps(
+        {
+            "FeatureGroupName": "g",
+            "OnlineStoreConfig": {"TtlDuration": {"Unit": None, "Value": None}},
+        }
+    )
+    answer = control(wire, "UpdateFeatureGroup", body)
+    assert answer is not None and answer.status == 200, answer
+    described = wire.client("sagemaker").describe_feature_group(FeatureGroupName="g")
+    assert "TtlDuration" not in described["OnlineStoreConfig"]
+
+
+SIGNED = {
+    service: {
+        "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/"
+        "aws4_request, SignedHeaders=host, Signature=0"
+    }
+    for service in ("glue", "iam", "sts", "s3", "logs")
+}
+
+
+def shaped(answer: Answer | None, status: int, code: str) -> None:
+    """A refusal a client reads: the status, and the code in the request's own protocol."""
+    assert answer is not None
+    assert answer.status == status, (answer.status, answer.body[:300])
+    if answer.body.startswith(b"{"):
+        body = answer.json()
+        assert body["__type"] == code and body["message"], body
+    else:
+        assert f"<Code>{code}</Code>".encode() in answer.body, answer.body
+        assert b"<Message>" in answer.body and b"<RequestId>" in answer.body, answer.body
+
+
+@pytest.mark.parametrize("wire", ["serve"], indirect=True)  # moto's answers are the server's
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body", "status", "code"),
+    [
+        ("POST", "/", {}, "", 400, "InvalidRequest"),  # no target, no signature: an HTML 500
+        ("POST", "/", {"Content-Type": "application/x-amz-json-1.1"}, "{}", 400,
+         "UnknownOperationException"),
+        ("POST", "/", {"X-Amz-Target": "Bogus"}, "{}", 400, "UnknownOperationException"),
+        ("POST", "/", {**SIGNED["glue"], "X-Amz-Target": "AWSGlue.DropEverything"}, "{}", 400,
+         "UnknownOperationException"),
+        ("POST", "/", SIGNED["glue"], "{}", 400, "UnknownOperationException"),
+        ("POST", "/", {**SIGNED["logs"], "X-Amz-Target": "Logs_20140328.Nope"}, "{}", 400,
+         "UnknownOperationException"),
+        ("GET", "/no/such/path", SIGNED["glue"], "", 400, "UnknownOperationException"),
+        ("POST", "/", {**SIGNED["iam"], "Content-Type": "application/x-www-form-urlencoded"},
+         "Action=DropEverything&Version=2010-05-08", 400, "InvalidAction"),
+        ("POST", "/", SIGNED["sts"], "{}", 400, "MissingAction"),
+        ("POST", "/", SIGNED["iam"], "", 400, "MissingAction"),
+    ],
+)  # fmt: skip
+def test_what_moto_leaves_unshaped_is_answered_as_aws_does(
+    wire: Wire,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: str,
+    status: int,
+    code: str,
+) -> None:
+    """moto answers these with an empty 404, an HTML page or an exception."""
+    shaped(wire.send(method, path, body, headers=headers, signed=False), status, code)
+
+
+@pytest.mark.parametrize("wire", ["serve"], indirect=True)
+def test_a_head_of_a_missing_object_stays_an_empty_404(wire: Wire) -> None:
+    """HEAD answers carry no body, on AWS too: nothing to shape."""
+    wire.client("s3").create_bucket(Bucket="heads")
+    answer = wire.send("HEAD", "/heads/none", headers=SIGNED["s3"], signed=False)
+    assert answer is not None and answer.status == 404 and answer.body == b""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +24,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import FAKE, Wire
+from conftest import FAKE, FAST, Wire, js_sdk
 from fsconformance.emulator import protocols
+from fsconformance.emulator.transports.wsgi import EmulatorServer
 from fsconformance.emulator.wire import WireRequest
 
 # Athena's json-protocol target prefix, as botocore's models up to 1.44.13 name it.
@@ -276,3 +278,61 @@ def test_a_foreign_path_signed_as_sagemaker_is_not_the_runtimes() -> None:
     )
     runtime = "sagemaker-featurestore-runtime"
     assert protocols.match(runtime, request, protocols.protocol_of(request)) is None
+
+
+JS_ATHENA = r"""
+const sdk = process.argv[2];
+const athena = require(`${sdk}/node_modules/@aws-sdk/client-athena`);
+const s3 = require(`${sdk}/node_modules/@aws-sdk/client-s3`);
+const endpoint = process.argv[3];
+const options = { endpoint, region: "us-east-1",
+  credentials: { accessKeyId: "testing", secretAccessKey: "testing" } };
+(async () => {
+  await new s3.S3Client({ ...options, forcePathStyle: true })
+    .send(new s3.CreateBucketCommand({ Bucket: "js-results" }));
+  const client = new athena.AthenaClient(options);
+  const { QueryExecutionId } = await client.send(new athena.StartQueryExecutionCommand({
+    QueryString: "SELECT 41 + 1 AS answer",
+    ResultConfiguration: { OutputLocation: "s3://js-results/q/" } }));
+  let state;
+  for (let i = 0; i < 600; i++) {
+    const got = await client.send(new athena.GetQueryExecutionCommand({ QueryExecutionId }));
+    state = got.QueryExecution.Status.State;
+    if (state !== "QUEUED" && state !== "RUNNING") break;
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  const results = await client.send(new athena.GetQueryResultsCommand({ QueryExecutionId }));
+  const rows = results.ResultSet.Rows.map((row) => row.Data.map((d) => d.VarCharValue));
+  const catalog = await client.send(new athena.GetDataCatalogCommand({ Name: "AwsDataCatalog" }));
+  let missing = "none";
+  try {
+    await client.send(new athena.GetTableMetadataCommand({
+      CatalogName: "AwsDataCatalog", DatabaseName: "none_such", TableName: "t" }));
+  } catch (e) { missing = `${e.name} ${e.$metadata.httpStatusCode}`; }
+  console.log(JSON.stringify({ state, rows, type: catalog.DataCatalog.Type, missing }));
+})().catch((e) => { console.error(e); process.exit(1); });
+"""
+
+
+@pytest.mark.clause("C-001", "C-184")
+def test_the_js_sdk_v3_queries_athena_through_serve(tmp_path: Path) -> None:
+    """A client nobody here wrote, in its own protocol for Athena, against ``serve``."""
+
+    sdk = js_sdk("client-athena")
+    script = tmp_path / "athena.js"
+    script.write_text(JS_ATHENA)
+    server = EmulatorServer("127.0.0.1", 0, FAST)
+    url = server.start()
+    try:
+        done = subprocess.run(
+            ["node", str(script), str(sdk), url], capture_output=True, text=True, timeout=120
+        )
+    finally:
+        server.shutdown()
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {
+        "state": "SUCCEEDED",
+        "rows": [["answer"], ["42"]],
+        "type": "GLUE",
+        "missing": "MetadataException 400",
+    }

@@ -427,13 +427,26 @@ def _remembering(check: Checker, passed: set[str]) -> Callable[[str], bool]:
     return acceptable
 
 
+# Services whose requests leave validation with their null members removed (see below).
+_NULL_IS_ABSENT = frozenset({"sagemaker"})
+
+
 def validate_input(
     service: str, operation: str, params: dict[str, Any], code: str | None = None
 ) -> None:
     """Raise the service's validation error (``code``, if given) if ``params`` break the
-    operation's model."""
+    operation's model.
+
+    AWS's JSON protocols read a member sent as ``null`` as a member not sent; a required
+    one is refused as null above. For the control plane, whose model looks members up by
+    presence, the null members are then removed from ``params``, so ``"FeatureAdditions":
+    null`` is the request without additions and a ``TtlDuration`` whose Unit and Value are
+    null is one without either, which removes the TTL (C-056).
+    """
     accept = _operation_acceptor(service, operation)
     if accept is None or accept(params):
+        if service in _NULL_IS_ABSENT:
+            _drop_nulls(params)
         return
     check = _operation_checker(service, operation)
     assert check is not None
@@ -445,3 +458,19 @@ def validate_input(
         if code is None:
             code = "ValidationException" if service == "sagemaker" else "ValidationError"
         raise ServiceError(code, f"{count} validation {noun} detected: " + "; ".join(errors), 400)
+    if service in _NULL_IS_ABSENT:
+        _drop_nulls(params)
+
+
+def _drop_nulls(value: Any) -> None:
+    """Remove every member whose value is null from the structures in ``value``, in place.
+    (Validation has refused nulls inside lists and maps already.)"""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key in [k for k, v in item.items() if v is None]:
+                del item[key]
+            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, (dict, list)))

@@ -11,6 +11,7 @@ background thread (the ``moto-server`` backend) or in the foreground (``fsconfor
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import ipaddress
 import json
@@ -19,20 +20,23 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
+from unittest import mock
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.test import EnvironBuilder
 
 from ...model.control_plane import Delays
 from ...model.errors import ServiceError
-from .. import clock, moto_seam, routing, settings
+from .. import clock, determinism, moto_seam, routing, settings
+from ..state import all_states
 from ..wire import WireRequest, WireResponse, json_error
-from . import bridge
-from .journal import Journal, changes_state, replaying
+from . import bridge, shaping
+from .journal import Entry, Journal, answer_digest, changes_state
 
 log = logging.getLogger("fsconformance.server")
 
@@ -80,6 +84,91 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     ):
         return stream.read()
     return b""
+
+
+def _with_body(environ: dict[str, Any], body: bytes) -> None:
+    """Give the application ``body`` as read, with its exact length.
+
+    A streamed upload arrives with ``Transfer-Encoding: chunked`` and no length; once read,
+    the body is a plain one, and a stale ``Transfer-Encoding`` would make the next reader
+    (moto, or a replay) take it for one of unknown length and read nothing.
+    """
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    environ.pop("wsgi.input_terminated", None)
+
+
+def _ticks(environ: dict[str, Any]) -> bool:
+    """Whether routing moves the emulated clock for this request (all but SageMaker's)."""
+    request = WireRequest("POST", request_url(environ), request_headers(environ))
+    return request.scope().service != "sagemaker"
+
+
+def _replay_environ(
+    method: str, path: str, headers: dict[str, str], body: bytes, scheme: str = "http"
+) -> dict[str, Any]:
+    """The WSGI environment of a journaled request, as the server first saw it."""
+    kept = {
+        k: v for k, v in headers.items() if k.lower() not in ("transfer-encoding", "content-length")
+    }
+    environ = EnvironBuilder(
+        path=path.split("?")[0],
+        query_string=path.partition("?")[2],
+        method=method,
+        headers=list(kept.items()),
+        data=body,
+    ).get_environ()
+    environ["RAW_URI"] = environ["REQUEST_URI"] = path  # as first sent, query included
+    environ["REMOTE_ADDR"] = "127.0.0.1"
+    environ["wsgi.url_scheme"] = scheme
+    return environ
+
+
+def _starts_a_query(entry: Entry) -> bool:
+    """Whether a journaled write is Athena's StartQueryExecution, in the json or the
+    rest-json protocol."""
+    if entry.headers.get("X-Amz-Target", "").endswith(".StartQueryExecution"):
+        return True
+    return (
+        entry.method == "POST" and entry.path.partition("?")[0].rstrip("/") == "/query-executions"
+    )
+
+
+@contextlib.contextmanager
+def _legacy_identifier(made_id: str | None) -> Iterator[None]:
+    """The first journal format kept no seeds, only the Athena query id it answered."""
+    if made_id is None:
+        yield
+        return
+    with mock.patch.object(uuid, "uuid4", return_value=uuid.UUID(made_id)):
+        yield
+
+
+def _no_write(data: bytes) -> None:
+    raise RuntimeError("this server's applications return their bodies")
+
+
+def _close(result: Iterable[bytes]) -> None:
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()
+
+
+# A replay reports at most this many writes that answered differently, then a count.
+MAX_REPLAY_NOTICES = 10
+# How long a replayed Athena query may run before the replay moves on without it.
+QUERY_REPLAY_SECONDS = 120.0
+
+
+@dataclass
+class Replayed:
+    """What a start restored from its data directory."""
+
+    count: int = 0
+    differed: int = 0
+    seconds: float = 0.0
+    notices: list[str] = field(default_factory=list)
 
 
 def _refusal(status: int, code: str, message: str) -> WireResponse:
@@ -177,7 +266,12 @@ class FeatureStoreMiddleware:
     Before anything else it applies ``policy``: a malformed Content-Length, a foreign Host,
     a browser's cross-origin request and a page's call of moto's management endpoints are
     refused with AWS-shaped errors, and no response carries CORS headers for an origin the
-    policy does not allow.
+    policy does not allow. An answer of moto's that carries no error a client can read (an
+    empty 404, an HTML page, an exception) is replaced by an AWS-shaped one (``shaping``).
+
+    With a ``journal`` (``serve --data-dir``) every write is applied one at a time, at a
+    recorded moment and with random draws from a recorded seed, and kept before its answer
+    leaves; ``replay`` applies the kept writes again the same way (docs/durability.md).
     """
 
     def __init__(
@@ -189,59 +283,176 @@ class FeatureStoreMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         journal = self.journal
-        path = environ.get("PATH_INFO", "")
-        if journal is None or not changes_state(
-            environ.get("REQUEST_METHOD", "GET"), path, environ.get("HTTP_X_AMZ_TARGET", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if (
+            journal is None
+            or method in ("GET", "HEAD", "OPTIONS")
+            or self.policy.refusal(environ) is not None
         ):
             return self._answer(environ, start_response)
-        body = _read_body(environ) if self.policy.refusal(environ) is None else b""
-        environ["wsgi.input"] = io.BytesIO(body)
-        environ["CONTENT_LENGTH"] = str(len(body))
-        seen: list[str] = []
-
-        def recording(status: str, headers: Any, *args: Any) -> Any:
-            seen.append(status)
-            return start_response(status, headers, *args)
-
+        body = _read_body(environ)
+        _with_body(environ, body)
+        form = body if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", "") else b""
+        if not changes_state(
+            method, environ.get("PATH_INFO", ""), environ.get("HTTP_X_AMZ_TARGET", ""), form
+        ):
+            return self._answer(environ, start_response)
+        query = environ.get("QUERY_STRING")
+        path = environ.get("RAW_URI") or (
+            environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
+        )
+        headers = request_headers(environ)
         with journal.lock:  # one write at a time: the journal's order is the order applied
-            at = time.time()
-            answer = b"".join(self._answer(environ, recording))
-            if seen and seen[0].startswith("2"):
-                if path.startswith("/moto-api/reset"):
-                    journal.clear()
-                else:
-                    made_id = None
-                    # StartQueryExecution, in the json and the rest-json protocol
-                    if environ.get("HTTP_X_AMZ_TARGET", "").endswith(".StartQueryExecution") or (
-                        path.rstrip("/") == "/query-executions"
-                    ):
-                        made_id = json.loads(answer).get("QueryExecutionId")
-                    headers = request_headers(environ)
-                    query = environ.get("QUERY_STRING")
-                    full_path = environ.get("RAW_URI") or (path + (f"?{query}" if query else ""))
-                    journal.record(at, environ["REQUEST_METHOD"], full_path, headers, body, made_id)
+            if journal.broken is not None:
+                refused = _refusal(503, "ServiceUnavailable", journal.broken)
+                return self._send(environ, refused, start_response, time.perf_counter(), "")
+            at = max(determinism.real_time(), journal.last_at)
+            management = environ.get("PATH_INFO", "").startswith("/moto-api/")
+            seed = None if management else moto_seam.next_seed()
+            status, answer_headers, answer = self._apply(environ, at, seed)
+            code = int(status.split()[0])
+            end = 0
+            if 200 <= code < 300:
+                try:
+                    if environ.get("PATH_INFO", "").startswith("/moto-api/reset"):
+                        journal.clear()
+                    else:
+                        digest = answer_digest(code, answer)
+                        scheme = environ.get("wsgi.url_scheme", "http")
+                        end = journal.append(
+                            Entry(at, seed, method, path, headers, body, digest, scheme=scheme)
+                        )
+                except OSError as error:
+                    return self._unkept(environ, start_response, journal, error)
+        if end:
+            try:
+                journal.wait_durable(end)  # outside the lock: the next write applies meanwhile
+            except OSError as error:
+                return self._unkept(environ, start_response, journal, error)
+        start_response(status, answer_headers)
         return [answer]
 
-    def replay(self) -> int:
-        """Apply every journaled request again, in order, at its original time."""
+    def _unkept(
+        self,
+        environ: dict[str, Any],
+        start_response: StartResponse,
+        journal: Journal,
+        error: OSError,
+    ) -> Iterable[bytes]:
+        """A write applied but not kept: refuse it, and every later write, rather than let
+        the memory and the disk drift apart (a later write may build on this one)."""
+        journal.broken = (
+            f"The data directory cannot be written ({error.strerror or error}); no write is "
+            "accepted until the server restarts."
+        )
+        log.error("%s: %s", journal.path, journal.broken)
+        refused = _refusal(500, "InternalFailure", journal.broken)
+        return self._send(environ, refused, start_response, time.perf_counter(), "")
+
+    def _apply(
+        self, environ: dict[str, Any], at: float, seed: int | None
+    ) -> tuple[str, list[tuple[str, str]], bytes]:
+        """Answer one write at ``at`` with random draws from ``seed``; status, headers, body.
+
+        The emulated clock moves first (as routing would move it for this request), outside
+        the seeded draws: what it does depends on which reads came before, which a replay
+        does not repeat, so it must not shift the write's own draws.
+        """
+        determinism.install()
+        seen: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def keep(status: str, headers: Any, *args: Any) -> Any:
+            seen.append((status, list(headers)))
+
+        with determinism.applying(at, None):
+            if _ticks(environ):
+                clock.tick()
+            with determinism.applying(at, seed):
+                answer = b"".join(self._answer(environ, keep))
+        status, headers = seen[0] if seen else ("500 Internal Server Error", [])
+        return status, headers, answer
+
+    def replay(self) -> Replayed:
+        """Apply every journaled write again, in order, each at its moment and with its seed.
+
+        A write that fails or answers differently than it first did is reported in
+        ``Replayed.notices``; it never stops the rest.
+        """
+        replayed = Replayed()
         if self.journal is None:
-            return 0
-        count = 0
-        for at, method, path, headers, body, made_id in self.journal.entries():
-            builder = EnvironBuilder(
-                path=path.split("?")[0],
-                query_string=path.partition("?")[2],
-                method=method,
-                headers=headers,
-                data=body,
+            return replayed
+        started = time.perf_counter()
+        determinism.install()
+        delays = settings.current_delays()
+        # Queries run at once while replaying (their results are the same, C-184's queue is
+        # not): each finishes before the next write, at the moment it was submitted.
+        settings.configure(dataclasses.replace(delays, athena=0.0))
+        try:
+            for entry in self.journal.entries():
+                determinism.set_process_clock(entry.at)
+                outcome = self._replay_one(entry)
+                replayed.count += 1
+                if outcome is not None:
+                    replayed.differed += 1
+                    if replayed.differed <= MAX_REPLAY_NOTICES:
+                        replayed.notices.append(outcome)
+        finally:
+            determinism.set_process_clock(None)
+            settings.configure(delays)
+            for state in all_states():
+                state.control_plane.delays = delays
+        if replayed.differed > MAX_REPLAY_NOTICES:
+            replayed.notices.append(
+                f"... and {replayed.differed - MAX_REPLAY_NOTICES} more writes replayed differently"
             )
-            environ = builder.get_environ()
-            environ["RAW_URI"] = environ["REQUEST_URI"] = path  # as first sent, query included
-            with replaying(at, made_id):
-                for _ in self._answer(environ, lambda *args: None):
-                    pass
-            count += 1
-        return count
+        replayed.seconds = time.perf_counter() - started
+        return replayed
+
+    def _replay_one(self, entry: Entry) -> str | None:
+        """Apply one journaled write; None if it answered as it first did, else why not."""
+        environ = _replay_environ(entry.method, entry.path, entry.headers, entry.body, entry.scheme)
+        what = f"{entry.method} {entry.path[:120]} {entry.headers.get('X-Amz-Target', '')}"
+        try:
+            with _legacy_identifier(entry.made_id):
+                status, _, answer = self._apply(environ, entry.at, entry.seed)
+        except Exception as error:  # noqa: BLE001 - one write's failure must not stop the rest
+            log.debug("replaying %s", what, exc_info=True)
+            return f"replaying {what.strip()} failed: {type(error).__name__}: {error}"
+        code = int(status.split()[0])
+        if code == 200 and _starts_a_query(entry):
+            self._wait_for_query(entry, answer)
+        if entry.answer is not None and answer_digest(code, answer) != entry.answer:
+            return f"replaying {what.strip()} answered {code}, not as first answered"
+        if entry.answer is None and not 200 <= code < 300:
+            return f"replaying {what.strip()} answered {code}"
+        return None
+
+    def _wait_for_query(self, entry: Entry, answer: bytes) -> None:
+        """Let a replayed query finish before the next write (its statement may write)."""
+        try:
+            query_id = json.loads(answer)["QueryExecutionId"]
+        except (ValueError, KeyError, TypeError):
+            return
+        headers = {k: v for k, v in entry.headers.items() if k.lower() in ("authorization", "host")}
+        # Asked in the protocol the query was started in (the installed model may have no other).
+        if entry.headers.get("X-Amz-Target"):
+            headers["X-Amz-Target"] = "AmazonAthena.GetQueryExecution"
+            headers["Content-Type"] = "application/x-amz-json-1.1"
+            method, path, body = "POST", "/", json.dumps({"QueryExecutionId": query_id}).encode()
+        else:
+            method, path, body = "GET", f"/query-executions/{query_id}", b""
+        deadline = time.monotonic() + QUERY_REPLAY_SECONDS
+        pause = threading.Event()
+        while time.monotonic() < deadline:
+            environ = _replay_environ(method, path, headers, body, entry.scheme)
+            found = b"".join(self._answer(environ, lambda *args: None))
+            try:
+                state = json.loads(found)["QueryExecution"]["Status"]["State"]
+            except (ValueError, KeyError, TypeError):
+                return
+            if state not in ("QUEUED", "RUNNING"):
+                return
+            pause.wait(0.002)
 
     def _answer(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -269,29 +480,80 @@ class FeatureStoreMiddleware:
         else:
             response = routing.route(request)
         if response is None:
-            if not callable(request.read_body):
-                # Read for routing after all: hand moto a fresh stream of the same bytes.
-                environ["wsgi.input"] = io.BytesIO(request.body)
-                environ["CONTENT_LENGTH"] = str(len(request.body))
-            status_seen: list[str] = []
-
-            def recording_start_response(status: str, headers: Any, *args: Any) -> Any:
-                status_seen.append(status)
-                return guarded_start_response(status, headers, *args)
-
-            result = self.app(environ, recording_start_response)
-            if log.isEnabledFor(logging.DEBUG):
-                status = status_seen[0].split()[0] if status_seen else "?"
-                log.debug(
-                    "moto      %s %s %s %s %.1f ms",
-                    request.method,
-                    environ.get("PATH_INFO", ""),
-                    target,
-                    status,
-                    (time.perf_counter() - started) * 1000,
-                )
-            return result
+            return self._moto(environ, request, guarded_start_response, started, target)
         return self._send(environ, response, guarded_start_response, started, target)
+
+    def _moto(
+        self,
+        environ: dict[str, Any],
+        request: WireRequest,
+        start_response: StartResponse,
+        started: float,
+        target: str,
+    ) -> Iterable[bytes]:
+        """moto's answer, with an AWS-shaped one in place of a failure it leaves unshaped."""
+        if not callable(request.read_body) or "x-www-form-urlencoded" in environ.get(
+            "CONTENT_TYPE", ""
+        ):
+            # Read for routing after all, or a query-protocol form (small) whose Action an
+            # error would name: hand moto a fresh stream of the same bytes.
+            _with_body(environ, request.body)
+        else:
+            request.read_body = b""  # moto reads the stream; nothing is left to read after
+        seen: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def keep(status: str, headers: Any, *args: Any) -> Any:
+            seen.append((status, list(headers)))
+            return _no_write
+
+        method = environ.get("REQUEST_METHOD", "GET")
+        try:
+            result = self.app(environ, keep)
+            if not seen:  # an application that starts its answer only once iterated
+                result = [b"".join(result)]
+            status = int(seen[0][0].split()[0])
+            if status >= 400 and method != "HEAD":
+                body = b"".join(result)
+                _close(result)
+                if shaping.unshaped(method, status, seen[0][1], body):
+                    return self._shape(environ, request, status, None, start_response, started)
+                result = [body]
+        except Exception as error:  # noqa: BLE001 - moto failed on the request: AWS-shaped
+            return self._shape(environ, request, None, error, start_response, started)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "moto      %s %s %s %s %.1f ms",
+                method,
+                environ.get("PATH_INFO", ""),
+                target,
+                status,
+                (time.perf_counter() - started) * 1000,
+            )
+        start_response(*seen[0])
+        return result
+
+    def _shape(
+        self,
+        environ: dict[str, Any],
+        request: WireRequest,
+        status: int | None,
+        error: BaseException | None,
+        start_response: StartResponse,
+        started: float,
+    ) -> Iterable[bytes]:
+        response = shaping.moto_failure(request, status, error)
+        what = f"{type(error).__name__}: {error}"[:200] if error is not None else f"{status}"
+        log.warning(
+            "moto gave %s for %s %s %s; answered %d instead",
+            what,
+            request.method,
+            environ.get("PATH_INFO", "")[:200],
+            (request.header("X-Amz-Target") or "")[:100],
+            response.status,
+        )
+        if error is not None:
+            log.debug("moto's failure", exc_info=error)
+        return self._send(environ, response, start_response, started, "")
 
     @staticmethod
     def _send(
@@ -358,7 +620,10 @@ class EmulatorServer:
         require_loopback(host)
         self._ssl_context = ssl_context  # HTTPS on the same port (serve --tls)
         self._data_dir = data_dir
+        self._journal: Journal | None = None
         self.replayed = 0
+        # Lines for the operator about the data directory (set aside, restored, differed).
+        self.notices: list[str] = []
         self.host = host
         self.port = port
         self._delays = delays
@@ -380,9 +645,17 @@ class EmulatorServer:
         # A process that serves an emulation uses its own, not one its parent pointed it at.
         bridge.release_inherited()
         settings.configure(self._delays or settings.delays_from_env())
-        journal = Journal(self._data_dir) if self._data_dir else None
+        journal = Journal(self._data_dir) if self._data_dir else None  # JournalError: refused
         app = FeatureStoreMiddleware(moto_seam.server_app(), journal=journal)
-        self.replayed = app.replay()  # what an earlier run with this data directory accepted
+        restored = app.replay()  # what an earlier run with this data directory accepted
+        self.replayed = restored.count
+        self.notices = [*(journal.notices if journal else []), *restored.notices]
+        if journal is not None:
+            self.notices.append(
+                f"{journal.path}: restored {restored.count} writes in {restored.seconds:.2f} s"
+                + (f", {restored.differed} of them differently" if restored.differed else "")
+            )
+        self._journal = journal
         self._server = make_server(
             self.host,
             self.port,
@@ -433,4 +706,8 @@ class EmulatorServer:
                 self._thread = None
             self._server.server_close()
             self._server = None
-        return clock.flush_all()
+        written = clock.flush_all()
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        return written
