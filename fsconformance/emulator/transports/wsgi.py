@@ -635,10 +635,16 @@ class EmulatorServer:
     @property
     def url(self) -> str:
         assert self._server is not None, "call bind() or start() first"
-        host, port = self._server.server_address[:2]
-        host = f"[{host}]" if ":" in str(host) else host
+        host, port = self._address()
+        host = f"[{host}]" if ":" in host else host
         scheme = "https" if self._ssl_context is not None else "http"
         return f"{scheme}://{host}:{port}"
+
+    def _address(self) -> tuple[str, int]:
+        """The listening socket's host (an IP address, as text) and port."""
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return host if isinstance(host, str) else bytes(host).decode(), int(port)
 
     def bind(self) -> str:
         """Open the listening socket; return the server's URL."""
@@ -674,7 +680,7 @@ class EmulatorServer:
         # No poll interval: a thread that wakes to poll takes the GIL from every other thread
         # of the process, which cost each botocore call in a mocking process about 10%.
         # ``shutdown`` wakes the blocked select itself.
-        self._server.serve_forever(poll_interval=None)
+        self._server.serve_forever(poll_interval=None)  # type: ignore[arg-type]  # socketserver's select takes None
 
     def start(self) -> str:
         """Serve in a daemon thread; return the URL once the socket is listening."""
@@ -691,7 +697,7 @@ class EmulatorServer:
         assert self._server is not None
         stopper = threading.Thread(target=self._server.shutdown, daemon=True)
         stopper.start()
-        address = self._server.server_address[:2]
+        address = self._address()
         while stopper.is_alive():
             with contextlib.suppress(OSError):
                 socket.create_connection(address, timeout=1).close()
