@@ -28,7 +28,7 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 from ..model.errors import ServiceError
 from ..model.shapes import service_model
-from . import codecs
+from . import codecs, uri_templates
 
 # SigV4: "Credential=<key>/<date>/<region>/<service>/aws4_request", in the Authorization header
 # or (presigned URLs) the X-Amz-Credential query parameter.
@@ -246,7 +246,6 @@ QUERY = "query"
 # protocol; clients built on the older models still send it, and AWS still answers them.
 _FORMER_TARGET_PREFIXES = {"athena": "AmazonAthena"}
 _CBOR_PATH = re.compile(r"/service/([^/]+)/operation/([^/?]+)$")
-_LABEL = re.compile(r"\{([^}]+?)(\+?)\}")
 
 
 @dataclass(frozen=True)
@@ -265,10 +264,9 @@ class Call:
 
 def protocol_of(request: WireRequest) -> str:
     """The wire protocol a request was sent in, from its headers alone."""
-    if (request.header("smithy-protocol") or "").lower() == "rpc-v2-cbor":
-        return CBOR
     content_type = (request.header("Content-Type") or "").lower()
-    if content_type.startswith("application/cbor"):
+    cbor = (request.header("smithy-protocol") or "").lower() == "rpc-v2-cbor"
+    if cbor or content_type.startswith("application/cbor"):
         return CBOR
     if request.header("X-Amz-Target") is not None:
         return JSON
@@ -338,16 +336,6 @@ def match(service: str, request: WireRequest, protocol: str) -> Call | None:
 # -- rest-json routing --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Route:
-    operation: str
-    method: str
-    path: re.Pattern[str]
-    labels: tuple[tuple[str, str], ...]  # (regex group, label name)
-    query: tuple[tuple[str, str | None], ...]  # literal query members of the URI template
-    root: str  # the path's first segment when it is literal, else ""
-
-
 class _RestRoutes:
     """Every operation's URI template of one service, compiled, most specific first."""
 
@@ -357,8 +345,12 @@ class _RestRoutes:
             for name in model.operation_names:
                 http = model.operation_model(name).http
                 if "requestUri" in http:
-                    routes.append(_route(name, http.get("method", "POST"), http["requestUri"]))
-        by_method: dict[str, list[tuple[tuple[int, ...], _Route]]] = {}
+                    routes.append(
+                        uri_templates.compile_route(
+                            name, http.get("method", "POST"), http["requestUri"]
+                        )
+                    )
+        by_method: dict[str, list[tuple[tuple[int, ...], uri_templates.Route]]] = {}
         for rank, route in routes:
             by_method.setdefault(route.method, []).append((rank, route))
         self.by_method = {
@@ -387,49 +379,18 @@ class _RestRoutes:
             raise unknown_operation(service, REST_JSON, f"{request.method} {url.path}", 404)
         return None  # a path of no operation of this service
 
-    def _find(self, method: str, path: str, query: str) -> tuple[_Route, dict[str, str]] | None:
+    def _find(
+        self, method: str, path: str, query: str
+    ) -> tuple[uri_templates.Route, dict[str, str]] | None:
         for route in self.by_method.get(method, ()):
             hit = route.path.fullmatch(path)
             if hit is None:
                 continue
-            if route.query and not _query_holds(route.query, query):
+            if route.query and not uri_templates.query_holds(route.query, query):
                 continue
             labels = {name: urllib.parse.unquote(hit[group]) for group, name in route.labels}
             return route, labels
         return None
-
-
-def _route(operation: str, method: str, uri: str) -> tuple[tuple[int, ...], _Route]:
-    """A compiled URI template and its rank: literal segments first, greedy labels last."""
-    path, _, literal_query = uri.partition("?")
-    pattern, labels = [], []
-    end = 0
-    for index, label in enumerate(_LABEL.finditer(path)):
-        pattern.append(re.escape(path[end : label.start()]))
-        group = f"l{index}"
-        pattern.append(f"(?P<{group}>.+)" if label[2] else f"(?P<{group}>[^/]+)")
-        labels.append((group, label[1]))
-        end = label.end()
-    pattern.append(re.escape(path[end:]))
-    query = tuple(
-        (key, value if sep else None)
-        for key, sep, value in (part.partition("=") for part in literal_query.split("&") if part)
-    )
-    segments = [s for s in path.split("/") if s]
-    literal = sum(1 for s in segments if "{" not in s)
-    greedy = sum(1 for label in _LABEL.finditer(path) if label[2])
-    rank = (-len(query), -literal, greedy, -len(segments))
-    root = segments[0] if segments and "{" not in segments[0] else ""
-    return rank, _Route(
-        operation, method.upper(), re.compile("".join(pattern)), tuple(labels), query, root
-    )
-
-
-def _query_holds(required: tuple[tuple[str, str | None], ...], query: str) -> bool:
-    present = urllib.parse.parse_qs(query, keep_blank_values=True)
-    return all(
-        key in present and (value is None or value in present[key]) for key, value in required
-    )
 
 
 @functools.cache
