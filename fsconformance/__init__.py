@@ -24,7 +24,7 @@ def __getattr__(name: str) -> Any:
 
         return flush_offline_store
     if name == "Delays":
-        from .model.control_plane import Delays
+        from .model.lifecycle import Delays
 
         return Delays
     if name == "use_endpoint":

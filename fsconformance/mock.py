@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from .emulator import clock, moto_seam, settings
 from .emulator.transports import inprocess
-from .model.control_plane import Delays
+from .model.lifecycle import Delays
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -22,6 +22,7 @@ which carries both, for machines where Maven is out of reach.
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,7 @@ import tarfile
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from .emulator.transports.tls import TRUSTSTORE_PASSWORD
@@ -174,3 +176,118 @@ def fetch_s3a_jars(directory: str | Path) -> list[Path]:
     if missing:
         raise SparkConfError(f"{S3A_SOURCE} did not carry {', '.join(missing)}")
     return wanted
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def add_commands(commands: Any) -> None:
+    """``fsconformance spark-conf`` and ``spark-jars``, on the command line's subparsers."""
+    conf = commands.add_parser(
+        "spark-conf",
+        help="print the Spark settings for Spark jobs against a served emulation",
+        description="Print the Spark and Hadoop settings (S3A per bucket, path style, "
+        "credentials, TLS trust, the SDK for Java's endpoint) with which the Feature Store "
+        "Spark connector and the SDK's feature processor run against `fsconformance serve`.",
+    )
+    conf.add_argument("--endpoint", required=True, metavar="URL", help="what serve printed")
+    conf.add_argument(
+        "--bucket",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a bucket the job reads or writes (repeatable); default: every bucket the "
+        "endpoint holds now",
+    )
+    conf.add_argument("--region", default="us-east-1", help="the groups' region (us-east-1)")
+    conf.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="serve's --data-dir, where serve --tls keeps its trust store (DIR/tls)",
+    )
+    conf.add_argument(
+        "--truststore", metavar="FILE", help="the Java trust store serve --tls printed"
+    )
+    conf.add_argument(
+        "--jars-dir",
+        metavar="DIR",
+        help="put every jar in DIR on the classpath (spark.jars), and the connector's own "
+        "jar when feature_store_pyspark is installed",
+    )
+    conf.add_argument(
+        "--format",
+        choices=("defaults", "submit"),
+        default="defaults",
+        help="spark-defaults.conf lines (default) or spark-submit --conf arguments",
+    )
+    conf.set_defaults(handler=_cmd_spark_conf)
+    jars = commands.add_parser(
+        "spark-jars",
+        help="put the S3A jars (hadoop-aws, the AWS SDK bundle) into a directory",
+        description="Take hadoop-aws-3.3.1.jar and aws-java-sdk-bundle-1.11.901.jar out of the "
+        "sagemaker-pyspark source distribution (pip downloads it) into DIR, for machines where "
+        "Maven is out of reach. Nothing is fetched when both are there.",
+    )
+    jars.add_argument("directory", metavar="DIR")
+    jars.set_defaults(handler=_cmd_spark_jars)
+
+
+def _cmd_spark_conf(args: argparse.Namespace) -> int:
+    import shlex
+
+    from .emulator.transports import tls
+
+    truststore = args.truststore
+    ca_bundle = None
+    if truststore is not None and (Path(truststore).parent / "ca.pem").is_file():
+        ca_bundle = Path(truststore).parent / "ca.pem"  # serve --tls keeps both together
+    if args.endpoint.startswith("https://") and truststore is None:
+        files = tls.TlsFiles(tls.default_directory(args.data_dir))
+        truststore, ca_bundle = str(files.truststore), files.ca_bundle
+        if not files.truststore.is_file():
+            print(
+                f"fsconformance spark-conf: no trust store at {files.truststore}; give "
+                "--truststore or serve's --data-dir",
+                file=sys.stderr,
+            )
+            return 2
+    jars: list[str] = []
+    if args.jars_dir:
+        jars = sorted(str(p) for p in Path(args.jars_dir).glob("*.jar"))
+        try:
+            import feature_store_pyspark
+
+            jars = list(feature_store_pyspark.classpath_jars()) + jars
+        except ImportError:
+            pass
+    try:
+        buckets = args.bucket or served_buckets(args.endpoint, ca_bundle)
+        settings = spark_settings(
+            args.endpoint, buckets, region=args.region, truststore=truststore, jars=jars
+        )
+    except SparkConfError as error:
+        print(f"fsconformance spark-conf: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # the endpoint did not answer ListBuckets
+        print(
+            f"fsconformance spark-conf: cannot list the buckets of {args.endpoint} "
+            f"({type(error).__name__}); name them with --bucket",
+            file=sys.stderr,
+        )
+        return 2
+    if args.format == "submit":
+        print(shlex.join(as_submit_arguments(settings)))
+    else:
+        print(as_spark_defaults(settings), end="")
+    return 0
+
+
+def _cmd_spark_jars(args: argparse.Namespace) -> int:
+
+    try:
+        for path in fetch_s3a_jars(args.directory):
+            print(path)
+    except SparkConfError as error:
+        print(f"fsconformance spark-jars: {error}", file=sys.stderr)
+        return 1
+    return 0

@@ -252,7 +252,7 @@ def _iceberg_overwrites(monkeypatch: pytest.MonkeyPatch) -> None:
             table.delete(AlwaysTrue())  # each batch replaces the table instead of appending
         original(state, group, rows, now)
 
-    monkeypatch.setitem(replication.TABLE_FORMAT_WRITERS, "Iceberg", write_rows)
+    monkeypatch.setattr(iceberg, "write_rows", write_rows)
 
 
 # -- undoing the corrections the public evidence asked for (docs/evidence.md) -------------

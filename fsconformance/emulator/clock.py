@@ -9,60 +9,26 @@ rows past their lag reach S3 (C-060). ``flush_all`` is the explicit
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from . import moto_seam
-from .offline import formats, glue_tables
-from .offline.replication import flush_state, release_deleted
+from .offline import flush
 from .state import FeatureStoreState, all_states
 
 
-def _iceberg() -> Any:
-    from .offline import iceberg  # loaded by formats.load_writers once a group needs it
-
-    return iceberg
-
-
 def tick(now: float | None = None) -> None:
-    """The emulator's clock: apply what is due in every account and region (every request).
-
-    Rows of groups being deleted are written first, as the group is about to go away; then
-    finished updates reach the Glue table (C-054) and due rows reach S3 (C-060). Last, moto
-    forgets the objects deleted meanwhile (amortised, see ``moto_seam``).
-    """
+    """The emulator's clock: apply what is due in every account and region (every request),
+    then let moto forget the objects deleted meanwhile (amortised, see ``moto_seam``), so
+    memory is given back."""
     now = time.time() if now is None else now
     for state in all_states():
-        with state.lock:
-            iceberg = formats.load_writers(state)
-            deleting = [g for g in state.control_plane.groups() if g.deleted_at is not None]
-            if deleting:
-                flush_state(state, now, force=True, groups=deleting)
-            state.control_plane.advance(now)
-            state.data_plane.expire_due(now)  # C-180: expiry needs no read of the record
-            if deleting:
-                release_deleted(state)  # the deleted groups' rows were written just above
-            glue_tables.sync(state)
-            if iceberg:
-                _iceberg().sync_all(state)
-            flush_state(state, now)
-    # What was deleted (an S3 key, a Glue table) leaves moto's instance tracker, so memory is
-    # given back.
+        _apply(state, now, force=False)
     moto_seam.release_forgotten_models()
 
 
 def flush_now(state: FeatureStoreState, now: float | None = None) -> int:
-    """Write every accepted row of ``state`` and bring its Glue tables up to date (the
-    explicit flush). Takes ``state.lock`` (re-entrant)."""
-    now = time.time() if now is None else now
-    with state.lock:
-        iceberg = formats.load_writers(state)
-        state.data_plane.expire_due(now)
-        written = flush_state(state, now, force=True)
-        state.control_plane.advance(now)
-        glue_tables.sync(state)
-        if iceberg:
-            _iceberg().sync_all(state)
-    return written
+    """Write every accepted row of ``state`` and bring its tables up to date (the explicit
+    flush); the number of rows written."""
+    return _apply(state, time.time() if now is None else now, force=True)
 
 
 def flush_all(now: float | None = None) -> int:
@@ -71,3 +37,20 @@ def flush_all(now: float | None = None) -> int:
     The states are flushed one after another, never holding two locks at once.
     """
     return sum(flush_now(state, now) for state in all_states())
+
+
+def _apply(state: FeatureStoreState, now: float, *, force: bool) -> int:
+    """What is due at ``now`` in one state, in order: the rows of groups being deleted are
+    written first, as the groups are about to go away; then finished creations and updates
+    take effect, expired records leave the online store for the offline one (C-180), the
+    deleted groups' records are given back, the tables follow the groups (C-054, C-080), and
+    the due rows (every row, with ``force``) reach S3 (C-060). Returns the rows written."""
+    with state.lock:
+        deleting = [g for g in state.control_plane.groups() if g.deleted_at is not None]
+        written = flush.flush_state(state, now, force=True, groups=deleting) if deleting else 0
+        state.control_plane.advance(now)
+        state.data_plane.expire_due(now)
+        if deleting:
+            flush.release_deleted(state)
+        flush.sync_tables(state)
+        return written + flush.flush_state(state, now, force=force)

@@ -18,7 +18,7 @@ import logging
 from typing import Any, Protocol
 
 from ..model.errors import ServiceError
-from . import athena, clock, moto_seam, protocols
+from . import athena, clock, moto_seam, wire
 from .controlplane import handlers as controlplane
 from .runtime import handlers as runtime
 from .state import FeatureStoreState, state_for
@@ -69,30 +69,30 @@ def _route(request: WireRequest) -> WireResponse | None:
     services = _SIGNED_AS.get(scope.service or "")
     if services is None:
         return None
-    protocol = protocols.protocol_of(request)
+    protocol = wire.protocol_of(request)
     call = None
     for service in services:
         try:
-            call = protocols.match(service, request, protocol)
+            call = wire.match(service, request, protocol)
         except ServiceError as failure:
-            return protocols.error(service, protocol, failure, request)
+            return wire.error(service, protocol, failure, request)
         if call is not None:
             break
     if call is None:
         if scope.service == "athena":  # nothing else signs as Athena: a request we must name
             what = f"{request.method} {request.url}"
-            unknown = protocols.unknown_operation("athena", protocol, what, 404)
-            return protocols.error("athena", protocol, unknown, request)
+            unknown = wire.unknown_operation("athena", protocol, what, 404)
+            return wire.error("athena", protocol, unknown, request)
         return None  # another API signed as sagemaker (InvokeEndpoint), or a foreign target
     handler = _HANDLERS[call.service]
     if not handler.owns(call.operation):
         return None
     try:
-        params = protocols.params(call, request)
+        params = wire.params(call, request)
         account_id = moto_seam.account_id_for(request.header("x-moto-account-id"), scope.access_key)
         output = handler.handle(state_for(account_id, scope.region), call.operation, params)
     except ServiceError as failure:
-        return protocols.error(call.service, protocol, failure, request)
+        return wire.error(call.service, protocol, failure, request)
     if output is None:
         return None
-    return protocols.answer(call, output, request)
+    return wire.answer(call, output, request)

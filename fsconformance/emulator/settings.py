@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Mapping
 
-from ..model.control_plane import Delays
+from ..model.lifecycle import Delays
 
 _lock = threading.Lock()
 _delays: Delays | None = None

@@ -1,8 +1,21 @@
-"""Wire formats: the request and response as bytes, and AWS's JSON protocol details."""
+"""The wire: requests and answers as bytes, decoded from and encoded to the protocol of the
+installed botocore service model (docs/emulation/protocols.md).
+
+AWS moves services between protocols (Athena went from ``json`` to ``rest-json`` in botocore
+1.44.14), so nothing here knows one service's wire shape. A request's protocol is read from the
+request: ``smithy-rpc-v2-cbor`` by its ``smithy-protocol`` header or CBOR body, ``json`` by its
+``X-Amz-Target``, ``query`` by a form body (answered ``InvalidAction``), else ``rest-json``,
+matched on method and path against the operations' URI templates. Whatever the wire, a handler
+sees the members as the ``json`` protocol carries them (timestamps as epoch seconds, blobs as
+base64 text), and the answer goes back in the request's protocol, errors included. Both
+transports decode through here; members that travel as text, in a payload or in CBOR are
+converted by ``codecs``.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+import base64
+import functools
 import json
 import random
 import re
@@ -11,9 +24,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.model import Shape
+from botocore.model import OperationModel, ServiceModel, Shape
 
 from ..model.errors import ServiceError
+from ..model.shapes import service_model
+from . import codecs, uri_templates
 
 # SigV4: "Credential=<key>/<date>/<region>/<service>/aws4_request", in the Authorization header
 # or (presigned URLs) the X-Amz-Credential query parameter.
@@ -207,14 +222,6 @@ def request_id() -> str:
     return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-a{digits[17:20]}-{digits[20:]}"
 
 
-def json_response(payload: Mapping[str, Any], content_type: str) -> WireResponse:
-    return WireResponse(
-        200,
-        json.dumps(payload).encode() if payload else b"{}",
-        {"Content-Type": content_type, "x-amzn-RequestId": request_id()},
-    )
-
-
 def json_error(error: ServiceError, content_type: str) -> WireResponse:
     body = {"__type": error.code, "message": error.message, "Message": error.message}
     return WireResponse(
@@ -228,27 +235,329 @@ def json_error(error: ServiceError, content_type: str) -> WireResponse:
     )
 
 
-def epoch_seconds(value: Any) -> float:
-    """A timestamp member as epoch seconds: numbers as sent by botocore, or ISO-8601 text."""
-    if isinstance(value, bool):
-        raise ValueError(value)
-    if isinstance(value, (int, float)):
-        return float(value)
-    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.timestamp()
+# -- protocols ----------------------------------------------------------------------------------
+
+JSON = "json"
+REST_JSON = "rest-json"
+CBOR = "smithy-rpc-v2-cbor"
+QUERY = "query"
+
+# Models that stopped naming the ``X-Amz-Target`` prefix when the service moved to another
+# protocol; clients built on the older models still send it, and AWS still answers them.
+_FORMER_TARGET_PREFIXES = {"athena": "AmazonAthena"}
+_CBOR_PATH = re.compile(r"/service/([^/]+)/operation/([^/?]+)$")
 
 
-def normalise_timestamps(shape: Shape | None, params: dict[str, Any]) -> None:
-    """Turn the top-level timestamp members of a request into epoch seconds, in place."""
+@dataclass(frozen=True)
+class Call:
+    """One request, decoded as far as its operation: which service, operation and protocol."""
+
+    service: str
+    operation: str
+    protocol: str
+    labels: Mapping[str, str]  # rest-json: the URI labels, percent-decoded
+
+    @property
+    def model(self) -> OperationModel:
+        return service_model(self.service).operation_model(self.operation)
+
+
+def protocol_of(request: WireRequest) -> str:
+    """The wire protocol a request was sent in, from its headers alone."""
+    content_type = (request.header("Content-Type") or "").lower()
+    cbor = (request.header("smithy-protocol") or "").lower() == "rpc-v2-cbor"
+    if cbor or content_type.startswith("application/cbor"):
+        return CBOR
+    if request.header("X-Amz-Target") is not None:
+        return JSON
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return QUERY
+    return REST_JSON
+
+
+def unknown_operation(service: str, protocol: str, what: str, status: int = 400) -> ServiceError:
+    """AWS's answer to a request that names no operation of the service."""
+    model = service_model(service)
+    return ServiceError(
+        "InvalidAction" if protocol == QUERY else "UnknownOperationException",
+        f"{model.metadata.get('serviceId', service)} has no operation for this {protocol} "
+        f"request ({what[:200]}); the installed botocore model speaks "
+        f"{', '.join(_protocols(model))}.",
+        status,
+    )
+
+
+def _protocols(model: ServiceModel) -> list[str]:
+    return list(model.metadata.get("protocols") or [model.protocol])
+
+
+def json_target_prefix(service: str) -> str:
+    """The ``X-Amz-Target`` prefix of ``service``'s operations in the ``json`` protocol."""
+    found = service_model(service).metadata.get("targetPrefix")
+    return found or _FORMER_TARGET_PREFIXES.get(service, service)
+
+
+def target_prefixes(service: str) -> frozenset[str]:
+    """The ``X-Amz-Target`` prefixes a ``json`` request for ``service`` may carry."""
+    prefixes = {_FORMER_TARGET_PREFIXES.get(service, "")}
+    prefixes.add(service_model(service).metadata.get("targetPrefix") or "")
+    return frozenset(prefixes - {""})
+
+
+def match(service: str, request: WireRequest, protocol: str) -> Call | None:
+    """The operation ``request`` calls, or ``None`` when it names none of the service's.
+
+    ``None`` for a ``rest-json`` request also means its path is none of the service's, so
+    the caller can tell a foreign API signed with the same name (which is moto's) from a
+    wrong method on a known path (``ServiceError``).
+    """
+    model = service_model(service)
+    if protocol == JSON:
+        target = request.header("X-Amz-Target") or ""
+        prefix, _, operation = target.partition(".")
+        if prefix not in target_prefixes(service):
+            return None
+        if operation not in model.operation_names:
+            raise unknown_operation(service, protocol, f"X-Amz-Target {target}")
+        return Call(service, operation, protocol, {})
+    if protocol == CBOR:
+        path = urllib.parse.urlsplit(request.url).path
+        found = _CBOR_PATH.search(path)
+        if found is None or found[1] not in target_prefixes(service):
+            return None
+        if found[2] not in model.operation_names:
+            raise unknown_operation(service, protocol, f"{request.method} {path}")
+        return Call(service, found[2], protocol, {})
+    if protocol == QUERY:
+        raise unknown_operation(service, protocol, f"{request.method} {request.url}")
+    return _rest_routes(service).match(service, request)
+
+
+# -- rest-json routing --------------------------------------------------------------------------
+
+
+class _RestRoutes:
+    """Every operation's URI template of one service, compiled, most specific first."""
+
+    def __init__(self, model: ServiceModel) -> None:
+        routes = []
+        if REST_JSON in _protocols(model):  # an RPC model's URIs are all "POST /"
+            for name in model.operation_names:
+                http = model.operation_model(name).http
+                if "requestUri" in http:
+                    routes.append(
+                        uri_templates.compile_route(
+                            name, http.get("method", "POST"), http["requestUri"]
+                        )
+                    )
+        by_method: dict[str, list[tuple[tuple[int, ...], uri_templates.Route]]] = {}
+        for rank, route in routes:
+            by_method.setdefault(route.method, []).append((rank, route))
+        self.by_method = {
+            method: [route for _, route in sorted(found, key=lambda pair: pair[0])]
+            for method, found in by_method.items()
+        }
+        # The first segments the service's paths begin with ("FeatureGroup", "workgroups"):
+        # a path under one is the service's, even when no operation matches it.
+        self.roots = frozenset(
+            route.root for found in self.by_method.values() for route in found if route.root
+        )
+
+    def match(self, service: str, request: WireRequest) -> Call | None:
+        if not self.by_method:
+            return None  # an RPC model: no path is an operation's
+        url = urllib.parse.urlsplit(request.url)
+        found = self._find(request.method, url.path, url.query)
+        if found is not None:
+            route, labels = found
+            return Call(service, route.operation, REST_JSON, labels)
+        methods = sorted(m for m in self.by_method if self._find(m, url.path, url.query))
+        if methods:
+            what = f"{request.method} {url.path}; that path takes {', '.join(methods)}"
+            raise unknown_operation(service, REST_JSON, what, 405)
+        if url.path.split("/")[1:2] and url.path.split("/")[1] in self.roots:
+            raise unknown_operation(service, REST_JSON, f"{request.method} {url.path}", 404)
+        return None  # a path of no operation of this service
+
+    def _find(
+        self, method: str, path: str, query: str
+    ) -> tuple[uri_templates.Route, dict[str, str]] | None:
+        for route in self.by_method.get(method, ()):
+            hit = route.path.fullmatch(path)
+            if hit is None:
+                continue
+            if route.query and not uri_templates.query_holds(route.query, query):
+                continue
+            labels = {name: urllib.parse.unquote(hit[group]) for group, name in route.labels}
+            return route, labels
+        return None
+
+
+@functools.cache
+def _rest_routes(service: str) -> _RestRoutes:
+    return _RestRoutes(service_model(service))
+
+
+# -- members ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Bindings:
+    """Where an input or output shape's members travel, worked out once per operation."""
+
+    located: tuple[tuple[str, str, str, Shape], ...]  # (member, location, wire name, shape)
+    payload: tuple[str, Shape] | None
+    body: frozenset[str]  # members carried in a JSON body
+
+    @functools.cached_property
+    def query_names(self) -> frozenset[str]:
+        """The query-string parameters the members claim by name."""
+        return frozenset(w for _, where, w, _ in self.located if where == "querystring")
+
+
+def _bindings(shape: Shape | None) -> _Bindings:
     if shape is None:
-        return
+        return _Bindings((), None, frozenset())
+    located, body = [], set()
     for name, member in shape.members.items():
-        if member.type_name == "timestamp" and params.get(name) is not None:
-            try:
-                params[name] = epoch_seconds(params[name])
-            except ValueError:
-                raise ServiceError(
-                    "ValidationException", f"Value '{params[name]}' for {name} is not a timestamp."
-                ) from None
+        location = member.serialization.get("location")
+        if location:
+            wire = member.serialization.get("name", name)
+            located.append((name, location, wire, member))
+        else:
+            body.add(name)
+    payload_name = shape.serialization.get("payload")
+    payload = (payload_name, shape.members[payload_name]) if payload_name else None
+    return _Bindings(tuple(located), payload, frozenset(body))
+
+
+@functools.cache
+def _input_bindings(service: str, operation: str) -> _Bindings:
+    return _bindings(service_model(service).operation_model(operation).input_shape)
+
+
+@functools.cache
+def _output_bindings(service: str, operation: str) -> _Bindings:
+    return _bindings(service_model(service).operation_model(operation).output_shape)
+
+
+def params(call: Call, request: WireRequest) -> dict[str, Any]:
+    """The request's members, as the ``json`` protocol would carry them."""
+    if call.protocol == JSON:
+        return request.json_body()
+    if call.protocol == CBOR:
+        return codecs.from_cbor(request.body)
+    bindings = _input_bindings(call.service, call.operation)
+    if bindings.payload is not None:
+        found = codecs.payload_member(*bindings.payload, request.body, parse_json_body)
+    else:
+        found = request.json_body()
+        for name, *_ in bindings.located:
+            found.pop(name, None)  # a bound member is the path's, query's or header's
+    if not bindings.located:
+        return found
+    query: dict[str, list[str]] | None = None
+    for name, location, wire, shape in bindings.located:
+        if location == "uri":
+            if wire in call.labels:
+                text = call.labels[wire]
+                found[name] = (
+                    text if shape.type_name == "string" else codecs.scalar(shape, text, name)
+                )
+        elif location == "querystring":
+            if query is None:
+                query = urllib.parse.parse_qs(
+                    urllib.parse.urlsplit(request.url).query, keep_blank_values=True
+                )
+            value = codecs.query_member(shape, wire, query, bindings.query_names, name)
+            if value is not None:
+                found[name] = value
+        elif location == "header":
+            sent = request.header(wire)
+            if sent is not None:
+                found[name] = codecs.header_member(shape, sent, name)
+        elif location == "headers":
+            prefix = wire.lower()
+            found[name] = {
+                key[len(prefix) :]: value
+                for key, value in request.headers.items()
+                if key.lower().startswith(prefix)
+            }
+    return found
+
+
+# -- answers ----------------------------------------------------------------------------------
+
+
+def answer(call: Call, output: Mapping[str, Any], request: WireRequest) -> WireResponse:
+    """``output`` (members as the ``json`` protocol carries them) in the call's protocol."""
+    if call.protocol == JSON:
+        return WireResponse(
+            200,
+            json.dumps(output).encode() if output else b"{}",
+            {"Content-Type": _json_content_type(call.service, request), **_request_id()},
+        )
+    if call.protocol == CBOR:
+        shape = call.model.output_shape
+        return WireResponse(200, codecs.to_cbor(output, shape), _cbor_headers())
+    bindings = _output_bindings(call.service, call.operation)
+    status = int(call.model.http.get("responseCode", 200))
+    headers = {"Content-Type": "application/json", **_request_id()}
+    if not bindings.located and bindings.payload is None:
+        return WireResponse(status, json.dumps(output).encode() if output else b"{}", headers)
+    body_members = dict(output)
+    for name, location, wire, shape in bindings.located:
+        value = body_members.pop(name, None)
+        if value is None:
+            continue
+        if location == "header":
+            headers[wire] = codecs.header_text(shape, value)
+        elif location == "headers":
+            headers.update({f"{wire}{key}": str(text) for key, text in value.items()})
+        elif location == "statusCode":
+            status = int(value)
+    if bindings.payload is None:
+        return WireResponse(status, json.dumps(body_members).encode(), headers)
+    name, shape = bindings.payload
+    value = body_members.get(name)
+    if value is None:
+        return WireResponse(status, b"", headers)
+    if shape.type_name == "blob":
+        headers["Content-Type"] = "application/octet-stream"
+        return WireResponse(status, base64.b64decode(value), headers)
+    if shape.type_name == "string":
+        headers["Content-Type"] = "text/plain"
+        return WireResponse(status, str(value).encode(), headers)
+    return WireResponse(status, json.dumps(value).encode(), headers)
+
+
+def error(service: str, protocol: str, failure: ServiceError, request: WireRequest) -> WireResponse:
+    """``failure`` in the protocol the request came in: status, error code and message."""
+    if protocol == CBOR:
+        typed = {"__type": f"{_namespace(service)}#{failure.code}", "message": failure.message}
+        return WireResponse(failure.status, codecs.to_cbor(typed, None), _cbor_headers())
+    if protocol == QUERY:
+        xml = codecs.query_error_body(failure.code, failure.message, request_id())
+        return WireResponse(failure.status, xml, {"Content-Type": "text/xml"})
+    content_type = _json_content_type(service, request) if protocol == JSON else "application/json"
+    return json_error(failure, content_type)
+
+
+def _json_content_type(service: str, request: WireRequest) -> str:
+    sent = request.header("Content-Type") or ""
+    if sent.startswith("application/x-amz-json-"):
+        return sent
+    version = service_model(service).metadata.get("jsonVersion") or "1.1"
+    return f"application/x-amz-json-{version}"
+
+
+def _request_id() -> dict[str, str]:
+    return {"x-amzn-RequestId": request_id()}
+
+
+def _namespace(service: str) -> str:
+    return service_model(service).metadata.get("targetPrefix") or "com.amazonaws"
+
+
+def _cbor_headers() -> dict[str, str]:
+    return {"Content-Type": "application/cbor", "smithy-protocol": "rpc-v2-cbor", **_request_id()}

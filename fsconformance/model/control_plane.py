@@ -14,40 +14,8 @@ from typing import Any
 
 from . import rules, search
 from .errors import ServiceError, group_not_found, in_use, limit_exceeded, not_found, validation
+from .lifecycle import Delays, FeatureMetadata, PendingUpdate, partition_of
 from .pagination import decode_token, encode_token
-
-
-@dataclass(frozen=True)
-class Delays:
-    """How long the emulated asynchronous steps take, in seconds (C-016, C-051, C-130)."""
-
-    create: float = 0.1
-    update: float = 0.1
-    delete: float = 0.1
-    # After an update succeeds, the data plane accepts the added features only this much later
-    # (C-055: up to five minutes on AWS).
-    data_plane: float = 0.1
-    # A put or delete reaches the offline store's files this much later (C-060: up to 15 min).
-    offline: float = 0.1
-    # An Athena query waits this long in QUEUED before it runs (C-184); 0 runs it at once.
-    athena: float = 0.1
-
-
-@dataclass
-class FeatureMetadata:
-    created: float
-    modified: float
-    description: str | None = None
-    parameters: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class PendingUpdate:
-    done_at: float
-    additions: list[dict[str, Any]] | None = None
-    ttl: dict[str, Any] | None = None
-    throughput: dict[str, Any] | None = None
-    storage_type: str | None = None
 
 
 @dataclass
@@ -108,14 +76,6 @@ class FeatureGroup:
         if self.offline_blocked_reason is not None:
             return {"Status": "Blocked", "BlockedReason": self.offline_blocked_reason}
         return {"Status": "Active"}
-
-
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 class ControlPlane:
@@ -466,19 +426,7 @@ class ControlPlane:
     def describe_feature_metadata(self, request: dict[str, Any], now: float) -> dict[str, Any]:
         self.advance(now)
         group, definition = self._feature(request)
-        meta = group.metadata[definition["FeatureName"]]
-        response: dict[str, Any] = {
-            "FeatureGroupArn": group.arn,
-            "FeatureGroupName": group.name,
-            "FeatureName": definition["FeatureName"],
-            "FeatureType": definition["FeatureType"],
-            "CreationTime": meta.created,
-            "LastModifiedTime": meta.modified,
-            "Parameters": [{"Key": k, "Value": v} for k, v in meta.parameters.items()],
-        }
-        if meta.description is not None:
-            response["Description"] = meta.description
-        return response
+        return self._metadata_document(group, definition)
 
     # -- Search -------------------------------------------------------------------------
 
@@ -508,6 +456,8 @@ class ControlPlane:
         return document
 
     def _metadata_document(self, group: FeatureGroup, definition: dict[str, Any]) -> dict[str, Any]:
+        """One feature's metadata, as DescribeFeatureMetadata answers it and as Search's
+        FeatureMetadata results hold it (C-132, C-178)."""
         meta = group.metadata[definition["FeatureName"]]
         document: dict[str, Any] = {
             "FeatureGroupArn": group.arn,

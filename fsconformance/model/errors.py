@@ -43,3 +43,24 @@ def not_emulated(service: str, operation: str) -> ServiceError:
         f"fsconformance does not emulate {service} {operation}; "
         "see the docs for the operations it answers.",
     )
+
+
+def missing_group(name: str) -> ServiceError:
+    return runtime_error(
+        f"Resource Not Found: Amazon SageMaker can't find a FeatureGroup with name {name}"
+    )
+
+
+def resource_not_found(message: str) -> ServiceError:
+    """ResourceNotFound, for the runtime operations that declare it (404)."""
+    return ServiceError("ResourceNotFound", message, 404)
+
+
+def conflict(message: str) -> ServiceError:
+    """UpdateRecord's ConflictException (C-170: HTTP 409)."""
+    return ServiceError("ConflictException", message, 409)
+
+
+def runtime_error(message: str) -> ServiceError:
+    """The data plane's validation error (C-004: declared as ValidationError, 400)."""
+    return ServiceError("ValidationError", message, 400)

@@ -8,24 +8,29 @@ the request as the API spells it and the current time in epoch seconds.
 
 from __future__ import annotations
 
-import base64
 import copy
-import datetime as dt
 import heapq
 import itertools
-import json
-import math
-import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from .control_plane import ControlPlane, FeatureGroup
-from .errors import ServiceError
+from .errors import ServiceError, conflict, missing_group, resource_not_found, runtime_error
+from .expiry import Expiry
+from .pagination import decode_token, encode_token
+from .values import (
+    MAX_IDENTIFIER_BYTES,
+    MAX_RECORD_BYTES,
+    check_collection,
+    check_value,
+    expires_at,
+    feature_value,
+    format_expires_at,
+    parse_event_time,
+    ttl_seconds,
+)
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # C-020
-MAX_RECORD_BYTES = 350 * 1024  # C-037
-MAX_IDENTIFIER_BYTES = 2 * 1024  # C-037
 MAX_BATCH_RECORDS = 100  # C-044
 MAX_BATCH_GROUPS = 100  # C-044: the current developer guide (an older one said 10)
 MAX_BATCH_WRITE_ENTRIES = 25  # C-161: the model's maximum, enforced only by the service
@@ -33,38 +38,6 @@ DEFAULT_LIST_RECORDS = 100  # C-166: no documented default; the model's maximum
 MAX_UPDATE_FEATURES = 100  # C-168: "up to 100 features per call" (the model has no maximum)
 # C-169: the online storage types that accept UpdateRecord's partial updates.
 PARTIAL_UPDATE_STORAGE = frozenset({"Standard_V2", "InMemory"})
-# C-023: event times between 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z.
-EVENT_TIME_MIN = -62167219200.0
-EVENT_TIME_MAX = 253402300799.999
-TTL_SECONDS = {"Seconds": 1, "Minutes": 60, "Hours": 3600, "Days": 86400, "Weeks": 604800}
-
-# ASCII digits only, as Java parses them: "١٢٣" is not a number (C-020).
-_INTEGRAL = re.compile(r"[+-]?[0-9]{1,19}")
-_FRACTIONAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
-_ISO_EVENT_TIME = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{3})?Z"
-)
-
-
-def runtime_error(message: str) -> ServiceError:
-    """The data plane's validation error (C-004: declared as ValidationError, 400)."""
-    return ServiceError("ValidationError", message, 400)
-
-
-def _missing_group(name: str) -> ServiceError:
-    return runtime_error(
-        f"Resource Not Found: Amazon SageMaker can't find a FeatureGroup with name {name}"
-    )
-
-
-def _not_found(message: str) -> ServiceError:
-    """ResourceNotFound, for the runtime operations that declare it (404)."""
-    return ServiceError("ResourceNotFound", message, 404)
-
-
-def conflict(message: str) -> ServiceError:
-    """UpdateRecord's ConflictException (C-170: HTTP 409)."""
-    return ServiceError("ConflictException", message, 409)
 
 
 _NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -149,115 +122,7 @@ class GroupData:
     offline: list[OfflineRow] = field(default_factory=list)
 
 
-def parse_event_time(value: str, feature_type: str) -> float:
-    """Epoch seconds of an event-time value (C-023), or a validation error."""
-    if feature_type == "Fractional":
-        seconds = _parse_double(value)
-        if seconds is None:
-            raise runtime_error(
-                f"Event time value '{value}' is not a Fractional number of seconds since the "
-                "Unix epoch."
-            )
-    else:
-        match = _ISO_EVENT_TIME.fullmatch(value)
-        if match is None:
-            raise runtime_error(
-                f"Event time value '{value}' must be ISO-8601 in UTC, as yyyy-MM-dd'T'HH:mm:ssZ "
-                "or yyyy-MM-dd'T'HH:mm:ss.SSSZ."
-            )
-        year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
-        try:
-            # The proleptic Gregorian count from year 1; year 0 is outside datetime's range.
-            moment = dt.datetime(max(year, 1), month, day, hour, minute, second)
-        except ValueError:
-            raise runtime_error(f"Event time value '{value}' is not a valid date.") from None
-        seconds = (moment - dt.datetime(1970, 1, 1)).total_seconds()
-        if year == 0:
-            seconds -= 366 * 86400
-        if match.group(7):
-            seconds += int(match.group(7)[1:]) / 1000
-    if not EVENT_TIME_MIN <= seconds <= EVENT_TIME_MAX:
-        raise runtime_error(
-            f"Event time value '{value}' is outside 0000-01-01T00:00:00.000Z to "
-            "9999-12-31T23:59:59.999Z."
-        )
-    return seconds
-
-
-def _parse_double(value: str) -> float | None:
-    if not _FRACTIONAL.fullmatch(value):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def check_value(feature: dict[str, Any], value: str) -> None:
-    """A scalar value must parse as its feature's declared type (C-020, C-022)."""
-    kind = feature["FeatureType"]
-    name = feature["FeatureName"]
-    if kind == "Integral":
-        if len(value) <= 18 and value.isascii() and value.isdigit():
-            return  # plain digits, up to 18 of them: always a 64-bit integer (most values)
-        # Up to 18 digits always fits 64 bits; only longer ones need the number itself.
-        if not _INTEGRAL.fullmatch(value) or (
-            len(value) > 18 and not INT64_MIN <= int(value) <= INT64_MAX
-        ):
-            raise runtime_error(
-                f"Value '{value[:100]}' for feature '{name}' is not an Integral (a signed 64-bit "
-                "integer)."
-            )
-    elif kind == "Fractional" and _parse_double(value) is None:
-        raise runtime_error(
-            f"Value '{value[:100]}' for feature '{name}' is not a Fractional (a 64-bit floating "
-            "point number)."
-        )
-
-
-def check_collection(feature: dict[str, Any], value: list[str]) -> list[str]:
-    """A collection value as stored (C-181, C-182): every element of the feature's scalar
-    type; a Set keeps the first of equal elements; a Vector has exactly its Dimension."""
-    name = feature["FeatureName"]
-    for item in value:
-        check_value(feature, item)
-    kind = feature["CollectionType"]
-    if kind == "Set":
-        return list(dict.fromkeys(value))
-    if kind == "Vector":
-        dimension = ((feature.get("CollectionConfig") or {}).get("VectorConfig") or {}).get(
-            "Dimension"
-        )
-        if dimension is not None and len(value) != dimension:
-            raise runtime_error(
-                f"Vector feature '{name}' has {len(value)} elements; its Dimension is {dimension}."
-            )
-    return list(value)
-
-
-def format_expires_at(epoch: float) -> str:
-    epoch = min(epoch, EVENT_TIME_MAX)  # put_record refuses later ones; never fail a read
-    moment = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=epoch)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def expires_at(event_time: float, ttl: float | None) -> float | None:
-    """When a record expires: its event time plus the TTL, no later than year 9999 (C-110)."""
-    if ttl is None:
-        return None
-    if ttl > EVENT_TIME_MAX - event_time:
-        raise runtime_error(
-            "The record's expiration time (event time plus TtlDuration) is later than "
-            "9999-12-31T23:59:59.999Z."
-        )
-    return event_time + ttl
-
-
-def ttl_seconds(ttl: dict[str, Any] | None) -> float | None:
-    if not ttl or "Unit" not in ttl or "Value" not in ttl:
-        return None
-    return TTL_SECONDS[ttl["Unit"]] * ttl["Value"]
-
-
-class DataPlane:
+class DataPlane(Expiry):
     """Online and offline records of the feature groups of one account and region."""
 
     def __init__(self, control_plane: ControlPlane) -> None:
@@ -276,26 +141,6 @@ class DataPlane:
         if record.expires_at is not None:
             entry = (record.expires_at, next(self._order), group.arn, group.created, identifier)
             heapq.heappush(self._expiries, entry)
-
-    def expire_due(self, now: float) -> int:
-        """Hard-delete every online record whose ``ExpiresAt`` is not after ``now`` and add the
-        deleted record to the offline store (C-180); the emulated clock calls this on every
-        tick, so the offline row appears with no read of the record. Returns how many."""
-        expired = 0
-        while self._expiries and self._expiries[0][0] <= now:
-            expires_at, _, arn, created, identifier = heapq.heappop(self._expiries)
-            data = self._data.get(arn)
-            if data is None or data.created != created:
-                continue  # the group was deleted (and perhaps created again)
-            current = data.online.get(identifier)
-            if current is None or current.expires_at != expires_at:
-                continue  # deleted, replaced or given a new TTL since
-            del data.online[identifier]
-            expired += 1
-            marker = self._expiry_marker(arn, identifier, current, now)
-            if marker is not None:
-                data.offline.append(marker)
-        return expired
 
     def _expiry_marker(
         self, arn: str, identifier: str, record: OnlineRecord, now: float
@@ -320,22 +165,6 @@ class DataPlane:
         values = {group.record_identifier: identifier, group.event_time_feature: stamp}
         return OfflineRow(values, expires_at, now, is_deleted=True)
 
-    def release_deleted(self) -> list[tuple[str, float]]:
-        """Forget the records of groups that no longer exist: the online ones at once, the
-        rest once no offline row waits to be written (``offline`` empty). Returns the
-        (ARN, creation time) of each group forgotten entirely."""
-        live = {(g.arn, g.created) for g in self.control_plane.groups()}
-        released = []
-        for arn, data in list(self._data.items()):
-            if (arn, data.created) in live:
-                continue
-            data.online.clear()
-            self._settled_features.pop(arn, None)
-            if not data.offline:
-                del self._data[arn]
-                released.append((arn, data.created))
-        return released
-
     # -- lookups ------------------------------------------------------------------------
 
     def _group(self, name_or_arn: str, now: float) -> FeatureGroup:
@@ -344,9 +173,9 @@ class DataPlane:
         try:
             group = self.control_plane.find(name_or_arn)
         except ServiceError:
-            raise _missing_group(name_or_arn) from None
+            raise missing_group(name_or_arn) from None
         if group.status(now) != "Created":
-            raise _missing_group(name_or_arn)
+            raise missing_group(name_or_arn)
         return group
 
     def data_for(self, group: FeatureGroup) -> GroupData:
@@ -501,7 +330,7 @@ class DataPlane:
             values = {k: v for k, v in record.values.items() if k in wanted}
         else:
             values = record.values
-        result: dict[str, Any] = {"Record": [_feature_value(k, v) for k, v in values.items()]}
+        result: dict[str, Any] = {"Record": [feature_value(k, v) for k, v in values.items()]}
         if expiration == "Enabled" and record.expires_at is not None:
             result["ExpiresAt"] = format_expires_at(record.expires_at)
         return result
@@ -519,7 +348,7 @@ class DataPlane:
                 404,
             ) from None
         if group.status(now) != "Created":
-            raise _missing_group(request["FeatureGroupName"])
+            raise missing_group(request["FeatureGroupName"])
         if not group.online_enabled:
             raise runtime_error(f"FeatureGroup {group.name} has no online store.")
         record = self._visible(self.data_for(group), request["RecordIdentifierValueAsString"], now)
@@ -661,12 +490,12 @@ class DataPlane:
         try:
             group = self.control_plane.find(name_or_arn)
         except ServiceError:
-            raise _not_found(
+            raise resource_not_found(
                 f"Resource Not Found: Amazon SageMaker can't find a FeatureGroup with name "
                 f"{name_or_arn}"
             ) from None
         if group.status(now) != "Created":
-            raise _not_found(f"FeatureGroup {name_or_arn} is {group.status(now)}.")
+            raise resource_not_found(f"FeatureGroup {name_or_arn} is {group.status(now)}.")
         return group
 
     # -- ListRecords --------------------------------------------------------------------
@@ -682,14 +511,15 @@ class DataPlane:
             i for i in list(data.online) if self._visible(data, i, now, include_deleted)
         )
         query = {"group": group.arn, "created": group.created, "deleted": include_deleted}
-        after = _token_after(request["NextToken"], query) if request.get("NextToken") else None
+        token = request.get("NextToken")
+        after = decode_token(token, query, kind=str, invalid=_invalid_token) if token else None
         if after is not None:
             identifiers = [i for i in identifiers if i > after]
         limit = request.get("MaxResults", DEFAULT_LIST_RECORDS)
         page = identifiers[:limit]
         response: dict[str, Any] = {"RecordIdentifiers": page}
         if len(identifiers) > limit:
-            response["NextToken"] = _token_for(page[-1], query)
+            response["NextToken"] = encode_token(page[-1], query)
         return response
 
     # -- UpdateRecord -------------------------------------------------------------------
@@ -719,7 +549,9 @@ class DataPlane:
         data = self.data_for(group)
         current = self._visible(data, identifier, now)
         if current is None:  # C-169: never creates a record; a soft-deleted one is gone
-            raise _not_found(f"Record {identifier} does not exist in FeatureGroup {group.name}.")
+            raise resource_not_found(
+                f"Record {identifier} does not exist in FeatureGroup {group.name}."
+            )
         event_time = current.event_time
         if group.event_time_feature in changes:
             event_time = parse_event_time(
@@ -757,22 +589,5 @@ class DataPlane:
         return {}
 
 
-def _token_for(after: str, query: dict[str, Any]) -> str:
-    raw = json.dumps({"after": after, "query": query}, sort_keys=True)
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _token_after(token: str, query: dict[str, Any]) -> str:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if data["query"] != json.loads(json.dumps(query)) or not isinstance(data["after"], str):
-            raise ValueError
-        return data["after"]
-    except (ValueError, KeyError, TypeError):
-        raise runtime_error("The NextToken is not valid for this request.") from None
-
-
-def _feature_value(name: str, value: Any) -> dict[str, Any]:
-    if isinstance(value, list):
-        return {"FeatureName": name, "ValueAsStringList": list(value)}
-    return {"FeatureName": name, "ValueAsString": value}
+def _invalid_token() -> ServiceError:
+    return runtime_error("The NextToken is not valid for this request.")

@@ -308,7 +308,8 @@ _ACCEPTOR_DEPTH = 12
 
 
 @functools.cache
-def _operation_acceptor(service: str, operation: str) -> Callable[[Any], bool] | None:
+def operation_acceptor(service: str, operation: str) -> Callable[[Any], bool] | None:
+    """The operation's generated acceptor (see ``_acceptor``); ``None`` for no input."""
     shape = service_model(service).operation_model(operation).input_shape
     return None if shape is None else _acceptor(shape)
 
@@ -443,7 +444,7 @@ def validate_input(
     null`` is the request without additions and a ``TtlDuration`` whose Unit and Value are
     null is one without either, which removes the TTL (C-056).
     """
-    accept = _operation_acceptor(service, operation)
+    accept = operation_acceptor(service, operation)
     if accept is None or accept(params):
         if service in _NULL_IS_ABSENT:
             _drop_nulls(params)

@@ -14,7 +14,7 @@ from botocore.model import ServiceModel, Shape
 
 from fsconformance.emulator.controlplane import handlers as controlplane
 from fsconformance.emulator.runtime import handlers as runtime_handlers
-from fsconformance.model import records, rules, search
+from fsconformance.model import records, rules, search, values
 
 RUNTIME = "sagemaker-featurestore-runtime"
 
@@ -33,7 +33,7 @@ HANDLED_ENUMS: dict[str, frozenset[str]] = {
     # Default is laid out as Glue; Iceberg groups get an Iceberg table (offline/iceberg.py).
     "TableFormat": frozenset({"Default", "Glue", "Iceberg"}),
     "ThroughputMode": frozenset({"OnDemand", "Provisioned"}),
-    "TtlDurationUnit": frozenset(records.TTL_SECONDS),
+    "TtlDurationUnit": frozenset(values.TTL_SECONDS),
     "TargetStore": frozenset({"OnlineStore", "OfflineStore"}),
     "DeletionMode": frozenset({"SoftDelete", "HardDelete"}),
     "ExpirationTimeResponse": frozenset({"Enabled", "Disabled"}),

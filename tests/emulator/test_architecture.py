@@ -1,9 +1,14 @@
-"""The package's shape: moto behind one seam, no import cycles, a pure model."""
+"""The package's shape: moto behind one seam, no import cycles, a pure model, and short paths
+through it for a put and for the offline store."""
 
 from __future__ import annotations
 
 import ast
+import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 import fsconformance
 
@@ -117,3 +122,82 @@ def test_no_packaged_module_finds_files_from_its_own_path() -> None:
 
 def test_the_mutants_tool_is_not_in_the_package() -> None:
     assert not [name for name in modules() if name.rpartition(".")[2] == "mutants"]
+
+
+# -- the two legs: a PutRecord's path, and the offline store's -------------------------------
+
+
+def files_run_by(call: Callable[[], object]) -> list[str]:
+    """The package's files whose code ``call`` runs, in the order first entered."""
+    root = str(PACKAGE) + os.sep
+    entered: dict[str, None] = {}
+
+    def profile(frame: FrameType, event: str, arg: object) -> None:
+        if event == "call" and frame.f_code.co_filename.startswith(root):
+            entered.setdefault(frame.f_code.co_filename[len(root) :], None)
+
+    sys.setprofile(profile)
+    try:
+        call()
+    finally:
+        sys.setprofile(None)
+    return list(entered)
+
+
+def test_a_put_crosses_the_transport_routing_its_handler_and_the_model() -> None:
+    """transport -> routing -> the service's handler -> the model, and back: a clean
+    PutRecord under the mock runs eight files of the package: the seam and the in-process
+    transport, the wire and routing, the runtime's handler, and the data plane, its value
+    parsing and the control plane it finds the group in (C-001). Nothing calls back up: the
+    handler gets the account's state; validation of a clean request is generated code."""
+    import boto3
+
+    from fsconformance import Delays, mock_featurestore
+
+    with mock_featurestore(Delays(create=0, update=0, delete=0, data_plane=0, offline=0)):
+        boto3.client("sagemaker", region_name="us-east-1").create_feature_group(
+            FeatureGroupName="leg",
+            RecordIdentifierFeatureName="id",
+            EventTimeFeatureName="t",
+            FeatureDefinitions=[
+                {"FeatureName": "id", "FeatureType": "String"},
+                {"FeatureName": "t", "FeatureType": "Fractional"},
+            ],
+            OnlineStoreConfig={"EnableOnlineStore": True},
+        )
+        runtime = boto3.client("sagemaker-featurestore-runtime", region_name="us-east-1")
+        record = [
+            {"FeatureName": "id", "ValueAsString": "a"},
+            {"FeatureName": "t", "ValueAsString": "1700000000"},
+        ]
+        runtime.put_record(FeatureGroupName="leg", Record=record)  # warm: models, acceptors
+        files = files_run_by(lambda: runtime.put_record(FeatureGroupName="leg", Record=record))
+    assert files == [
+        "emulator/moto_seam.py",
+        "emulator/transports/inprocess.py",
+        "emulator/routing.py",
+        "emulator/wire.py",
+        "emulator/runtime/handlers.py",
+        "model/records.py",
+        "model/control_plane.py",
+        "model/values.py",
+    ]
+
+
+def test_one_module_chooses_the_offline_writer_by_table_format() -> None:
+    """The replication leg: only ``offline/flush`` imports the Iceberg writer (lazily, on the
+    first Iceberg group), and nothing registers a writer by the side effect of an import."""
+    importers = [
+        name
+        for name, path in modules().items()
+        if "fsconformance.emulator.offline.iceberg" in imports_of(name, path)
+    ]
+    assert importers == ["fsconformance.emulator.offline.flush"]
+    iceberg = (PACKAGE / "emulator/offline/iceberg.py").read_text(encoding="utf-8")
+    module_level = [
+        node
+        for node in ast.parse(iceberg).body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, (ast.Subscript, ast.Attribute)) for t in node.targets)
+    ]
+    assert module_level == [], "the Iceberg module writes into another module's state"

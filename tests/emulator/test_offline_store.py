@@ -19,7 +19,7 @@ from pyathena.pandas.cursor import PandasCursor
 
 from fsconformance import Delays, flush_offline_store, mock_featurestore
 from fsconformance.emulator import athena, clock, moto_seam
-from fsconformance.emulator.offline import glue_tables, replication
+from fsconformance.emulator.offline import flush, glue_tables, replication
 from fsconformance.emulator.settings import delays_from_env
 from fsconformance.emulator.state import state_for
 from fsconformance.model.records import OfflineRow
@@ -106,7 +106,7 @@ class Session:
         """Write every pending row of this account now; the number of rows written."""
         state = state_for(self.account_id, REGION)
         with state.lock:
-            return replication.flush_state(state, time.time(), force=True)
+            return flush.flush_state(state, time.time(), force=True)
 
     def keys(self, prefix: str = "fs/") -> list[str]:
         listing = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix)
@@ -169,8 +169,8 @@ def test_event_hours_floor_toward_the_past_and_clamp_the_unrepresentable() -> No
 
 
 def test_due_before_batches_rows_in_windows_of_the_lag() -> None:
-    assert replication.due_before(10.3, 0.25) == pytest.approx(10.0)
-    assert replication.due_before(10.3, 0) == float("inf")
+    assert flush.due_before(10.3, 0.25) == pytest.approx(10.0)
+    assert flush.due_before(10.3, 0) == float("inf")
 
 
 def test_parquet_file_types_and_nulls() -> None:

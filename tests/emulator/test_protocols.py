@@ -25,7 +25,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from conftest import FAKE, FAST, Wire, js_sdk
-from fsconformance.emulator import protocols
+from fsconformance.emulator import wire as decoder
 from fsconformance.emulator.transports.wsgi import EmulatorServer
 from fsconformance.emulator.wire import WireRequest
 
@@ -147,13 +147,13 @@ def test_the_emulations_own_model_may_speak_another_protocol(
         "data_loader", botocore.loaders.Loader(extra_search_paths=[str(data)])
     )
     model = variant.get_service_model("athena")
-    installed = protocols.service_model
+    installed = decoder.service_model
 
     def switched(service: str) -> Any:
         return model if service == "athena" else installed(service)
 
-    monkeypatch.setattr(protocols, "service_model", switched)
-    for cache in (protocols._rest_routes, protocols._input_bindings, protocols._output_bindings):
+    monkeypatch.setattr(decoder, "service_model", switched)
+    for cache in (decoder._rest_routes, decoder._input_bindings, decoder._output_bindings):
         cache.cache_clear()
     try:
         cbor = athena_client(data, wire.url)
@@ -165,9 +165,9 @@ def test_the_emulations_own_model_may_speak_another_protocol(
     finally:
         monkeypatch.undo()
         for cache in (
-            protocols._rest_routes,
-            protocols._input_bindings,
-            protocols._output_bindings,
+            decoder._rest_routes,
+            decoder._input_bindings,
+            decoder._output_bindings,
         ):
             cache.cache_clear()
 
@@ -262,9 +262,9 @@ def test_uri_labels_are_percent_decoded_and_typed() -> None:
         "https://athena.us-east-1.amazonaws.com/data-catalogs/Aws%20Cat/databases/d%2Fx/tables"
         "?MaxResults=7&Expression=a%2A",
     )
-    call = protocols.match("athena", request, protocols.protocol_of(request))
+    call = decoder.match("athena", request, decoder.protocol_of(request))
     assert call is not None and call.operation == "ListTableMetadata"
-    assert protocols.params(call, request) == {
+    assert decoder.params(call, request) == {
         "CatalogName": "Aws Cat",
         "DatabaseName": "d/x",
         "MaxResults": 7,
@@ -277,7 +277,7 @@ def test_a_foreign_path_signed_as_sagemaker_is_not_the_runtimes() -> None:
         "POST", "https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/e/invocations"
     )
     runtime = "sagemaker-featurestore-runtime"
-    assert protocols.match(runtime, request, protocols.protocol_of(request)) is None
+    assert decoder.match(runtime, request, decoder.protocol_of(request)) is None
 
 
 JS_ATHENA = r"""

@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 
 from fsconformance.emulator.offline.replication import file_name, partition_path
-from fsconformance.model import records
+from fsconformance.model import values
 from fsconformance.model.control_plane import ControlPlane, Delays
 from fsconformance.model.errors import ServiceError
-from fsconformance.model.records import DataPlane, parse_event_time
+from fsconformance.model.records import DataPlane
+from fsconformance.model.values import parse_event_time
 from fsconformance.testing.strategies import RUNTIME_VALIDATION
 
 ACCOUNT = "123456789012"
@@ -346,7 +347,7 @@ def test_integral_values_are_signed_64_bit_decimal_integers(value: str, valid: b
     # C-020/C-022: an Integral value is a signed 64-bit integer written in ASCII digits.
     feature = {"FeatureName": "n", "FeatureType": "Integral"}
     if valid:
-        records.check_value(feature, value)
+        values.check_value(feature, value)
     else:
         with pytest.raises(ServiceError, match="is not an Integral"):
-            records.check_value(feature, value)
+            values.check_value(feature, value)

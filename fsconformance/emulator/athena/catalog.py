@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import moto_seam
-from ..offline import parsed_files
+from ..offline import flush, parsed_files
 from ..offline.replication import split_s3_uri
 from .engine import QueryFailed, first_line
 
@@ -96,11 +96,10 @@ def load_table(
         raise not_found(catalog, database, name)
     columns = table_columns(table_input)
     schema = pa.schema([(c["Name"].lower(), glue_arrow_type(c.get("Type", ""))) for c in columns])
-    if (table_input.get("Parameters") or {}).get("table_type", "").upper() == "ICEBERG":
-        # An Iceberg table is its current snapshot, read through its metadata (C-179).
-        from ..offline import iceberg  # pyiceberg only when a table is Iceberg's
-
-        data = iceberg.read_table(account_id, region, table_input)
+    read_own_layout = flush.reader_for(table_input)
+    if read_own_layout is not None:
+        # A format with a layout of its own is read through its metadata (C-179).
+        data = read_own_layout(account_id, region, table_input)
         return _conform(data, schema, f"{database}.{name}"), data.nbytes
     descriptor = table_input.get("StorageDescriptor") or {}
     bucket, objects = table_objects(account_id, region, descriptor.get("Location") or "")

@@ -13,9 +13,7 @@ never while the engine runs, so a long query blocks no other request.
 from __future__ import annotations
 
 import atexit
-import base64
 import contextlib
-import json
 import os
 import threading
 import time
@@ -25,6 +23,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from ...model import pagination
 from ...model.errors import ServiceError
 from .. import clock
 from ..state import FeatureStoreState
@@ -148,7 +147,7 @@ def handle(state: FeatureStoreState, operation: str, params: dict[str, Any]) -> 
 
     Called with ``state.lock`` held; it never waits for a query.
     """
-    athena = state.room("athena", AthenaState)
+    athena = state.store("athena", AthenaState)
     if operation == "StartQueryExecution":
         return _start(state, athena, params)
     if operation == "GetQueryExecution":
@@ -291,18 +290,16 @@ def _results(athena: AthenaState, params: dict[str, Any]) -> dict[str, Any]:
 
 def encode_token(offset: int, scope: str) -> str:
     """A NextToken for the page that starts at ``offset`` of the listing ``scope`` names."""
-    return base64.urlsafe_b64encode(json.dumps([scope, offset]).encode()).decode()
+    return pagination.encode_token(offset, {"scope": scope})
 
 
 def decode_token(token: Any, scope: str) -> int:
     """The offset a NextToken of ``scope``'s listing names; InvalidRequestException if none."""
-    try:
-        seen_scope, offset = json.loads(base64.urlsafe_b64decode(str(token).encode()))
-        if seen_scope != scope or not isinstance(offset, int) or offset < 0:
-            raise ValueError
-        return offset
-    except (ValueError, TypeError):
-        raise invalid_request("The NextToken is not valid.") from None
+    return int(pagination.decode_token(token, {"scope": scope}, invalid=_invalid_token))
+
+
+def _invalid_token() -> ServiceError:
+    return invalid_request("The NextToken is not valid.")
 
 
 # -- the worker --------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 
 from ...model.errors import ServiceError, not_emulated
 from ...model.shapes import validate_input
-from .. import moto_seam, protocols
+from .. import moto_seam, wire
 from ..state import FeatureStoreState
 from . import handlers, metadata
 
@@ -38,7 +38,7 @@ def handle(state: FeatureStoreState, operation: str, params: dict[str, Any]) -> 
 
 def ask_moto(state: FeatureStoreState, operation: str, params: dict[str, Any]) -> dict[str, Any]:
     """moto's answer to an Athena operation the emulation leaves to it."""
-    prefix = protocols.json_target_prefix("athena")
+    prefix = wire.json_target_prefix("athena")
     try:
         answered = moto_seam.call_json(
             "athena", prefix, operation, params, state.account_id, state.region_name

@@ -8,6 +8,7 @@ the group leaves the table alone (C-084).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ...model.control_plane import FeatureGroup
@@ -46,10 +47,6 @@ def catalog_of(group: FeatureGroup) -> dict[str, str] | None:
     if offline is None or offline.get("DisableGlueTableCreation"):
         return None
     return offline.get("DataCatalogConfig")
-
-
-def is_iceberg(group: FeatureGroup) -> bool:
-    return (group.offline or {}).get("TableFormat") == "Iceberg"
 
 
 def location_of(group: FeatureGroup) -> str:
@@ -100,10 +97,11 @@ def with_added_columns(current: dict[str, Any], definitions: list[dict[str, Any]
     return updated
 
 
-def sync(state: FeatureStoreState) -> None:
-    """Bring moto's Glue in line with the feature groups of ``state`` (call with its lock)."""
+def sync(state: FeatureStoreState, groups: Iterable[FeatureGroup]) -> None:
+    """Bring moto's Glue tables of ``groups`` (Glue-format groups of ``state``) in line with
+    their features (call with the state's lock)."""
     synced = progress(state).glue_synced
-    for group in state.control_plane.groups():
+    for group in groups:
         catalog = catalog_of(group)
         if catalog is None:
             continue
@@ -111,8 +109,6 @@ def sync(state: FeatureStoreState) -> None:
         names = tuple(d["FeatureName"] for d in group.definitions)
         if synced.get(key) == names:
             continue
-        if is_iceberg(group):
-            continue  # offline/iceberg.py registers and evolves it with each commit
         account, region = state.account_id, state.region_name
         database, table = catalog["Database"], catalog["TableName"]
         if key not in synced:

@@ -18,7 +18,7 @@ this is the decided expectation (U-16):
 * the event-time column lowercased in the partition folder name, as every column (C-083).
 
 Every byte goes through ``moto_seam`` (``SeamFileIO``), encrypted under the group's offline
-KMS key when it has one (C-191); the current metadata location lives in the offline room, so a
+KMS key when it has one (C-191); the current metadata location lives in the offline store's bookkeeping, so a
 Glue table the owner deleted never stops replication (C-084).
 """
 
@@ -51,8 +51,7 @@ from ...model.control_plane import FeatureGroup
 from ...model.records import OfflineRow
 from .. import encryption, moto_seam
 from ..state import FeatureStoreState
-from . import glue_tables, replication
-from .glue_tables import is_iceberg
+from . import glue_tables
 from .progress import progress
 from .replication import file_name, parquet_file, random_alphanumerics, split_s3_uri
 
@@ -174,7 +173,7 @@ def file_io_properties(
     return properties
 
 
-# -- the catalog: the offline room holds the pointer, Glue mirrors it ------------------------
+# -- the catalog: the offline bookkeeping holds the pointer, Glue mirrors it ---------------
 
 
 class SeamCatalog(MetastoreCatalog):
@@ -200,7 +199,7 @@ class SeamCatalog(MetastoreCatalog):
 
     def load_table(self, identifier: Any) -> Table:
         group = self._group(identifier)
-        location = progress(self._state).iceberg_metadata.get((group.arn, group.created))
+        location = progress(self._state).metadata_location.get((group.arn, group.created))
         if location is None:
             raise NoSuchTableError(".".join(identifier))
         io_ = self._load_file_io(location=location)
@@ -260,8 +259,8 @@ def _glue_type(kind: IcebergType) -> str:
 def _publish(
     state: FeatureStoreState, group: FeatureGroup, metadata: TableMetadata, location: str
 ) -> None:
-    """Point the room and the Glue table at a newly written metadata file."""
-    pointers = progress(state).iceberg_metadata
+    """Point the bookkeeping and the Glue table at a newly written metadata file."""
+    pointers = progress(state).metadata_location
     key = (group.arn, group.created)
     previous = pointers.get(key)
     pointers[key] = location
@@ -325,7 +324,7 @@ def _identifier(group: FeatureGroup) -> tuple[str, str]:
 
 def table_of(state: FeatureStoreState, group: FeatureGroup) -> Table:
     """The group's Iceberg table, created (first metadata, no snapshot) if it has none yet."""
-    if (group.arn, group.created) not in progress(state).iceberg_metadata:
+    if (group.arn, group.created) not in progress(state).metadata_location:
         _create(state, group)
     return SeamCatalog(state, group).load_table(_identifier(group))
 
@@ -378,20 +377,16 @@ def write_rows(
     table.add_files(paths, check_duplicate_files=False)
 
 
-def sync_all(state: FeatureStoreState) -> None:
-    """Bring every Iceberg table of ``state`` in line with its group (call with its lock)."""
-    for group in state.control_plane.groups():
-        if not is_iceberg(group) or group.deleted_at is not None:
-            continue
+def sync_all(state: FeatureStoreState, groups: list[FeatureGroup]) -> None:
+    """Bring the Iceberg tables of ``groups`` (live Iceberg groups of ``state``) in line with
+    their features (call with the state's lock)."""
+    for group in groups:
         names = tuple(d["FeatureName"] for d in group.definitions)
         if progress(state).glue_synced.get((group.arn, group.created)) == names:
             continue  # every request ticks: skip the bucket lookup when nothing changed
         bucket, _ = split_s3_uri(table_location(group))
         if moto_seam.s3_bucket_exists(state.account_id, state.region_name, bucket):
             sync(state, group)  # without its bucket the table waits, as the rows do
-
-
-replication.TABLE_FORMAT_WRITERS["Iceberg"] = write_rows
 
 
 def read_table(account_id: str, region: str, table_input: dict[str, Any]) -> pa.Table:

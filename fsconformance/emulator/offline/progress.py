@@ -9,15 +9,15 @@ from ..state import FeatureStoreState
 
 @dataclass
 class OfflineProgress:
-    """How far each group's offline rows have been written, and its Glue table synced."""
+    """Which feature names each group's table in the catalog was last synced with, and the
+    current metadata of a table format that keeps its own."""
 
-    # (group ARN, creation time) -> number of rows of GroupData.offline already in S3
-    flushed: dict[tuple[str, float], int] = field(default_factory=dict)
     # (group ARN, creation time) -> the feature names the Glue table was last synced with
     glue_synced: dict[tuple[str, float], tuple[str, ...]] = field(default_factory=dict)
-    # (group ARN, creation time) -> the current metadata file of its Iceberg table (C-179)
-    iceberg_metadata: dict[tuple[str, float], str] = field(default_factory=dict)
+    # (group ARN, creation time) -> the current metadata file of a table whose format keeps
+    # its own (C-179)
+    metadata_location: dict[tuple[str, float], str] = field(default_factory=dict)
 
 
 def progress(state: FeatureStoreState) -> OfflineProgress:
-    return state.room("offline", OfflineProgress)
+    return state.store("offline", OfflineProgress)

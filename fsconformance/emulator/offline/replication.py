@@ -6,10 +6,8 @@ group's ``ResolvedOutputS3Uri`` in the Glue-format layout of C-063::
 
     <ResolvedOutputS3Uri>/year=YYYY/month=MM/day=DD/hour=HH/<yyyyMMddTHHmmssZ>_<16 chars>.parquet
 
-Replication is eventual: a row is written on the first request that arrives
-``Delays.offline`` seconds or more after it was accepted (queries do not hasten it, C-060),
-and at once before a group is deleted, before the mock stops, and on an explicit flush. A
-row is marked written only after its file is stored, so nothing accepted is ever lost.
+When rows are written, and which writer writes them, is ``offline.flush``'s: this module is
+the Glue format's writer and the layout helpers the Iceberg writer shares.
 
 A batch is converted to Arrow once, column by column, and each file is a slice of it; the
 tables are left in ``parsed_files`` so the first query over them parses nothing.
@@ -25,7 +23,7 @@ import math
 import operator
 import os
 import string
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -34,12 +32,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ...model.control_plane import FeatureGroup
-from ...model.errors import ServiceError
 from ...model.records import OfflineRow
 from .. import encryption, moto_seam
 from ..state import FeatureStoreState
 from . import glue_tables, parsed_files
-from .progress import progress
 
 ARROW_TYPES = {"Integral": pa.int64(), "Fractional": pa.float64(), "String": pa.string()}
 TIMESTAMP = pa.timestamp("ms", tz="UTC")
@@ -179,31 +175,12 @@ def parquet_file(
     return parquet_bytes(offline_table(rows, definitions, write_time))
 
 
-# TableFormat -> the writer of a batch for formats other than Glue's hourly Parquet layout;
-# offline/iceberg.py registers "Iceberg" (it builds on this module, so it cannot be imported).
-TableFormatWriter = Callable[[FeatureStoreState, FeatureGroup, list[OfflineRow], float], None]
-TABLE_FORMAT_WRITERS: dict[str, TableFormatWriter] = {}
-
-
-def _write(
+def write(
     state: FeatureStoreState, group: FeatureGroup, rows: list[OfflineRow], now: float
-) -> bool:
-    """Store ``rows``, a few files per hour partition; False (nothing marked) if impossible."""
+) -> None:
+    """Store ``rows`` in the Glue-format layout: a few files per hour partition (C-061, C-063)."""
     bucket, prefix = split_s3_uri(glue_tables.location_of(group))
     account, region = state.account_id, state.region_name
-    if not moto_seam.s3_bucket_exists(account, region, bucket):
-        # The offline store is Blocked (as on AWS) and the rows wait until the bucket exists.
-        group.offline_blocked_reason = (
-            f"The offline store cannot write to s3://{bucket}: the bucket does not exist or "
-            "is not accessible. Rows accepted meanwhile are kept and written once it is."
-        )
-        return False
-    group.offline_blocked_reason = None
-    assert group.offline is not None, f"{group.name} has no offline store"
-    writer = TABLE_FORMAT_WRITERS.get(group.offline.get("TableFormat", "Glue"))
-    if writer is not None:
-        writer(state, group, rows, now)  # C-064: a table format with a layout of its own
-        return True
     table = offline_table(rows, group.definitions, now)
     event_times = np.fromiter(map(_EVENT_TIME, rows), np.float64, len(rows))
     identifier = [d["FeatureName"] for d in group.definitions].index(group.record_identifier)
@@ -226,7 +203,6 @@ def _write(
             len(body),
             stored,
         )
-    return True
 
 
 FILES_PER_PARTITION = 4  # at most this many files per hour partition and batch (C-061)
@@ -260,63 +236,3 @@ def file_rows(hours: np.ndarray, record_ids: pa.Array) -> list[tuple[int, Any]]:
         hour = int(hours[members[0]])
         files += [(hour, members[part]) for part in np.split(by_slot, bounds)]
     return files
-
-
-def due_before(now: float, lag: float) -> float:
-    """Rows accepted before this time are due at ``now``.
-
-    Rows are buffered in windows of ``lag`` seconds and a window is written once it has
-    been closed for ``lag`` seconds, so every row waits between ``lag`` and ``2 * lag`` and a
-    group gets at most one batch of files per window (C-060: "buffered, batched").
-    """
-    if lag <= 0:
-        return math.inf
-    return (math.floor(now / lag) - 1) * lag
-
-
-def flush_state(
-    state: FeatureStoreState,
-    now: float,
-    *,
-    force: bool = False,
-    groups: Iterable[FeatureGroup] | None = None,
-) -> int:
-    """Write the rows of ``state`` that are due at ``now`` (all of them if ``force``).
-
-    Call with ``state.lock`` held. Returns the number of rows written.
-    """
-    lag = state.control_plane.delays.offline
-    written = 0
-    for group in list(groups if groups is not None else state.control_plane.groups()):
-        if group.offline is None:
-            continue
-        key = (group.arn, group.created)
-        start = progress(state).flushed.get(key, 0)
-        rows = state.data_plane.data_for(group).offline
-        end = len(rows)
-        cutoff = math.inf if force else due_before(now, lag)
-        if cutoff != math.inf:
-            end = start
-            while end < len(rows) and rows[end].api_invocation_time < cutoff:
-                end += 1
-        if end > start and _write(state, group, rows[start:end], now):
-            # Written rows leave memory; the rest of the buffer moves up.
-            del rows[:end]
-            progress(state).flushed.pop(key, None)
-            written += end - start
-    return written
-
-
-def release_deleted(state: FeatureStoreState) -> None:
-    """Give back the memory of deleted groups (their rows are in S3 by now, C-084)."""
-    for key in state.data_plane.release_deleted():
-        progress(state).glue_synced.pop(key, None)
-
-
-def flush_group(state: FeatureStoreState, name_or_arn: str, now: float) -> int:
-    """Write every pending row of one group now (before it is deleted); 0 if no such group."""
-    try:
-        group = state.control_plane.find(name_or_arn)
-    except ServiceError:
-        return 0
-    return flush_state(state, now, force=True, groups=[group])

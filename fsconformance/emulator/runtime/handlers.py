@@ -8,9 +8,10 @@ from typing import Any
 
 from ...model.errors import not_emulated
 from ...model.records import DataPlane
-from ...model.shapes import validate_input
+from ...model.shapes import operation_acceptor, validate_input
 from ..state import FeatureStoreState
 
+RUNTIME = "sagemaker-featurestore-runtime"
 Operation = Callable[[DataPlane, dict[str, Any], float], dict[str, Any]]
 
 OPERATIONS: dict[str, Operation] = {
@@ -33,7 +34,9 @@ def handle(state: FeatureStoreState, operation: str, params: dict[str, Any]) -> 
     """Answer one runtime operation (raises ``ServiceError`` for what AWS refuses)."""
     answer = OPERATIONS.get(operation)
     if answer is None:  # a newer model's operation, not emulated yet
-        raise not_emulated("sagemaker-featurestore-runtime", operation)
-    validate_input("sagemaker-featurestore-runtime", operation, params)
+        raise not_emulated(RUNTIME, operation)
+    accept = operation_acceptor(RUNTIME, operation)
+    if accept is None or not accept(params):  # only a request with a fault is walked again
+        validate_input(RUNTIME, operation, params)
     with state.lock:
         return answer(state.data_plane, params, time.time())

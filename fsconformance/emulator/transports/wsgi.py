@@ -30,8 +30,8 @@ from unittest import mock
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.test import EnvironBuilder
 
-from ...model.control_plane import Delays
 from ...model.errors import ServiceError
+from ...model.lifecycle import Delays
 from .. import clock, determinism, moto_seam, routing, settings
 from ..state import all_states
 from ..wire import WireRequest, WireResponse, json_error
