@@ -35,10 +35,10 @@ from fsconformance.emulator import settings
 from fsconformance.emulator.transports.wsgi import EmulatorServer
 from fsconformance.model.control_plane import Delays
 from fsconformance.waiters import eventually
+from tests.helpers import REPO
 
 ACCOUNT = "123456789012"  # the account moto reports for any fake credentials
 BUCKET = "fsct-bootstrap"
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -462,7 +462,7 @@ _CloudFormationLoader.add_multi_constructor("!", _intrinsic)
 
 def test_bootstrap_template_parses_and_has_what_feature_store_needs() -> None:
     template = yaml.load(
-        (ROOT / "infra" / "bootstrap.yaml").read_text(), Loader=_CloudFormationLoader
+        (REPO / "infra" / "bootstrap.yaml").read_text(), Loader=_CloudFormationLoader
     )
     types = {resource["Type"] for resource in template["Resources"].values()}
     assert {
@@ -475,7 +475,7 @@ def test_bootstrap_template_parses_and_has_what_feature_store_needs() -> None:
 
 
 def test_runner_policy_is_valid_json_without_wildcard_actions() -> None:
-    policy = json.loads((ROOT / "infra" / "runner-policy.json").read_text())
+    policy = json.loads((REPO / "infra" / "runner-policy.json").read_text())
     actions = [
         a
         for s in policy["Statement"]
@@ -486,7 +486,7 @@ def test_runner_policy_is_valid_json_without_wildcard_actions() -> None:
 
 
 def test_nightly_workflow_runs_the_aws_backend_with_oidc() -> None:
-    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "nightly.yml").read_text())
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "nightly.yml").read_text())
     jobs = workflow["jobs"]
     job = next(iter(jobs.values()))
     assert job["permissions"]["id-token"] == "write"

@@ -25,6 +25,7 @@ from fsconformance.backends.moto_plain import MotoPlainBackend
 from fsconformance.emulator import settings
 from fsconformance.emulator.transports.wsgi import EmulatorServer
 from fsconformance.model.control_plane import Delays
+from tests.helpers import REPO
 
 PASSING = """
 def test_nothing(backend):
@@ -202,7 +203,7 @@ def test_moto_plain_answers_with_moto_alone() -> None:
 def test_moto_plain_expectations_have_a_reason_each() -> None:
     from fsconformance.harness import expectations
 
-    entries = expectations.load(Path(__file__).parents[1] / "expectations" / "moto-plain.toml")
+    entries = expectations.load(REPO / "expectations" / "moto-plain.toml")
     assert entries
     for entry in entries:
         assert entry.reason.startswith(("moto ", "moto's ")), entry

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import AthenaSession
 from fsconformance import Delays, flush_offline_store, mock_featurestore
 from fsconformance.emulator.settings import delays_from_env
+from tests.helpers import AthenaSession
 
 
 @pytest.fixture(autouse=True)

@@ -16,10 +16,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import ATHENA_TERMINAL, AthenaSession
 from fsconformance import Delays, mock_featurestore
 from fsconformance.emulator import athena
 from fsconformance.emulator.athena import engine
+from tests.helpers import ATHENA_TERMINAL, AthenaSession
 
 # A query that would run for hours: 10^12 rows, with Trino's sequence limit respected.
 HUGE = (

@@ -24,10 +24,10 @@ from botocore.model import Shape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import Wire, make_group
 from fsconformance.emulator import athena
 from fsconformance.emulator.controlplane import handlers as controlplane
 from fsconformance.model.shapes import service_model
+from tests.helpers import Wire, make_group
 
 EXAMPLES = int(os.environ.get("FSCONFORMANCE_FUZZ_EXAMPLES", "40"))
 MAX_SECONDS_PER_REQUEST = 30.0

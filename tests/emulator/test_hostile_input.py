@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Answer, Wire, make_group
+from tests.helpers import Answer, Wire, make_group
 
 RECORD = [
     {"FeatureName": "id", "ValueAsString": "a"},

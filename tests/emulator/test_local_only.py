@@ -13,10 +13,10 @@ import urllib.request
 
 import pytest
 
-from conftest import Answer, Wire, make_group
 from fsconformance.backends.moto_server import reset_server
 from fsconformance.emulator import settings
 from fsconformance.emulator.transports.wsgi import EmulatorServer, is_loopback_host
+from tests.helpers import Answer, Wire, make_group
 
 served = pytest.mark.parametrize("wire", ["serve"], indirect=True)
 

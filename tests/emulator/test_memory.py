@@ -9,11 +9,11 @@ from typing import Any
 
 import boto3
 
-from conftest import FAST, ROLE
 from fsconformance.emulator import clock, moto_seam
 from fsconformance.emulator.state import state_for
 from fsconformance.mock import mock_featurestore
 from fsconformance.model.records import OnlineRecord
+from tests.helpers import FAST, ROLE
 
 
 def test_deleting_a_group_releases_its_records_and_written_rows() -> None:

@@ -9,12 +9,12 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import create_request
 from fsconformance import Delays, mock_featurestore
 from fsconformance.emulator import routing
 from fsconformance.emulator.transports import inprocess
 from fsconformance.emulator.wire import WireRequest
 from fsconformance.waiters import eventually
+from tests.helpers import create_request
 
 FAST = Delays(create=0.01, update=0.01, delete=0.01)
 AUTH = (

@@ -24,10 +24,10 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import FAKE, FAST, Wire, js_sdk
 from fsconformance.emulator import wire as decoder
 from fsconformance.emulator.transports.wsgi import EmulatorServer
 from fsconformance.emulator.wire import WireRequest
+from tests.helpers import FAKE, FAST, Wire, js_sdk
 
 # Athena's json-protocol target prefix, as botocore's models up to 1.44.13 name it.
 ATHENA_JSON_PREFIX = "AmazonAthena"

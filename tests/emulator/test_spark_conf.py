@@ -1,5 +1,5 @@
 """``fsconformance spark-conf`` / ``fsconformance.spark``: the settings a Spark job needs to
-reach a served emulation, without a JVM (tests/spark runs them for real in the spark cell)."""
+reach a served emulation, without a JVM (tests/system/spark runs them for real in the spark cell)."""
 
 from __future__ import annotations
 

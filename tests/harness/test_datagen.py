@@ -15,9 +15,9 @@ import pytest
 
 from fsconformance import datagen
 from fsconformance.cli import main
+from tests.helpers import REPO
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data"
+DATA = REPO / "data"
 FEATURE_NAME = re.compile(r"[a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63}")
 RESERVED = {"is_deleted", "write_time", "api_invocation_time"}
 SAMPLE_QUIRKS = ("customers.csv", "customers_update.csv", "accounts.csv", "orders.csv")

@@ -18,9 +18,9 @@ import pytest
 
 from fsconformance import drift
 from fsconformance.cli import main
+from tests.helpers import REPO
 
-HERE = Path(__file__).resolve().parent
-BEFORE_REST_JSON = HERE / "data" / "models-botocore-1.44.13.json"
+BEFORE_REST_JSON = REPO / "tests" / "data" / "models-botocore-1.44.13.json"
 
 
 def athena_only(digest: dict[str, Any]) -> dict[str, Any]:

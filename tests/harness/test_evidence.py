@@ -11,8 +11,8 @@ import pytest
 from fsconformance import cli
 from fsconformance.reporting import evidence, ledger, report
 from fsconformance.reporting.evidence import EvidenceError
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 CORPUS = evidence.evidence_path()
 CONTRACT = ledger.contract_path()
 

@@ -8,6 +8,7 @@ import pytest
 
 from fsconformance.cli import main
 from fsconformance.harness import expectations
+from tests.helpers import REPO
 
 TESTS = """
 def test_known_gap():
@@ -79,7 +80,7 @@ def test_a_malformed_file_is_one_line(tmp_path: Path, body: str, message: str) -
 
 
 def test_the_shipped_files_load() -> None:
-    root = Path(__file__).resolve().parent.parent
+    root = REPO
     for name in ("moto", "moto-server", "aws"):
         path = expectations.default_path(root, name)
         assert path.is_file(), path

@@ -7,9 +7,10 @@ out of this process.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
+
+from tests.helpers import REPO
 
 FEATURE_GROUP_NAME = re.compile(r"[a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}")
 
@@ -42,7 +43,7 @@ def all_output(result: pytest.RunResult) -> str:
 
 
 CONFORMANCE = ("-p", "fsconformance.harness.conformance")
-SUITES_CONFTEST = (Path(__file__).parent.parent / "suites" / "conftest.py").read_text("utf-8")
+SUITES_CONFTEST = (REPO / "suites" / "conftest.py").read_text("utf-8")
 HEAVY = ("moto", "boto3", "botocore", "duckdb", "pandas", "pyarrow", "hypothesis")
 
 

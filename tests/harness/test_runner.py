@@ -10,13 +10,12 @@ import pytest
 
 from fsconformance import bundle
 from fsconformance.harness import runner
+from tests.helpers import REPO
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def fsconformance(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

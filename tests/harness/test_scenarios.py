@@ -22,9 +22,9 @@ from fsconformance.scenarios import (
     load_scenarios,
     read_table,
 )
+from tests.helpers import REPO
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "fixtures"
+FIXTURES = REPO / "fixtures"
 FLAGS = ["sex", "is_married", *datagen.AGE_BUCKETS]
 ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")  # C-023
 ISO_MILLIS = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
@@ -85,7 +85,7 @@ def test_rows_are_the_csv_text(scenarios: dict[str, Scenario]) -> None:
     rows = scenarios["customers"].initial_rows()
     assert len(rows) == 500
     assert next(iter(rows[0])) == "customer_id"  # the BOM is gone
-    raw = (ROOT / "data" / "customers.csv").read_bytes().decode("utf-8-sig").split("\r\n")
+    raw = (REPO / "data" / "customers.csv").read_bytes().decode("utf-8-sig").split("\r\n")
     assert [",".join(row.values()) for row in rows] == raw[1:]  # CRLF gone, values verbatim
     assert rows[-1]["customer_id"] == "C500"
 
@@ -131,7 +131,7 @@ def test_c151_accounts_types(scenarios: dict[str, Scenario]) -> None:
 
 
 def test_c151_accounts_inferred_equal_the_explicit_types(scenarios: dict[str, Scenario]) -> None:
-    table = read_table(ROOT / "data" / "accounts.csv")
+    table = read_table(REPO / "data" / "accounts.csv")
     inferred = [infer_feature_type(table.column(name)) for name in table.header]
     assert inferred == [feature.type for feature in scenarios["accounts"].features]
 
@@ -148,7 +148,7 @@ def test_event_time_type_follows_the_form(scenarios: dict[str, Scenario], form, 
 @pytest.mark.parametrize("name", sorted(datagen.generate()))
 def test_inference_agrees_with_pandas(name: str) -> None:
     """The SDK maps pandas dtypes int64 -> Integral, float64 -> Fractional, text -> String."""
-    path = ROOT / "data" / name
+    path = REPO / "data" / name
     frame = pd.read_csv(path)
     table = read_table(path)
     assert list(frame.columns) == list(table.header)  # pandas strips the BOM too

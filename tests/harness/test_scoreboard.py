@@ -14,8 +14,8 @@ import pytest
 
 from fsconformance.cli import main
 from fsconformance.reporting import scoreboard
+from tests.helpers import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
 # Small, fast clauses with passes on both backends and gaps on plain moto.
 FRESH_CLAUSES = ("C-012", "C-037", "C-080")
 
@@ -157,7 +157,7 @@ def _rows(markdown: str, clauses: tuple[str, ...]) -> dict[str, str]:
 
 
 def test_the_page_rows_match_a_fresh_run(tmp_path: Path) -> None:
-    page = (ROOT / scoreboard.PAGE).read_text(encoding="utf-8")
+    page = (REPO / scoreboard.PAGE).read_text(encoding="utf-8")
     block = scoreboard.page_table(page)
     assert block, f"{scoreboard.PAGE} has no scoreboard markers"
     board = scoreboard.run(
@@ -165,7 +165,7 @@ def test_the_page_rows_match_a_fresh_run(tmp_path: Path) -> None:
         tmp_path,
         workers=0,
         extra=["--clauses", ",".join(FRESH_CLAUSES)],
-        cwd=ROOT,
+        cwd=REPO,
     )
     fresh = _rows(scoreboard.markdown_table(board, scoreboard.PAGE_BACKENDS), FRESH_CLAUSES)
     assert sorted(fresh) == sorted(FRESH_CLAUSES)

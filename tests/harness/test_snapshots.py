@@ -27,8 +27,8 @@ from fsconformance.harness.snapshots.record import (
     snapshot_path,
     write_manifest,
 )
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/fsconformance-feature-store-us-east-1"
 
@@ -308,7 +308,7 @@ def test_a_mutant_of_the_emulation_fails_the_replay_naming_the_field(recording: 
         "--backend=moto",
         f"--compare-snapshots={recording}",
         FSCONFORMANCE_MUTANT="put_merges",
-        PYTHONPATH=str(Path(__file__).resolve().parent),
+        PYTHONPATH=str(REPO / "tests"),
     )
 
     assert result.returncode == 1, result.stdout + result.stderr

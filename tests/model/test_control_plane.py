@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from conftest import create_request
 from fsconformance.emulator.settings import delays_from_env
 from fsconformance.model.control_plane import ControlPlane, Delays
 from fsconformance.model.errors import ServiceError
+from tests.helpers import create_request
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

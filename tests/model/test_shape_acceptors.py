@@ -15,7 +15,6 @@ from botocore.model import Shape, ShapeResolver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import create_request
 from fsconformance.emulator import athena
 from fsconformance.emulator.controlplane import handlers as controlplane
 from fsconformance.emulator.runtime import handlers as runtime
@@ -28,6 +27,7 @@ from fsconformance.model.shapes import (
     service_model,
     validate_input,
 )
+from tests.helpers import create_request
 
 OPERATIONS = (
     [("sagemaker-featurestore-runtime", op) for op in runtime.OPERATIONS]

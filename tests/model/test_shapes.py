@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from conftest import create_request
 from fsconformance.model.errors import ServiceError
 from fsconformance.model.shapes import _compile, service_model, validate_input
+from tests.helpers import create_request
 
 
 def rejection(service: str, operation: str, params: dict[str, Any]) -> ServiceError:

@@ -1,4 +1,4 @@
-"""What the children of tests/test_multiprocess.py run; kept apart so that a spawned child
+"""What the children of tests/system/test_multiprocess.py run; kept apart so that a spawned child
 imports only boto3 (the test module would bring pytest, moto and the emulation with it)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The crash-consistency workload behind tests/test_crash_consistency.py (docs/durability.md).
+"""The crash-consistency workload behind tests/system/test_crash_consistency.py (docs/durability.md).
 
 Writers of every kind the journal keeps (S3 objects put whole, streamed with aws-chunked
 trailers, uploaded in parts, copied, tagged and deleted; versioned buckets; multipart uploads
@@ -14,7 +14,7 @@ the writer accepts either outcome, exactly, and goes on from the one it finds. A
 a lost write. The writers' choices and the kill moments (counted in acknowledged writes) come
 from one seed; how the threads interleave is the machine's.
 
-Run it alone: ``python tests/crash_workload.py [--seed N] [--rounds N] [--data-dir DIR]``.
+Run it alone: ``python tests/system/crash_workload.py [--seed N] [--rounds N] [--data-dir DIR]``.
 """
 
 from __future__ import annotations

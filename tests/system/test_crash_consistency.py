@@ -5,7 +5,7 @@ random moment, all on one data directory: after every restart each acknowledged 
 there and exact, none is half applied and nothing deleted comes back (``crash_workload``).
 
 About a minute on two cores, so it is marked ``slow`` and left out of the default run; CI runs
-it on its own with ``pytest tests/test_crash_consistency.py -m slow``. The seed and the number
+it on its own with ``pytest tests/system/test_crash_consistency.py -m slow``. The seed and the number
 of rounds come from ``FSCONFORMANCE_CRASH_SEED`` and ``FSCONFORMANCE_CRASH_ROUNDS``; the
 summary line names the seed, which replays the same writers' choices and kill moments.
 """
@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import crash_workload
 import pytest
+
+from tests.system import crash_workload
 
 SEED = int(os.environ.get("FSCONFORMANCE_CRASH_SEED", "20261207"))
 ROUNDS = int(os.environ.get("FSCONFORMANCE_CRASH_ROUNDS", "15"))

@@ -22,10 +22,10 @@ import boto3
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import FAST, ROLE, Wire, js_sdk
 from fsconformance.emulator import clock
 from fsconformance.mock import mock_featurestore
 from fsconformance.waiters import eventually
+from tests.helpers import FAST, ROLE, Wire, js_sdk
 
 
 def create(wire_or_sagemaker: object, name: str = "g") -> None:

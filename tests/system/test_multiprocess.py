@@ -22,7 +22,12 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 import boto3
 import pytest
 from botocore.config import Config
-from bridge_children import (  # noqa: I001 - a sibling module, importable by spawned children
+
+import fsconformance
+from fsconformance import Delays, mock_featurestore
+from fsconformance.emulator.transports import bridge, inprocess
+from fsconformance.waiters import eventually
+from tests.system.bridge_children import (
     BUCKET,
     GROUP,
     REGION,
@@ -30,11 +35,6 @@ from bridge_children import (  # noqa: I001 - a sibling module, importable by sp
     write_from_child,
     write_to_an_unreachable_emulation,
 )
-
-import fsconformance
-from fsconformance import Delays, mock_featurestore
-from fsconformance.emulator.transports import bridge, inprocess
-from fsconformance.waiters import eventually
 
 ZERO = Delays(create=0, update=0, delete=0, data_plane=0, offline=0)
 

@@ -13,8 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-README = ROOT / "README.md"
+from tests.helpers import REPO
+
+README = REPO / "README.md"
 EXAMPLE_NAME = "test_pipeline.py"
 # The README is read in two minutes; everything longer belongs in docs/.
 MAX_LINES = 250
@@ -63,5 +64,5 @@ def test_the_readme_is_short_and_its_links_resolve() -> None:
     targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
     local = [t for t in targets if "://" not in t]
     assert local, "README.md links to no page of the docs"
-    missing = [t for t in local if not (ROOT / t).exists()]
+    missing = [t for t in local if not (REPO / t).exists()]
     assert not missing, f"README.md links to missing files: {missing}"

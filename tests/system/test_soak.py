@@ -18,9 +18,9 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import Wire, make_group
 from fsconformance import flush_offline_store
 from fsconformance.waiters import eventually
+from tests.helpers import Wire, make_group
 
 
 def finished(athena: Any, query_id: str) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 must make at least one conformance test fail.
 
 The full check runs the relevant suite modules once per mutant in fresh pytest processes
-(two to three minutes on two cores), so it is opt-in: ``FSCONFORMANCE_SUITE_POWER=1
-pytest tests/test_suite_power.py -s`` or ``python tests/mutants.py`` print the catch
+(two to three minutes on two cores), so it is opt-in: ``FSCONFORMANCE_SUITE_POWER=1 pytest
+tests/system/test_suite_power.py -m slow -s`` or ``python tests/mutants.py`` print the catch
 table. The fast tests below run always: each mutant really changes the behaviour it targets,
 checked on the pure model against the contract oracle's answer for the same probe (never
 against the unmutated model's), and is undone afterwards.
@@ -12,11 +12,9 @@ against the unmutated model's), and is undone afterwards.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import boto3
-import mutants
 import pytest
 
 from fsconformance import mock_featurestore
@@ -28,9 +26,10 @@ from fsconformance.model.control_plane import ControlPlane, Delays
 from fsconformance.model.errors import ServiceError
 from fsconformance.model.records import DataPlane
 from fsconformance.testing.oracle import Oracle
+from tests import mutants
+from tests.helpers import REPO
 
 T0 = 1_700_000_000.0
-REPO = Path(__file__).resolve().parent.parent
 
 
 def planes(*extra: dict[str, str]) -> tuple[ControlPlane, DataPlane]:
