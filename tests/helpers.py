@@ -13,7 +13,10 @@ import http.client
 import json
 import os
 import shutil
-from collections.abc import Mapping
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 
 from fsconformance.emulator import routing
+from fsconformance.emulator.transports import bridge
 from fsconformance.emulator.wire import WireRequest
 from fsconformance.model.control_plane import Delays
 from fsconformance.waiters import eventually
@@ -40,20 +44,70 @@ HOSTS = {
 }
 
 
-def create_request(**members: Any) -> dict[str, Any]:
-    """A valid CreateFeatureGroup request (online store only), with ``members`` over it."""
+# The record identifier and event time most self-tests' groups have.
+ID_AND_TIME = {"id": "String", "t": "Fractional"}
+
+
+def create_request(
+    name: str = "customers",
+    features: Mapping[str, str] | None = None,
+    *,
+    online: bool | dict[str, Any] = True,
+    offline: str | None = None,
+    table_format: str | None = None,
+    role: str = ROLE,
+    **members: Any,
+) -> dict[str, Any]:
+    """A valid CreateFeatureGroup request, with ``members`` over it.
+
+    ``features`` maps each feature's name to its type, the record identifier first and the
+    event time second (``customer_id`` String and ``event_time`` Fractional when omitted).
+    ``online`` turns the online store on or off, or is its whole ``OnlineStoreConfig``;
+    ``offline`` is the S3 URI of an offline store (in ``table_format`` if given), written with
+    ``role``.
+    """
+    features = features or {"customer_id": "String", "event_time": "Fractional"}
+    identifier, event_time = list(features)[:2]
     request: dict[str, Any] = {
-        "FeatureGroupName": "customers",
-        "RecordIdentifierFeatureName": "customer_id",
-        "EventTimeFeatureName": "event_time",
+        "FeatureGroupName": name,
+        "RecordIdentifierFeatureName": identifier,
+        "EventTimeFeatureName": event_time,
         "FeatureDefinitions": [
-            {"FeatureName": "customer_id", "FeatureType": "String"},
-            {"FeatureName": "event_time", "FeatureType": "Fractional"},
+            {"FeatureName": feature, "FeatureType": kind} for feature, kind in features.items()
         ],
-        "OnlineStoreConfig": {"EnableOnlineStore": True},
     }
+    if online:
+        request["OnlineStoreConfig"] = (
+            online if isinstance(online, dict) else {"EnableOnlineStore": True}
+        )
+    if offline is not None:
+        store: dict[str, Any] = {"S3StorageConfig": {"S3Uri": offline}}
+        if table_format is not None:
+            store["TableFormat"] = table_format
+        request["OfflineStoreConfig"] = store
+        request["RoleArn"] = role
     request.update(members)
     return request
+
+
+def record(**values: str) -> list[dict[str, str]]:
+    """A PutRecord ``Record``: each feature's value as a string, in the order given."""
+    return [{"FeatureName": name, "ValueAsString": value} for name, value in values.items()]
+
+
+def wait_created(
+    sagemaker: BaseClient, name: str, *, timeout: float = 10, interval: float = 0.02
+) -> None:
+    """Poll DescribeFeatureGroup until ``name`` is Created (C-016), within ``timeout``."""
+    eventually(
+        lambda: (
+            sagemaker.describe_feature_group(FeatureGroupName=name)["FeatureGroupStatus"]
+            == "Created"
+        ),
+        timeout=timeout,
+        interval=interval,
+        what=f"{name} created",
+    )
 
 
 def signed_headers(service: str) -> dict[str, str]:
@@ -129,19 +183,9 @@ def make_group(wire: Wire, name: str = "g", *, ttl: dict[str, Any] | None = None
     online: dict[str, Any] = {"EnableOnlineStore": True}
     if ttl is not None:
         online["TtlDuration"] = ttl
+    features = {"id": "String", "t": "String", "n": "Integral", "x": "Fractional"}
     wire.client("sagemaker").create_feature_group(
-        FeatureGroupName=name,
-        RecordIdentifierFeatureName="id",
-        EventTimeFeatureName="t",
-        FeatureDefinitions=[
-            {"FeatureName": "id", "FeatureType": "String"},
-            {"FeatureName": "t", "FeatureType": "String"},
-            {"FeatureName": "n", "FeatureType": "Integral"},
-            {"FeatureName": "x", "FeatureType": "Fractional"},
-        ],
-        OnlineStoreConfig=online,
-        OfflineStoreConfig={"S3StorageConfig": {"S3Uri": "s3://offline/store"}},
-        RoleArn=ROLE,
+        **create_request(name, features, online=online, offline="s3://offline/store")
     )
 
 
@@ -179,6 +223,35 @@ class AthenaSession:
             return execution if execution["Status"]["State"] in states else None
 
         return eventually(probe, timeout=30, interval=0.01, what=f"query {query_id} in {states}")
+
+
+def serve(*args: str, env: Mapping[str, str] | None = None, stderr: Any = subprocess.PIPE) -> Any:
+    """``fsconformance serve`` on a free loopback port in a child process, as a user starts it,
+    with ``env`` over this process's environment. The server itself is never redirected to
+    an endpoint (``FSCONFORMANCE_USE_ENDPOINT``, docs/multi-process.md)."""
+    environment = {k: v for k, v in os.environ.items() if k != bridge.USE_ENDPOINT_ENV}
+    return subprocess.Popen(
+        [sys.executable, "-m", "fsconformance", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        env={**environment, **(env or {})},
+    )
+
+
+@contextmanager
+def serving(*args: str, env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """The URL of ``serve(*args)``, stopped with SIGTERM afterwards."""
+    process = serve(*args, env=env)
+    try:
+        assert process.stdout is not None
+        ready = process.stdout.readline()
+        listening = ready.startswith("fsconformance serve: listening on ")
+        assert listening, ready or process.communicate(timeout=30)[1]
+        yield ready.split()[-1]
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
 
 
 def js_sdk(client: str = "client-s3") -> Path:

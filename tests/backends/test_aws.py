@@ -35,7 +35,7 @@ from fsconformance.emulator import settings
 from fsconformance.emulator.transports.wsgi import EmulatorServer
 from fsconformance.model.control_plane import Delays
 from fsconformance.waiters import eventually
-from tests.helpers import REPO
+from tests.helpers import ID_AND_TIME, REPO, create_request, record, wait_created
 
 ACCOUNT = "123456789012"  # the account moto reports for any fake credentials
 BUCKET = "fsct-bootstrap"
@@ -224,10 +224,7 @@ def test_teardown_deletes_the_group_its_s3_prefix_and_glue_table(endpoint: str) 
     name = request["FeatureGroupName"]
     backend.runtime.put_record(
         FeatureGroupName=name,
-        Record=[
-            {"FeatureName": "customer_id", "ValueAsString": "c1"},
-            {"FeatureName": "event_time", "ValueAsString": "1700000000"},
-        ],
+        Record=record(customer_id="c1", event_time="1700000000"),
     )
     bucket, prefix = offline_prefix(description) or ("", "")
     assert bucket == BUCKET
@@ -349,17 +346,10 @@ def test_one_process_can_create_more_groups_than_slots_without_waiting(endpoint:
 
 
 def _create(url: str, name: str, tags: list[dict[str, str]]) -> None:
-    request = {
-        "FeatureGroupName": name,
-        "RecordIdentifierFeatureName": "id",
-        "EventTimeFeatureName": "t",
-        "FeatureDefinitions": [
-            {"FeatureName": "id", "FeatureType": "String"},
-            {"FeatureName": "t", "FeatureType": "Fractional"},
-        ],
-        "OfflineStoreConfig": {"S3StorageConfig": {"S3Uri": f"s3://{BUCKET}/offline-store"}},
-        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/fs",
-    }
+    offline = f"s3://{BUCKET}/offline-store"
+    request = create_request(
+        name, ID_AND_TIME, online=False, offline=offline, role=f"arn:aws:iam::{ACCOUNT}:role/fs"
+    )
     if tags:
         request["Tags"] = tags
     plain(url, "sagemaker").create_feature_group(**request)
@@ -374,14 +364,7 @@ def test_sweep_lists_and_deletes_only_tagged_old_groups(endpoint: str) -> None:
     _create(endpoint, "fsct-half-tagged", old[:1])
     sagemaker = plain(endpoint, "sagemaker")
     for name in listed_groups(endpoint):
-        eventually(
-            lambda n=name: (
-                sagemaker.describe_feature_group(FeatureGroupName=n)["FeatureGroupStatus"]
-                == "Created"
-            ),
-            timeout=10,
-            interval=0.02,
-        )
+        wait_created(sagemaker, name)
     clients = sweep_clients("us-east-1", None, endpoint)
     assert [c.name for c in find_candidates(clients, parse_age("6h"))] == ["fsct-old-tagged"]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import FrameType
 
 import fsconformance
+from tests import helpers
 
 PACKAGE = Path(fsconformance.__file__).parent
 SEAM = PACKAGE / "emulator" / "moto_seam.py"
@@ -155,21 +156,10 @@ def test_a_put_crosses_the_transport_routing_its_handler_and_the_model() -> None
     from fsconformance import Delays, mock_featurestore
 
     with mock_featurestore(Delays(create=0, update=0, delete=0, data_plane=0, offline=0)):
-        boto3.client("sagemaker", region_name="us-east-1").create_feature_group(
-            FeatureGroupName="leg",
-            RecordIdentifierFeatureName="id",
-            EventTimeFeatureName="t",
-            FeatureDefinitions=[
-                {"FeatureName": "id", "FeatureType": "String"},
-                {"FeatureName": "t", "FeatureType": "Fractional"},
-            ],
-            OnlineStoreConfig={"EnableOnlineStore": True},
-        )
+        sagemaker = boto3.client("sagemaker", region_name="us-east-1")
+        sagemaker.create_feature_group(**helpers.create_request("leg", helpers.ID_AND_TIME))
         runtime = boto3.client("sagemaker-featurestore-runtime", region_name="us-east-1")
-        record = [
-            {"FeatureName": "id", "ValueAsString": "a"},
-            {"FeatureName": "t", "ValueAsString": "1700000000"},
-        ]
+        record = helpers.record(id="a", t="1700000000")
         runtime.put_record(FeatureGroupName="leg", Record=record)  # warm: models, acceptors
         files = files_run_by(lambda: runtime.put_record(FeatureGroupName="leg", Record=record))
     assert files == [

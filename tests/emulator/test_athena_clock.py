@@ -12,7 +12,7 @@ import pytest
 
 from fsconformance import Delays, flush_offline_store, mock_featurestore
 from fsconformance.emulator.settings import delays_from_env
-from tests.helpers import AthenaSession
+from tests.helpers import AthenaSession, create_request, record
 
 
 @pytest.fixture(autouse=True)
@@ -27,16 +27,10 @@ class Session(AthenaSession):
         super().__init__(account_id, "fsct-clock")
 
     def create(self) -> str:
+        features = {"id": "String", "ts": "Fractional"}
+        offline = f"s3://{self.bucket}/fs"
         self.sm.create_feature_group(
-            FeatureGroupName="fg",
-            RecordIdentifierFeatureName="id",
-            EventTimeFeatureName="ts",
-            FeatureDefinitions=[
-                {"FeatureName": "id", "FeatureType": "String"},
-                {"FeatureName": "ts", "FeatureType": "Fractional"},
-            ],
-            OfflineStoreConfig={"S3StorageConfig": {"S3Uri": f"s3://{self.bucket}/fs"}},
-            RoleArn="arn:aws:iam::123456789012:role/fs",
+            **create_request("fg", features, online=False, offline=offline)
         )
         description = self.sm.describe_feature_group(FeatureGroupName="fg")
         return description["OfflineStoreConfig"]["DataCatalogConfig"]["TableName"]
@@ -44,10 +38,7 @@ class Session(AthenaSession):
     def put(self, record_id: str) -> None:
         self.rt.put_record(
             FeatureGroupName="fg",
-            Record=[
-                {"FeatureName": "id", "ValueAsString": record_id},
-                {"FeatureName": "ts", "ValueAsString": "1"},
-            ],
+            Record=record(id=record_id, ts="1"),
         )
 
     def count(self, table: str) -> int:

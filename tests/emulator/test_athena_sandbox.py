@@ -19,7 +19,7 @@ import pytest
 from fsconformance import Delays, mock_featurestore
 from fsconformance.emulator import athena
 from fsconformance.emulator.athena import engine
-from tests.helpers import ATHENA_TERMINAL, AthenaSession
+from tests.helpers import ATHENA_TERMINAL, ROLE, AthenaSession, create_request, record
 
 # A query that would run for hours: 10^12 rows, with Trino's sequence limit respected.
 HUGE = (
@@ -192,22 +192,10 @@ def test_a_query_past_the_time_bound_fails_like_a_timeout(session: Session) -> N
 
 def test_a_running_query_blocks_no_other_request(session: Session) -> None:
     """GetRecord on the same account stays fast while a huge query runs (limit 0.2 s)."""
-    session.sm.create_feature_group(
-        FeatureGroupName="fg",
-        RecordIdentifierFeatureName="id",
-        EventTimeFeatureName="ts",
-        FeatureDefinitions=[
-            {"FeatureName": "id", "FeatureType": "String"},
-            {"FeatureName": "ts", "FeatureType": "Fractional"},
-        ],
-        OnlineStoreConfig={"EnableOnlineStore": True},
-        RoleArn="arn:aws:iam::123456789012:role/fs",
-    )
-    record = [
-        {"FeatureName": "id", "ValueAsString": "a"},
-        {"FeatureName": "ts", "ValueAsString": "1"},
-    ]
-    session.rt.put_record(FeatureGroupName="fg", Record=record)
+    features = {"id": "String", "ts": "Fractional"}
+    session.sm.create_feature_group(**create_request("fg", features, RoleArn=ROLE))
+    written = record(id="a", ts="1")
+    session.rt.put_record(FeatureGroupName="fg", Record=written)
     query_id = session.start(HUGE)
     session.wait(query_id, ("RUNNING",) + ATHENA_TERMINAL)
     latencies = []
@@ -215,7 +203,7 @@ def test_a_running_query_blocks_no_other_request(session: Session) -> None:
         started = time.perf_counter()
         got = session.rt.get_record(FeatureGroupName="fg", RecordIdentifierValueAsString="a")
         latencies.append(time.perf_counter() - started)
-        assert got["Record"] == record
+        assert got["Record"] == written
     # The query was still running throughout, so every GetRecord overlapped it.
     assert session.status(query_id)["Status"]["State"] == "RUNNING"
     session.athena.stop_query_execution(QueryExecutionId=query_id)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Answer, Wire, make_group
+from tests.helpers import ID_AND_TIME, Answer, Wire, create_request, make_group
 
 RECORD = [
     {"FeatureName": "id", "ValueAsString": "a"},
@@ -127,16 +127,11 @@ def test_null_inside_lists_is_a_validation_error(
 ) -> None:
     make_group(wire)
     if target == "SageMaker.CreateFeatureGroup":
-        request = {
-            "FeatureGroupName": "h",
-            "RecordIdentifierFeatureName": "id",
-            "EventTimeFeatureName": "t",
-            "FeatureDefinitions": [{"FeatureName": "id", "FeatureType": "String"}, None],
-            "OnlineStoreConfig": {"EnableOnlineStore": True},
-        }
+        request = create_request("h", {"id": "String", "t": "String"})
         if body == "tags":
-            request["FeatureDefinitions"][1] = {"FeatureName": "t", "FeatureType": "String"}
             request["Tags"] = [None]
+        else:
+            request["FeatureDefinitions"][1] = None
         body = json.dumps(request)
     if service == "runtime":
         path = "/BatchGetRecord" if "Identifiers" in body else "/FeatureGroup/g"
@@ -201,16 +196,7 @@ def test_what_aws_refuses_is_refused(wire: Wire, record: list[dict[str, str]]) -
 
 
 def test_unicode_digits_are_no_fractional_event_time(wire: Wire) -> None:
-    wire.client("sagemaker").create_feature_group(
-        FeatureGroupName="f",
-        RecordIdentifierFeatureName="id",
-        EventTimeFeatureName="t",
-        FeatureDefinitions=[
-            {"FeatureName": "id", "FeatureType": "String"},
-            {"FeatureName": "t", "FeatureType": "Fractional"},
-        ],
-        OnlineStoreConfig={"EnableOnlineStore": True},
-    )
+    wire.client("sagemaker").create_feature_group(**create_request("f", ID_AND_TIME))
     record = [RECORD[0], {"FeatureName": "t", "ValueAsString": "١٧٠٠٠٠٠٠٠٠"}]
     refused(put(wire, record, group="f"), "ValidationError")
     answer = wire.send("DELETE", "/FeatureGroup/f?RecordIdentifierValueAsString=a&EventTime=%D9%A1")

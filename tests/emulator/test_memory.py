@@ -13,7 +13,7 @@ from fsconformance.emulator import clock, moto_seam
 from fsconformance.emulator.state import state_for
 from fsconformance.mock import mock_featurestore
 from fsconformance.model.records import OnlineRecord
-from tests.helpers import FAST, ROLE
+from tests.helpers import FAST, ID_AND_TIME, create_request, record
 
 
 def test_deleting_a_group_releases_its_records_and_written_rows() -> None:
@@ -24,26 +24,10 @@ def test_deleting_a_group_releases_its_records_and_written_rows() -> None:
         state = state_for("123456789012", "us-east-1")
         for cycle in range(3):
             name = f"cycle{cycle}"
-            sagemaker.create_feature_group(
-                FeatureGroupName=name,
-                RecordIdentifierFeatureName="id",
-                EventTimeFeatureName="t",
-                FeatureDefinitions=[
-                    {"FeatureName": "id", "FeatureType": "String"},
-                    {"FeatureName": "t", "FeatureType": "Fractional"},
-                ],
-                OnlineStoreConfig={"EnableOnlineStore": True},
-                OfflineStoreConfig={"S3StorageConfig": {"S3Uri": "s3://offline/store"}},
-                RoleArn=ROLE,
-            )
+            request = create_request(name, ID_AND_TIME, offline="s3://offline/store")
+            sagemaker.create_feature_group(**request)
             for i in range(50):
-                runtime.put_record(
-                    FeatureGroupName=name,
-                    Record=[
-                        {"FeatureName": "id", "ValueAsString": str(i)},
-                        {"FeatureName": "t", "ValueAsString": "1"},
-                    ],
-                )
+                runtime.put_record(FeatureGroupName=name, Record=record(id=str(i), t="1"))
             group = state.control_plane.find(name)
             data = state.data_plane.data_for(group)
             assert len(data.online) == 50
@@ -68,26 +52,12 @@ def test_records_share_their_feature_names() -> None:
 def _cycle(clients: dict[str, Any], name: str, puts: int) -> None:
     """One cycle as a test does it: create, ingest, delete, then the teardown (C-084)."""
     clients["sagemaker"].create_feature_group(
-        FeatureGroupName=name,
-        RecordIdentifierFeatureName="id",
-        EventTimeFeatureName="t",
-        FeatureDefinitions=[
-            {"FeatureName": "id", "FeatureType": "String"},
-            {"FeatureName": "t", "FeatureType": "Fractional"},
-        ],
-        OnlineStoreConfig={"EnableOnlineStore": True},
-        OfflineStoreConfig={"S3StorageConfig": {"S3Uri": "s3://offline/store"}},
-        RoleArn=ROLE,
+        **create_request(name, ID_AND_TIME, offline="s3://offline/store")
     )
     for i in range(puts):
         # One event-time hour per record: one offline file (one S3 key) per record.
-        clients["runtime"].put_record(
-            FeatureGroupName=name,
-            Record=[
-                {"FeatureName": "id", "ValueAsString": str(i)},
-                {"FeatureName": "t", "ValueAsString": str(1_700_000_000 + 3600 * i)},
-            ],
-        )
+        moment = str(1_700_000_000 + 3600 * i)
+        clients["runtime"].put_record(FeatureGroupName=name, Record=record(id=str(i), t=moment))
     catalog = clients["sagemaker"].describe_feature_group(FeatureGroupName=name)[
         "OfflineStoreConfig"
     ]["DataCatalogConfig"]

@@ -28,10 +28,6 @@ def _default_account(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)
 
 
-def online_group(name: str) -> dict[str, Any]:
-    return create_request(FeatureGroupName=name)
-
-
 def error_code(error: pytest.ExceptionInfo[ClientError]) -> str:
     return error.value.response["Error"]["Code"]
 
@@ -39,7 +35,7 @@ def error_code(error: pytest.ExceptionInfo[ClientError]) -> str:
 def test_context_manager_creates_and_describes() -> None:
     with mock_featurestore(delays=FAST):
         sm = boto3.client("sagemaker", region_name="us-east-1")
-        arn = sm.create_feature_group(**online_group("customers"))["FeatureGroupArn"]
+        arn = sm.create_feature_group(**create_request("customers"))["FeatureGroupArn"]
         assert arn.endswith(":feature-group/customers")
         assert arn.startswith("arn:aws:sagemaker:us-east-1:123456789012:")
 
@@ -64,7 +60,7 @@ def test_decorator() -> None:
     @mock_featurestore(delays=FAST)
     def pipeline() -> str:
         sm = boto3.client("sagemaker", region_name="us-east-1")
-        sm.create_feature_group(**online_group("decorated"))
+        sm.create_feature_group(**create_request("decorated"))
         return sm.describe_feature_group(FeatureGroupName="decorated")["FeatureGroupName"]
 
     assert pipeline.__name__ == "pipeline"
@@ -77,7 +73,7 @@ def test_emulation_validates_what_botocore_does_not() -> None:
     with mock_featurestore(delays=FAST):
         sm = boto3.client("sagemaker", region_name="us-east-1")
         with pytest.raises(ClientError) as info:
-            sm.create_feature_group(**online_group("abc-"))
+            sm.create_feature_group(**create_request("abc-"))
         assert error_code(info) == "ValidationException"
         assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
@@ -85,7 +81,7 @@ def test_emulation_validates_what_botocore_does_not() -> None:
 def test_a_fresh_mock_starts_empty() -> None:
     with mock_featurestore(delays=FAST):
         sm = boto3.client("sagemaker", region_name="us-east-1")
-        sm.create_feature_group(**online_group("leftover"))
+        sm.create_feature_group(**create_request("leftover"))
     with mock_featurestore(delays=FAST):
         sm = boto3.client("sagemaker", region_name="us-east-1")
         with pytest.raises(ClientError) as info:
@@ -98,13 +94,13 @@ def test_state_is_kept_per_region() -> None:
     with mock_featurestore(delays=FAST):
         east = boto3.client("sagemaker", region_name="us-east-1")
         west = boto3.client("sagemaker", region_name="eu-west-1")
-        east.create_feature_group(**online_group("regional"))
+        east.create_feature_group(**create_request("regional"))
         with pytest.raises(ClientError) as info:
             west.describe_feature_group(FeatureGroupName="regional")
         assert error_code(info) == "ResourceNotFound"
         assert west.list_feature_groups()["FeatureGroupSummaries"] == []
         # The same name is free in the other region.
-        arn = west.create_feature_group(**online_group("regional"))["FeatureGroupArn"]
+        arn = west.create_feature_group(**create_request("regional"))["FeatureGroupArn"]
         assert ":eu-west-1:" in arn
         assert east.describe_feature_group(FeatureGroupName="regional")["FeatureGroupArn"] != arn
 
@@ -113,7 +109,7 @@ def test_state_is_kept_per_account(monkeypatch: pytest.MonkeyPatch) -> None:
     with mock_featurestore(delays=FAST):
         sm = boto3.client("sagemaker", region_name="us-east-1")
         monkeypatch.setenv("MOTO_ACCOUNT_ID", "111111111111")
-        arn = sm.create_feature_group(**online_group("accounted"))["FeatureGroupArn"]
+        arn = sm.create_feature_group(**create_request("accounted"))["FeatureGroupArn"]
         assert ":111111111111:" in arn
         monkeypatch.setenv("MOTO_ACCOUNT_ID", "222222222222")
         with pytest.raises(ClientError) as info:
@@ -150,9 +146,9 @@ def test_non_feature_store_sagemaker_operations_fall_through_to_moto() -> None:
 def test_tags_on_feature_group_arns_are_answered_by_the_emulation() -> None:
     with mock_featurestore(delays=FAST):
         sm = boto3.client("sagemaker", region_name="us-east-1")
-        arn = sm.create_feature_group(**online_group("tagged"), Tags=[{"Key": "a", "Value": "1"}])[
-            "FeatureGroupArn"
-        ]
+        arn = sm.create_feature_group(
+            **create_request("tagged"), Tags=[{"Key": "a", "Value": "1"}]
+        )["FeatureGroupArn"]
         sm.add_tags(ResourceArn=arn, Tags=[{"Key": "b", "Value": "2"}])
         assert sm.list_tags(ResourceArn=arn)["Tags"] == [
             {"Key": "a", "Value": "1"},
@@ -264,7 +260,7 @@ def test_configured_delays_apply() -> None:
     slow = Delays(create=3600, update=3600, delete=3600)
     with mock_featurestore(delays=slow):
         sm = boto3.client("sagemaker", region_name="us-east-1")
-        sm.create_feature_group(**online_group("slow"))
+        sm.create_feature_group(**create_request("slow"))
         assert sm.describe_feature_group(FeatureGroupName="slow")["FeatureGroupStatus"] == (
             "Creating"
         )

@@ -4,6 +4,7 @@ one snapshot per replication batch, and the reader Athena is to call (C-064, C-1
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import boto3
 import pytest
@@ -12,6 +13,7 @@ from pyiceberg.table import StaticTable
 from fsconformance import Delays, mock_featurestore
 from fsconformance.emulator import clock, moto_seam
 from fsconformance.emulator.offline import iceberg
+from tests.helpers import create_request, record
 
 REGION = "us-east-1"
 ZERO = Delays(create=0, update=0, delete=0, data_plane=0, offline=60)
@@ -22,14 +24,18 @@ def account(fresh_account: str) -> str:
     return fresh_account
 
 
+def _group(account: str, uri: str, *, online: bool = True) -> dict[str, Any]:
+    """Group ``g`` with an Iceberg offline store at ``uri``."""
+    features = {"id": "String", "EventTime": "String", "n": "Integral"}
+    role = f"arn:aws:iam::{account}:role/r"
+    return create_request(
+        "g", features, online=online, offline=uri, table_format="Iceberg", role=role
+    )
+
+
 def _put(runtime, identifier: str, event_time: str, n: str) -> None:
     runtime.put_record(
-        FeatureGroupName="g",
-        Record=[
-            {"FeatureName": "id", "ValueAsString": identifier},
-            {"FeatureName": "EventTime", "ValueAsString": event_time},
-            {"FeatureName": "n", "ValueAsString": n},
-        ],
+        FeatureGroupName="g", Record=record(id=identifier, EventTime=event_time, n=n)
     )
 
 
@@ -38,22 +44,7 @@ def test_pyiceberg_reads_the_rows_and_one_snapshot_per_batch(account: str) -> No
         boto3.client("s3", region_name=REGION).create_bucket(Bucket="ice-bucket")
         sagemaker = boto3.client("sagemaker", region_name=REGION)
         runtime = boto3.client("sagemaker-featurestore-runtime", region_name=REGION)
-        sagemaker.create_feature_group(
-            FeatureGroupName="g",
-            RecordIdentifierFeatureName="id",
-            EventTimeFeatureName="EventTime",
-            FeatureDefinitions=[
-                {"FeatureName": "id", "FeatureType": "String"},
-                {"FeatureName": "EventTime", "FeatureType": "String"},
-                {"FeatureName": "n", "FeatureType": "Integral"},
-            ],
-            OnlineStoreConfig={"EnableOnlineStore": True},
-            OfflineStoreConfig={
-                "S3StorageConfig": {"S3Uri": "s3://ice-bucket/p"},
-                "TableFormat": "Iceberg",
-            },
-            RoleArn=f"arn:aws:iam::{account}:role/r",
-        )
+        sagemaker.create_feature_group(**_group(account, "s3://ice-bucket/p"))
         catalog = sagemaker.describe_feature_group(FeatureGroupName="g")["OfflineStoreConfig"][
             "DataCatalogConfig"
         ]
@@ -87,21 +78,7 @@ def test_a_missing_bucket_delays_the_table_and_loses_no_row(account: str) -> Non
     with mock_featurestore(delays=ZERO):
         sagemaker = boto3.client("sagemaker", region_name=REGION)
         runtime = boto3.client("sagemaker-featurestore-runtime", region_name=REGION)
-        sagemaker.create_feature_group(
-            FeatureGroupName="g",
-            RecordIdentifierFeatureName="id",
-            EventTimeFeatureName="EventTime",
-            FeatureDefinitions=[
-                {"FeatureName": "id", "FeatureType": "String"},
-                {"FeatureName": "EventTime", "FeatureType": "String"},
-                {"FeatureName": "n", "FeatureType": "Integral"},
-            ],
-            OfflineStoreConfig={
-                "S3StorageConfig": {"S3Uri": "s3://late-bucket/p"},
-                "TableFormat": "Iceberg",
-            },
-            RoleArn=f"arn:aws:iam::{account}:role/r",
-        )
+        sagemaker.create_feature_group(**_group(account, "s3://late-bucket/p", online=False))
         _put(runtime, "a", "2024-01-02T03:04:05Z", "1")
         clock.flush_all()  # no bucket yet: nothing can be written, nothing is dropped
         catalog = sagemaker.describe_feature_group(FeatureGroupName="g")["OfflineStoreConfig"][
@@ -134,18 +111,14 @@ def test_glue_finds_an_iceberg_groups_table_under_its_mixed_case_database(accoun
         glue = boto3.client("glue", region_name=REGION)
         for name, table_format in (("Ice-Group", "Iceberg"), ("glue-group", "Glue")):
             sagemaker.create_feature_group(
-                FeatureGroupName=name,
-                RecordIdentifierFeatureName="id",
-                EventTimeFeatureName="EventTime",
-                FeatureDefinitions=[
-                    {"FeatureName": "id", "FeatureType": "String"},
-                    {"FeatureName": "EventTime", "FeatureType": "String"},
-                ],
-                OfflineStoreConfig={
-                    "S3StorageConfig": {"S3Uri": "s3://ice-glue/p"},
-                    "TableFormat": table_format,
-                },
-                RoleArn=f"arn:aws:iam::{account}:role/r",
+                **create_request(
+                    name,
+                    {"id": "String", "EventTime": "String"},
+                    online=False,
+                    offline="s3://ice-glue/p",
+                    table_format=table_format,
+                    role=f"arn:aws:iam::{account}:role/r",
+                )
             )
         catalog = sagemaker.describe_feature_group(FeatureGroupName="Ice-Group")[
             "OfflineStoreConfig"

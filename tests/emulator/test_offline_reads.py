@@ -25,6 +25,7 @@ from fsconformance.emulator import moto_seam
 from fsconformance.emulator.offline import parsed_files, replication
 from fsconformance.model.records import OfflineRow
 from fsconformance.waiters import eventually
+from tests.helpers import ID_AND_TIME, create_request
 
 REGION = "us-east-1"
 BUCKET = "fsct-offline-reads"
@@ -117,19 +118,9 @@ def _query(clients: dict[str, Any], sql: str, database: str = "sagemaker_feature
 
 
 def _group(clients: dict[str, Any]) -> str:
-    clients["sm"].create_feature_group(
-        FeatureGroupName="reads",
-        RecordIdentifierFeatureName="id",
-        EventTimeFeatureName="t",
-        FeatureDefinitions=[
-            {"FeatureName": "id", "FeatureType": "String"},
-            {"FeatureName": "t", "FeatureType": "Fractional"},
-            {"FeatureName": "n", "FeatureType": "Integral"},
-            {"FeatureName": "s", "FeatureType": "String"},
-        ],
-        OfflineStoreConfig={"S3StorageConfig": {"S3Uri": f"s3://{BUCKET}/fs"}},
-        RoleArn="arn:aws:iam::123456789012:role/fs",
-    )
+    features = {**ID_AND_TIME, "n": "Integral", "s": "String"}
+    request = create_request("reads", features, online=False, offline=f"s3://{BUCKET}/fs")
+    clients["sm"].create_feature_group(**request)
     described = clients["sm"].describe_feature_group(FeatureGroupName="reads")
     return described["OfflineStoreConfig"]["DataCatalogConfig"]["TableName"]
 

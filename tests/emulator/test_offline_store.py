@@ -24,6 +24,7 @@ from fsconformance.emulator.settings import delays_from_env
 from fsconformance.emulator.state import state_for
 from fsconformance.model.records import OfflineRow
 from fsconformance.waiters import eventually
+from tests.helpers import create_request
 
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 
@@ -54,23 +55,17 @@ class Session:
         self.output = f"s3://{self.bucket}/athena/"
         self.s3.create_bucket(Bucket=self.bucket)
 
-    def create(self, name: str = "customers", **members: Any) -> dict[str, str]:
-        request = {
-            "FeatureGroupName": name,
-            "RecordIdentifierFeatureName": "id",
-            "EventTimeFeatureName": "ts",
-            "FeatureDefinitions": [
-                {"FeatureName": "id", "FeatureType": "String"},
-                {"FeatureName": "ts", "FeatureType": "Fractional"},
-                {"FeatureName": "Age", "FeatureType": "Integral"},
-                {"FeatureName": "age_18-29", "FeatureType": "Fractional"},
-            ],
-            "OnlineStoreConfig": {"EnableOnlineStore": True},
-            "OfflineStoreConfig": {"S3StorageConfig": {"S3Uri": f"s3://{self.bucket}/fs"}},
-            "RoleArn": "arn:aws:iam::123456789012:role/fs",
+    def create(
+        self, name: str = "customers", features: dict[str, str] | None = None, **members: Any
+    ) -> dict[str, str]:
+        features = features or {
+            "id": "String",
+            "ts": "Fractional",
+            "Age": "Integral",
+            "age_18-29": "Fractional",
         }
-        request.update(members)
-        self.sm.create_feature_group(**request)
+        offline = f"s3://{self.bucket}/fs"
+        self.sm.create_feature_group(**create_request(name, features, offline=offline, **members))
         return self.sm.describe_feature_group(FeatureGroupName=name)["OfflineStoreConfig"]
 
     def put(self, name: str = "customers", **values: Any) -> None:
@@ -375,11 +370,7 @@ def test_query_reads_files_of_both_schemas(session: Session) -> None:
 
 
 def test_string_event_time_stays_a_string(session: Session) -> None:
-    definitions = [
-        {"FeatureName": "id", "FeatureType": "String"},
-        {"FeatureName": "ts", "FeatureType": "String"},
-    ]
-    offline = session.create(FeatureDefinitions=definitions)
+    offline = session.create(features={"id": "String", "ts": "String"})
     table = offline["DataCatalogConfig"]["TableName"]
     session.put(id="a", ts="2024-03-05T07:15:00Z")
     session.flush()

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,9 +15,7 @@ from fsconformance.emulator import moto_seam, settings
 from fsconformance.emulator.transports.wsgi import EmulatorServer, require_loopback
 from fsconformance.model.control_plane import Delays
 from fsconformance.waiters import eventually
-
-FAKE = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-ROLE = "arn:aws:iam::123456789012:role/fs"
+from tests.helpers import FAKE, ID_AND_TIME, create_request, record, serve, wait_created
 
 
 def clients(url: str) -> dict[str, BaseClient]:
@@ -32,30 +27,7 @@ def clients(url: str) -> dict[str, BaseClient]:
 
 
 def group_request(name: str) -> dict[str, Any]:
-    return {
-        "FeatureGroupName": name,
-        "RecordIdentifierFeatureName": "id",
-        "EventTimeFeatureName": "t",
-        "FeatureDefinitions": [
-            {"FeatureName": "id", "FeatureType": "String"},
-            {"FeatureName": "t", "FeatureType": "Fractional"},
-        ],
-        "OnlineStoreConfig": {"EnableOnlineStore": True},
-        "OfflineStoreConfig": {"S3StorageConfig": {"S3Uri": "s3://offline/store"}},
-        "RoleArn": ROLE,
-    }
-
-
-def until_created(sagemaker: BaseClient, name: str) -> None:
-    eventually(
-        lambda: (
-            sagemaker.describe_feature_group(FeatureGroupName=name)["FeatureGroupStatus"]
-            == "Created"
-        ),
-        timeout=10,
-        interval=0.02,
-        what=f"{name} created",
-    )
+    return create_request(name, ID_AND_TIME, offline="s3://offline/store")
 
 
 @pytest.fixture
@@ -80,17 +52,14 @@ def test_serves_the_emulation_and_moto_over_http(server: EmulatorServer) -> None
     assert c["sts"].get_caller_identity()["Account"] == "123456789012"  # moto
     c["s3"].create_bucket(Bucket="offline")  # moto, path style
     c["sagemaker"].create_feature_group(**group_request("served"))  # the emulation
-    until_created(c["sagemaker"], "served")
+    wait_created(c["sagemaker"], "served")
     runtime = c["sagemaker-featurestore-runtime"]
     runtime.put_record(
         FeatureGroupName="served",
-        Record=[
-            {"FeatureName": "id", "ValueAsString": "a"},
-            {"FeatureName": "t", "ValueAsString": "1"},
-        ],
+        Record=record(id="a", t="1"),
     )
-    record = runtime.get_record(FeatureGroupName="served", RecordIdentifierValueAsString="a")
-    assert {"FeatureName": "id", "ValueAsString": "a"} in record["Record"]
+    got = runtime.get_record(FeatureGroupName="served", RecordIdentifierValueAsString="a")
+    assert {"FeatureName": "id", "ValueAsString": "a"} in got["Record"]
     batch = runtime.batch_get_record(
         Identifiers=[{"FeatureGroupName": "served", "RecordIdentifiersValueAsString": ["a", "b"]}]
     )
@@ -125,13 +94,10 @@ def test_shutdown_writes_buffered_offline_rows(server: EmulatorServer) -> None:
     c = clients(server.url)
     c["s3"].create_bucket(Bucket="offline")
     c["sagemaker"].create_feature_group(**group_request("buffered"))
-    until_created(c["sagemaker"], "buffered")
+    wait_created(c["sagemaker"], "buffered")
     c["sagemaker-featurestore-runtime"].put_record(
         FeatureGroupName="buffered",
-        Record=[
-            {"FeatureName": "id", "ValueAsString": "a"},
-            {"FeatureName": "t", "ValueAsString": "1"},
-        ],
+        Record=record(id="a", t="1"),
     )
     assert "Contents" not in c["s3"].list_objects_v2(Bucket="offline", Prefix="store/")
     server.shutdown()
@@ -147,18 +113,9 @@ def test_only_loopback_addresses_are_served() -> None:
             require_loopback(address)
 
 
-def _serve(*args: str, **env: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "fsconformance", "serve", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **env},
-    )
-
-
 def test_serve_command_prints_its_url_and_flushes_on_sigterm() -> None:
-    process = _serve("--debug", FSCONFORMANCE_DELAY_OFFLINE="3600", FSCONFORMANCE_DELAY_CREATE="0")
+    delays = {"FSCONFORMANCE_DELAY_OFFLINE": "3600", "FSCONFORMANCE_DELAY_CREATE": "0"}
+    process = serve("--debug", env=delays)
     try:
         assert process.stdout is not None
         ready = process.stdout.readline()
@@ -167,13 +124,10 @@ def test_serve_command_prints_its_url_and_flushes_on_sigterm() -> None:
         c = clients(url)
         c["s3"].create_bucket(Bucket="offline")
         c["sagemaker"].create_feature_group(**group_request("cli"))
-        until_created(c["sagemaker"], "cli")
+        wait_created(c["sagemaker"], "cli")
         c["sagemaker-featurestore-runtime"].put_record(
             FeatureGroupName="cli",
-            Record=[
-                {"FeatureName": "id", "ValueAsString": "a"},
-                {"FeatureName": "t", "ValueAsString": "1"},
-            ],
+            Record=record(id="a", t="1"),
         )
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)
@@ -189,7 +143,7 @@ def test_serve_command_prints_its_url_and_flushes_on_sigterm() -> None:
 
 
 def test_serve_command_refuses_other_addresses() -> None:
-    process = _serve("--host", "0.0.0.0")
+    process = serve("--host", "0.0.0.0")
     out, err = process.communicate(timeout=30)
     assert process.returncode == 1
     assert err.strip().count("\n") == 0 and "loopback" in err

@@ -7,13 +7,10 @@ set up once (a JVM's) stays valid.
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import ssl
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import boto3
@@ -25,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from fsconformance.emulator.transports import tls
 from fsconformance.emulator.transports.wsgi import EmulatorServer
+from tests.helpers import serve
 
 FAKE = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
@@ -98,13 +96,7 @@ def test_https_on_the_served_port_for_clients_that_trust_the_ca(tmp_path: Path) 
 
 
 def test_serve_tls_prints_the_ca_bundle_and_stops_cleanly(tmp_path: Path) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fsconformance", "serve", "--port", "0", "--tls"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path)},
-    )
+    process = serve("--tls", env={"XDG_CONFIG_HOME": str(tmp_path)})
     try:
         assert process.stdout is not None
         lines = [process.stdout.readline().strip() for _ in range(3)]

@@ -13,9 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from fsconformance.harness.snapshots import FORMAT
 from fsconformance.harness.snapshots.compare import compare_exchanges, compare_observations
@@ -27,7 +25,7 @@ from fsconformance.harness.snapshots.record import (
     snapshot_path,
     write_manifest,
 )
-from tests.helpers import REPO
+from tests.helpers import REPO, Wire, serving
 
 ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/fsconformance-feature-store-us-east-1"
@@ -239,30 +237,14 @@ def _pytest(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def serve() -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fsconformance", "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().split()[-1]
-        kwargs = {
-            "endpoint_url": url,
-            "region_name": "us-east-1",
-            "aws_access_key_id": "testing",
-            "aws_secret_access_key": "testing",
-            "config": Config(s3={"addressing_style": "path"}),
-        }
-        boto3.client("s3", **kwargs).create_bucket(Bucket="fsct-offline")
-        boto3.client("iam", **kwargs).create_role(
+    """A served emulation holding what the aws backend needs: the bucket and the role."""
+    with serving() as url:
+        wire = Wire("serve", url)
+        wire.client("s3").create_bucket(Bucket="fsct-offline")
+        wire.client("iam").create_role(
             RoleName="fsconformance-feature-store-us-east-1", AssumeRolePolicyDocument="{}"
         )
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

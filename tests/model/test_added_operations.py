@@ -11,6 +11,9 @@ from fsconformance.model import rules
 from fsconformance.model.control_plane import ControlPlane, Delays
 from fsconformance.model.errors import ServiceError
 from fsconformance.model.records import DataPlane
+from tests.helpers import ID_AND_TIME, create_request
+
+ROLE = "arn:aws:iam::123456789012:role/r"
 
 DAY = 1_700_006_400.0  # a UTC midnight
 assert DAY % 86400 == 0
@@ -22,21 +25,8 @@ def plane(delays: Delays | None = None) -> tuple[ControlPlane, DataPlane]:
 
 
 def create(control: ControlPlane, name: str = "g", now: float = DAY, **members: Any) -> None:
-    request = {
-        "FeatureGroupName": name,
-        "RecordIdentifierFeatureName": "id",
-        "EventTimeFeatureName": "t",
-        "FeatureDefinitions": [
-            {"FeatureName": "id", "FeatureType": "String"},
-            {"FeatureName": "t", "FeatureType": "Fractional"},
-            {"FeatureName": "a", "FeatureType": "String"},
-            {"FeatureName": "b", "FeatureType": "String"},
-        ],
-        "OnlineStoreConfig": {"EnableOnlineStore": True},
-        "OfflineStoreConfig": {"S3StorageConfig": {"S3Uri": "s3://bucket/p"}},
-        "RoleArn": "arn:aws:iam::123456789012:role/r",
-    }
-    request.update(members)
+    features = {**ID_AND_TIME, "a": "String", "b": "String"}
+    request = create_request(name, features, offline="s3://bucket/p", role=ROLE, **members)
     control.create_feature_group(request, now)
 
 

@@ -21,11 +21,13 @@ from fsconformance.model.errors import ServiceError
 from fsconformance.model.records import DataPlane
 from fsconformance.model.values import parse_event_time
 from fsconformance.testing.strategies import RUNTIME_VALIDATION
+from tests.helpers import ID_AND_TIME, create_request
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 T0 = 1_700_000_000.0
 GROUP = "customers"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/feature-store"
 
 
 def epoch(text: str) -> float:
@@ -37,23 +39,8 @@ def make_planes(
     event_time_type: str = "Fractional", now: float = T0, **members: Any
 ) -> tuple[ControlPlane, DataPlane]:
     control = ControlPlane(ACCOUNT, REGION, Delays(0, 0, 0, 0, 0))
-    request: dict[str, Any] = {
-        "FeatureGroupName": GROUP,
-        "RecordIdentifierFeatureName": "id",
-        "EventTimeFeatureName": "t",
-        "FeatureDefinitions": [
-            {"FeatureName": "id", "FeatureType": "String"},
-            {"FeatureName": "t", "FeatureType": event_time_type},
-            {"FeatureName": "a", "FeatureType": "String"},
-            {"FeatureName": "b", "FeatureType": "String"},
-        ],
-        "OnlineStoreConfig": {"EnableOnlineStore": True},
-        "OfflineStoreConfig": {"S3StorageConfig": {"S3Uri": "s3://bucket/prefix"}},
-        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/feature-store",
-    }
-    if "OnlineStoreConfig" in members:
-        request["OnlineStoreConfig"] = members.pop("OnlineStoreConfig")
-    request.update(members)
+    features = {"id": "String", "t": event_time_type, "a": "String", "b": "String"}
+    request = create_request(GROUP, features, offline="s3://bucket/prefix", role=ROLE, **members)
     control.create_feature_group(request, now)
     return control, DataPlane(control)
 
@@ -226,20 +213,9 @@ def test_c110_no_ttl_means_no_expires_at():
 def test_c062_the_documented_example_uri():
     control = ControlPlane(ACCOUNT, REGION, Delays(0, 0, 0, 0, 0))
     name = "customer-purchase-history-patterns"
-    control.create_feature_group(
-        {
-            "FeatureGroupName": name,
-            "RecordIdentifierFeatureName": "id",
-            "EventTimeFeatureName": "t",
-            "FeatureDefinitions": [
-                {"FeatureName": "id", "FeatureType": "String"},
-                {"FeatureName": "t", "FeatureType": "Fractional"},
-            ],
-            "OfflineStoreConfig": {"S3StorageConfig": {"S3Uri": "s3://my-bucket/my-prefix"}},
-            "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/feature-store",
-        },
-        1593511200.0,
-    )
+    uri = "s3://my-bucket/my-prefix"
+    request = create_request(name, ID_AND_TIME, online=False, offline=uri, role=ROLE)
+    control.create_feature_group(request, 1593511200.0)
     description = control.describe_feature_group({"FeatureGroupName": name}, 1593511200.0)
     assert description["OfflineStoreConfig"]["S3StorageConfig"]["ResolvedOutputS3Uri"] == (
         "s3://my-bucket/my-prefix/123456789012/sagemaker/us-east-1/offline-store/"
@@ -251,17 +227,9 @@ def test_c062_the_epoch_suffix_is_the_whole_seconds_of_the_creation_time():
     # The captured response: feature-group-name-01-1682629457 for 2023-04-27 21:04:17.926 UTC.
     created = epoch("2023-04-27T21:04:17.926Z")
     control = ControlPlane(ACCOUNT, REGION, Delays(0, 0, 0, 0, 0))
-    request = {
-        "FeatureGroupName": "feature-group-name-01",
-        "RecordIdentifierFeatureName": "id",
-        "EventTimeFeatureName": "t",
-        "FeatureDefinitions": [
-            {"FeatureName": "id", "FeatureType": "String"},
-            {"FeatureName": "t", "FeatureType": "Fractional"},
-        ],
-        "OfflineStoreConfig": {"S3StorageConfig": {"S3Uri": "s3://bucket"}},
-        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/feature-store",
-    }
+    request = create_request(
+        "feature-group-name-01", ID_AND_TIME, online=False, offline="s3://bucket", role=ROLE
+    )
     control.create_feature_group(request, created)
     uri = control.describe_feature_group({"FeatureGroupName": "feature-group-name-01"}, created)[
         "OfflineStoreConfig"

@@ -36,7 +36,7 @@ def plane() -> ControlPlane:
 
 
 def request(name: str = "customers", **members: Any) -> dict[str, Any]:
-    return create_request(FeatureGroupName=name, **members)
+    return create_request(name, **members)
 
 
 def status(plane: ControlPlane, name: str, now: float) -> str:

@@ -54,12 +54,7 @@ def test_max_length_and_pattern_both_reported_for_a_long_name() -> None:
 
 
 def test_enum_in_a_list_member_uses_the_one_based_member_path() -> None:
-    request = create_request(
-        FeatureDefinitions=[
-            {"FeatureName": "customer_id", "FeatureType": "String"},
-            {"FeatureName": "event_time", "FeatureType": "Timestamp"},
-        ]
-    )
+    request = create_request(features={"customer_id": "String", "event_time": "Timestamp"})
     error = rejection("sagemaker", "CreateFeatureGroup", request)
     assert error.code == "ValidationException"
     assert error.message == (
@@ -70,24 +65,13 @@ def test_enum_in_a_list_member_uses_the_one_based_member_path() -> None:
 
 
 def test_first_list_member_is_index_one() -> None:
-    request = create_request(
-        FeatureDefinitions=[
-            {"FeatureName": "customer_id", "FeatureType": "Text"},
-            {"FeatureName": "event_time", "FeatureType": "Fractional"},
-        ]
-    )
+    request = create_request(features={"customer_id": "Text", "event_time": "Fractional"})
     error = rejection("sagemaker", "CreateFeatureGroup", request)
     assert "at 'featureDefinitions.1.member.featureType'" in error.message
 
 
 def test_several_errors_are_counted_and_joined() -> None:
-    request = create_request(
-        FeatureGroupName="abc-",
-        FeatureDefinitions=[
-            {"FeatureName": "customer_id", "FeatureType": "Text"},
-            {"FeatureName": "event_time", "FeatureType": "Fractional"},
-        ],
-    )
+    request = create_request("abc-", {"customer_id": "Text", "event_time": "Fractional"})
     error = rejection("sagemaker", "CreateFeatureGroup", request)
     assert error.message.startswith("2 validation errors detected: Value 'abc-' at ")
     assert "; Value 'Text' at 'featureDefinitions.1.member.featureType'" in error.message

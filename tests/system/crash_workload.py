@@ -1,4 +1,5 @@
-"""The crash-consistency workload behind tests/system/test_crash_consistency.py (docs/durability.md).
+"""The crash-consistency workload behind ``tests/system/test_crash_consistency.py``
+(docs/durability.md).
 
 Writers of every kind the journal keeps (S3 objects put whole, streamed with aws-chunked
 trailers, uploaded in parts, copied, tagged and deleted; versioned buckets; multipart uploads
@@ -14,7 +15,8 @@ the writer accepts either outcome, exactly, and goes on from the one it finds. A
 a lost write. The writers' choices and the kill moments (counted in acknowledged writes) come
 from one seed; how the threads interleave is the machine's.
 
-Run it alone: ``python tests/system/crash_workload.py [--seed N] [--rounds N] [--data-dir DIR]``.
+Run it alone, from the checkout:
+``python -m tests.system.crash_workload [--seed N] [--rounds N] [--data-dir DIR]``.
 """
 
 from __future__ import annotations
@@ -23,10 +25,7 @@ import argparse
 import base64
 import hashlib
 import http.client
-import os
 import random
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,6 +42,9 @@ from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+from tests.helpers import ID_AND_TIME, create_request
+from tests.system.restarts import DataDirServer
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -598,16 +600,7 @@ class Groups(Writer):
             self.write(
                 f"create {name}",
                 {"made": state["made"] + 1, "groups": {**groups, name: (("id", "t"), ())}},
-                lambda: c.sagemaker.create_feature_group(
-                    FeatureGroupName=name,
-                    RecordIdentifierFeatureName="id",
-                    EventTimeFeatureName="t",
-                    FeatureDefinitions=[
-                        {"FeatureName": "id", "FeatureType": "String"},
-                        {"FeatureName": "t", "FeatureType": "Fractional"},
-                    ],
-                    OnlineStoreConfig={"EnableOnlineStore": True},
-                ),
+                lambda: c.sagemaker.create_feature_group(**create_request(name, ID_AND_TIME)),
             )
             return
         name = self.rng.choice(live)
@@ -931,56 +924,6 @@ KINDS: list[type[Writer]] = [
 # -- the server and the rounds ----------------------------------------------------------------
 
 
-class Server:
-    """``fsconformance serve --data-dir`` in a child process."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by stop/kill
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "fsconformance",
-                "serve",
-                "--port",
-                "0",
-                "--data-dir",
-                str(data_dir),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=self.errors,
-            text=True,
-            env={**os.environ, **SERVER_ENV},
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        self.errors.seek(0)
-        said = self.errors.read()
-        if "listening on" not in line:
-            raise AssertionError(f"serve did not start: {line}{said[-3000:]}")
-        self.url = line.rsplit(" ", 1)[1].strip()
-        self.notices = [n for n in said.splitlines() if n.startswith("fsconformance serve: ")]
-
-    def restored(self) -> tuple[int, int]:
-        """How many writes this start replayed, and how many of them answered differently."""
-        for notice in self.notices:
-            if " restored " in notice:
-                count = int(notice.split(" restored ")[1].split()[0])
-                differed = notice.split(", ")[-1]
-                return count, int(differed.split()[0]) if "differently" in differed else 0
-        raise AssertionError(f"no restore line in {self.notices}")
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=60)
-        self.errors.close()
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=60)
-        self.errors.close()
-
-
 @dataclass
 class Report:
     seed: int
@@ -1006,17 +949,8 @@ class Report:
 
 def setup(c: Clients) -> None:
     """What every round's writers share: the records' group and the role STS assumes."""
-    c.sagemaker.create_feature_group(
-        FeatureGroupName=RECORDS_GROUP,
-        RecordIdentifierFeatureName="id",
-        EventTimeFeatureName="t",
-        FeatureDefinitions=[
-            {"FeatureName": "id", "FeatureType": "String"},
-            {"FeatureName": "t", "FeatureType": "Fractional"},
-            {"FeatureName": "v", "FeatureType": "String"},
-        ],
-        OnlineStoreConfig={"EnableOnlineStore": True},
-    )
+    features = {**ID_AND_TIME, "v": "String"}
+    c.sagemaker.create_feature_group(**create_request(RECORDS_GROUP, features))
     c.iam.create_role(RoleName=STS_ROLE, AssumeRolePolicyDocument="{}")
 
 
@@ -1026,7 +960,7 @@ def run(data_dir: Path, seed: int, rounds: int) -> Report:
     writers = [kind(i, random.Random(rng.random())) for i, kind in enumerate(KINDS)]
     report = Report(seed)
     for number in range(rounds + 1):
-        server = Server(data_dir)
+        server = DataDirServer(data_dir, SERVER_ENV)
         try:
             replayed, differed = server.restored()
             report.replayed += replayed
@@ -1049,7 +983,7 @@ def run(data_dir: Path, seed: int, rounds: int) -> Report:
 
 
 def _write_until_killed(
-    server: Server, writers: list[Writer], kill_after: int, report: Report
+    server: DataDirServer, writers: list[Writer], kill_after: int, report: Report
 ) -> None:
     """Every writer writes in a thread of its own; SIGKILL once ``kill_after`` more writes
     are acknowledged (or a writer fails)."""

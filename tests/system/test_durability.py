@@ -9,10 +9,8 @@ import io
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +23,8 @@ import pytest
 from fsconformance.emulator import clock
 from fsconformance.mock import mock_featurestore
 from fsconformance.waiters import eventually
-from tests.helpers import FAST, ROLE, Wire, js_sdk
+from tests.helpers import FAST, ID_AND_TIME, Wire, create_request, js_sdk, serve, wait_created
+from tests.system.restarts import DataDirServer
 
 
 def create(wire_or_sagemaker: object, name: str = "g") -> None:
@@ -35,26 +34,9 @@ def create(wire_or_sagemaker: object, name: str = "g") -> None:
         else wire_or_sagemaker
     )
     sagemaker.create_feature_group(
-        FeatureGroupName=name,
-        RecordIdentifierFeatureName="id",
-        EventTimeFeatureName="t",
-        FeatureDefinitions=[
-            {"FeatureName": "id", "FeatureType": "String"},
-            {"FeatureName": "t", "FeatureType": "Fractional"},
-        ],
-        OnlineStoreConfig={"EnableOnlineStore": True},
-        OfflineStoreConfig={"S3StorageConfig": {"S3Uri": "s3://offline/store"}},
-        RoleArn=ROLE,
+        **create_request(name, ID_AND_TIME, offline="s3://offline/store")
     )
-    eventually(
-        lambda: (
-            sagemaker.describe_feature_group(FeatureGroupName=name)["FeatureGroupStatus"]
-            == "Created"
-        ),
-        timeout=10,
-        interval=0.02,
-        what="created",
-    )
+    wait_created(sagemaker, name)
 
 
 def record(i: int) -> list[dict[str, str]]:
@@ -98,78 +80,20 @@ def test_a_missing_bucket_blocks_the_offline_store_and_keeps_the_rows() -> None:
 DELAYS = ("CREATE", "UPDATE", "DELETE", "DATA_PLANE", "OFFLINE", "ATHENA")
 
 
-class Served:
-    """``fsconformance serve --data-dir`` in a child process; ``notices`` are the lines it
-    printed about the data directory before listening."""
+class Served(DataDirServer):
+    """``fsconformance serve --data-dir`` with every delay zero, and a wire to it."""
 
     def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
-        environment = dict(os.environ, **{f"FSCONFORMANCE_DELAY_{k}": "0" for k in DELAYS})
-        environment.update(env or {})
-        self.errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by kill or stop
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "fsconformance",
-                "serve",
-                "--port",
-                "0",
-                "--data-dir",
-                str(data_dir),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=self.errors,
-            text=True,
-            env=environment,
-        )
-        line = self.process.stdout.readline()
-        assert "listening on" in line, (line, self.stderr())
-        self.url = line.rsplit(" ", 1)[1].strip()
+        zero = {f"FSCONFORMANCE_DELAY_{k}": "0" for k in DELAYS}
+        super().__init__(data_dir, {**zero, **(env or {})})
         self.wire = Wire("serve", self.url)
-        self.notices = [
-            n for n in self.stderr().splitlines() if n.startswith("fsconformance serve: ")
-        ]
-
-    def stderr(self) -> str:
-        self.errors.seek(0)
-        return self.errors.read()
-
-    def restored(self) -> int:
-        """How many writes the start restored; a write that replayed differently fails."""
-        (line,) = [n for n in self.notices if " restored " in n]
-        assert "differently" not in line, self.notices
-        return int(line.split(" restored ")[1].split()[0])
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-        self.errors.close()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=60)
-        self.errors.close()
 
 
 def refused_start(data_dir: Path) -> tuple[int, list[str]]:
     """Start serve on ``data_dir`` expecting a refusal: its exit code and stderr lines."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fsconformance",
-            "serve",
-            "--port",
-            "0",
-            "--data-dir",
-            str(data_dir),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return done.returncode, done.stderr.splitlines()
+    process = serve("--data-dir", str(data_dir))
+    _, errors = process.communicate(timeout=60)
+    return process.returncode, errors.splitlines()
 
 
 @pytest.fixture
@@ -196,7 +120,7 @@ def test_every_write_answered_200_survives_sigkill(data_dir: Path) -> None:
         first.kill()  # no shutdown, no flush: only what was journaled before each 200 remains
     second = Served(data_dir)
     try:
-        assert second.restored() == 34  # bucket, group, 30 puts, the delete, the tags
+        assert second.replayed_exactly() == 34  # bucket, group, 30 puts, the delete, the tags
         runtime = second.wire.client("sagemaker-featurestore-runtime")
         assert (
             runtime.get_record(FeatureGroupName="g", RecordIdentifierValueAsString="0").get(
@@ -348,7 +272,7 @@ def test_identifiers_and_times_a_client_holds_are_the_same_after_sigkill(
         first.kill()
     second = Served(data_dir)
     try:
-        assert second.restored() > 20
+        assert second.replayed_exactly() > 20
         after = seen_by_the_client(second.wire, held)
         assert after == before
         assert [v[0] for v in after["versions"]] == [held["v2"], held["v1"]]
@@ -432,7 +356,7 @@ def test_streamed_and_aws_chunked_uploads_come_back_exact(data_dir: Path) -> Non
         first.kill()
     second = Served(data_dir)
     try:
-        assert second.restored() == 3
+        assert second.replayed_exactly() == 3
         s3 = second.wire.client("s3")
         for key in ("trailer", "chunked"):
             assert s3.get_object(Bucket="streams", Key=key)["Body"].read() == data, key
@@ -465,7 +389,7 @@ def test_a_damaged_journal_still_starts_and_keeps_what_came_before(data_dir: Pat
             f"set aside {len(garbage)} bytes in {aside}"
         ]
         assert aside.read_bytes() == garbage
-        assert second.restored() == 6
+        assert second.replayed_exactly() == 6
         s3 = second.wire.client("s3")
         for i in range(5):
             assert s3.get_object(Bucket="kept", Key=f"k{i}")["Body"].read() == f"body {i}".encode()
@@ -474,7 +398,7 @@ def test_a_damaged_journal_still_starts_and_keeps_what_came_before(data_dir: Pat
         second.kill()
     third = Served(data_dir)
     try:
-        assert third.restored() == 7
+        assert third.replayed_exactly() == 7
         assert [n for n in third.notices if "damaged record at" in n] == []
     finally:
         third.stop()
@@ -552,7 +476,7 @@ def test_the_js_sdk_v3s_streamed_uploads_come_back_exact(data_dir: Path, tmp_pat
         first.kill()
     second = Served(data_dir)
     try:
-        second.restored()
+        second.replayed_exactly()
         assert run(second.url, "read") == exact
     finally:
         second.stop()
@@ -591,7 +515,7 @@ def test_the_aws_clis_uploads_come_back_exact(data_dir: Path, tmp_path: Path) ->
         first.kill()
     second = Served(data_dir)
     try:
-        second.restored()
+        second.replayed_exactly()
         for path in (big, small):
             copy = tmp_path / f"{path.name}.back"
             aws(second.url, "s3", "cp", f"s3://cli/{path.name}", str(copy))
@@ -615,7 +539,7 @@ def test_a_read_that_readies_a_service_changes_no_identifier(data_dir: Path) -> 
         first.kill()
     second = Served(data_dir)
     try:
-        assert second.restored() == 3
+        assert second.replayed_exactly() == 3
         iam = second.wire.client("iam")
         assert iam.get_role(RoleName="r")["Role"]["RoleId"] == role_id
         keys = iam.list_access_keys(UserName="u")["AccessKeyMetadata"]

@@ -26,7 +26,7 @@ from botocore.config import Config
 import fsconformance
 from fsconformance import Delays, mock_featurestore
 from fsconformance.emulator.transports import bridge, inprocess
-from fsconformance.waiters import eventually
+from tests.helpers import ID_AND_TIME, create_request, serving, wait_created
 from tests.system.bridge_children import (
     BUCKET,
     GROUP,
@@ -54,26 +54,9 @@ def mocked() -> Iterator[None]:
     with mock_featurestore(delays=ZERO):
         sagemaker = boto3.client("sagemaker", region_name=REGION)
         boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
-        sagemaker.create_feature_group(
-            FeatureGroupName=GROUP,
-            RecordIdentifierFeatureName="id",
-            EventTimeFeatureName="t",
-            FeatureDefinitions=[
-                {"FeatureName": "id", "FeatureType": "String"},
-                {"FeatureName": "t", "FeatureType": "Fractional"},
-                {"FeatureName": "pid", "FeatureType": "String"},
-            ],
-            OnlineStoreConfig={"EnableOnlineStore": True},
-        )
-        eventually(
-            lambda: (
-                sagemaker.describe_feature_group(FeatureGroupName=GROUP)["FeatureGroupStatus"]
-                == "Created"
-            ),
-            timeout=10,
-            interval=0.02,
-            what="group created",
-        )
+        features = {**ID_AND_TIME, "pid": "String"}
+        sagemaker.create_feature_group(**create_request(GROUP, features))
+        wait_created(sagemaker, GROUP)
         yield
 
 
@@ -159,23 +142,18 @@ def test_s3_virtual_hosted_names_become_path_style() -> None:
 # -- a separate process pointed at `fsconformance serve` ------------------------------------
 
 
+def keys_in(url: str) -> list[str]:
+    """The keys of the bucket on the server at ``url``, read directly (no redirection)."""
+    direct = boto3.client(
+        "s3", region_name=REGION, endpoint_url=url, config=Config(s3={"addressing_style": "path"})
+    )
+    return [o["Key"] for o in direct.list_objects_v2(Bucket=BUCKET)["Contents"]]
+
+
 @pytest.fixture
 def served() -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fsconformance", "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={k: v for k, v in os.environ.items() if k != bridge.USE_ENDPOINT_ENV},
-    )
-    try:
-        assert process.stdout is not None
-        ready = process.stdout.readline()
-        assert ready.startswith("fsconformance serve: listening on "), process.stderr.read()
-        yield ready.split()[-1]
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
+    with serving() as url:
+        yield url
 
 
 def test_use_endpoint_sends_every_client_to_a_served_emulation(served: str) -> None:
@@ -185,13 +163,7 @@ def test_use_endpoint_sends_every_client_to_a_served_emulation(served: str) -> N
         identity = client("sts", explicit=True).get_caller_identity()
     assert identity["Account"] == "123456789012"  # moto's, not AWS's
     assert bridge.redirected_to() is None
-    direct = boto3.client(
-        "s3",
-        region_name=REGION,
-        endpoint_url=served,
-        config=Config(s3={"addressing_style": "path"}),
-    )
-    assert [o["Key"] for o in direct.list_objects_v2(Bucket=BUCKET)["Contents"]] == ["default"]
+    assert keys_in(served) == ["default"]
 
 
 def test_the_environment_variable_redirects_a_whole_process(served: str) -> None:
@@ -213,13 +185,7 @@ def test_the_environment_variable_redirects_a_whole_process(served: str) -> None
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "123456789012"
-    direct = boto3.client(
-        "s3",
-        region_name=REGION,
-        endpoint_url=served,
-        config=Config(s3={"addressing_style": "path"}),
-    )
-    assert [o["Key"] for o in direct.list_objects_v2(Bucket=BUCKET)["Contents"]] == ["from-env"]
+    assert keys_in(served) == ["from-env"]
 
 
 def test_a_bad_endpoint_value_is_refused() -> None:

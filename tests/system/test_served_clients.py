@@ -11,12 +11,11 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
+from botocore.client import BaseClient
 
 from fsconformance.emulator.transports import bridge
-from fsconformance.waiters import eventually
+from tests.helpers import ID_AND_TIME, Wire, create_request, record, serving, wait_created
 
 REGION = "us-east-1"
 CREDENTIALS = {
@@ -28,59 +27,22 @@ CREDENTIALS = {
 
 @pytest.fixture
 def served() -> Iterator[str]:
-    environment = {k: v for k, v in os.environ.items() if k != bridge.USE_ENDPOINT_ENV}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fsconformance", "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**environment, "FSCONFORMANCE_DELAY_CREATE": "0", "FSCONFORMANCE_DELAY_OFFLINE": "0"},
-    )
-    try:
-        assert process.stdout is not None
-        ready = process.stdout.readline()
-        assert ready.startswith("fsconformance serve: listening on "), ready
-        yield ready.split()[-1]
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
+    zero = {"FSCONFORMANCE_DELAY_CREATE": "0", "FSCONFORMANCE_DELAY_OFFLINE": "0"}
+    with serving(env=zero) as url:
+        yield url
 
 
-def client(service: str, url: str) -> object:
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-    )
+def client(service: str, url: str) -> BaseClient:
+    return Wire("serve", url).client(service)
 
 
 def make_group(url: str, name: str) -> None:
-    client("s3", url).create_bucket(Bucket="served-offline")  # type: ignore[attr-defined]
+    client("s3", url).create_bucket(Bucket="served-offline")
     sagemaker = client("sagemaker", url)
-    sagemaker.create_feature_group(  # type: ignore[attr-defined]
-        FeatureGroupName=name,
-        RecordIdentifierFeatureName="id",
-        EventTimeFeatureName="t",
-        FeatureDefinitions=[
-            {"FeatureName": "id", "FeatureType": "String"},
-            {"FeatureName": "t", "FeatureType": "Fractional"},
-        ],
-        OnlineStoreConfig={"EnableOnlineStore": True},
-        OfflineStoreConfig={"S3StorageConfig": {"S3Uri": "s3://served-offline/store"}},
-        RoleArn="arn:aws:iam::123456789012:role/fs",
+    sagemaker.create_feature_group(
+        **create_request(name, ID_AND_TIME, offline="s3://served-offline/store")
     )
-    eventually(
-        lambda: (
-            sagemaker.describe_feature_group(FeatureGroupName=name)["FeatureGroupStatus"]  # type: ignore[attr-defined]
-            == "Created"
-        ),
-        timeout=20,
-        interval=0.05,
-        what=f"{name} created",
-    )
+    wait_created(sagemaker, name, timeout=20, interval=0.05)
 
 
 def aws(url: str, *args: str) -> dict:
@@ -131,14 +93,11 @@ def test_awswrangler_reads_with_ctas(served: str, monkeypatch: pytest.MonkeyPatc
         monkeypatch.setenv(name, value)
 
     make_group(served, "wr-group")
-    client("sagemaker-featurestore-runtime", served).put_record(  # type: ignore[attr-defined]
+    client("sagemaker-featurestore-runtime", served).put_record(
         FeatureGroupName="wr-group",
-        Record=[
-            {"FeatureName": "id", "ValueAsString": "a"},
-            {"FeatureName": "t", "ValueAsString": "1"},
-        ],
+        Record=record(id="a", t="1"),
     )
-    description = client("sagemaker", served).describe_feature_group(FeatureGroupName="wr-group")  # type: ignore[attr-defined]
+    description = client("sagemaker", served).describe_feature_group(FeatureGroupName="wr-group")
     catalog = description["OfflineStoreConfig"]["DataCatalogConfig"]
     with bridge.use_endpoint(served):
         try:

@@ -27,31 +27,23 @@ from fsconformance.model.errors import ServiceError
 from fsconformance.model.records import DataPlane
 from fsconformance.testing.oracle import Oracle
 from tests import mutants
-from tests.helpers import REPO
+from tests.helpers import ID_AND_TIME, REPO, create_request
+from tests.helpers import record as _values
 
 T0 = 1_700_000_000.0
 
 
+def _group(name: str, extra: tuple[dict[str, str], ...], **options: Any) -> dict[str, Any]:
+    """A request for a group over id, t, a and b, then the definitions in ``extra``."""
+    request = create_request(name, {**ID_AND_TIME, "a": "String", "b": "String"}, **options)
+    request["FeatureDefinitions"] += list(extra)
+    return request
+
+
 def planes(*extra: dict[str, str]) -> tuple[ControlPlane, DataPlane]:
     control = ControlPlane("123456789012", "us-east-1", Delays(0, 0, 0, 0, 0))
-    control.create_feature_group(
-        {
-            "FeatureGroupName": "g",
-            "RecordIdentifierFeatureName": "id",
-            "EventTimeFeatureName": "t",
-            "FeatureDefinitions": [
-                {"FeatureName": "id", "FeatureType": "String"},
-                {"FeatureName": "t", "FeatureType": "Fractional"},
-                {"FeatureName": "a", "FeatureType": "String"},
-                {"FeatureName": "b", "FeatureType": "String"},
-                *extra,
-            ],
-            "OnlineStoreConfig": {"EnableOnlineStore": True},
-            "OfflineStoreConfig": {"S3StorageConfig": {"S3Uri": "s3://bucket/p"}},
-            "RoleArn": "arn:aws:iam::123456789012:role/r",
-        },
-        T0,
-    )
+    role = "arn:aws:iam::123456789012:role/r"
+    control.create_feature_group(_group("g", extra, offline="s3://bucket/p", role=role), T0)
     return control, DataPlane(control)
 
 
@@ -68,28 +60,11 @@ def get(data: DataPlane, now: float = T0) -> dict[str, Any] | None:
     return {v["FeatureName"]: v["ValueAsString"] for v in response.get("Record", [])} or None
 
 
-def _values(**values: str) -> list[dict[str, str]]:
-    return [{"FeatureName": k, "ValueAsString": v} for k, v in values.items()]
-
-
 def _create(
     control: ControlPlane, name: str, online: dict[str, Any], *extra: dict[str, str]
 ) -> None:
     """An online-only group over id, t, a, b (and ``extra``), created at T0 with no delay."""
-    control.create_feature_group(
-        {
-            "FeatureGroupName": name,
-            "RecordIdentifierFeatureName": "id",
-            "EventTimeFeatureName": "t",
-            "FeatureDefinitions": [
-                {"FeatureName": n, "FeatureType": "Fractional" if n == "t" else "String"}
-                for n in ("id", "t", "a", "b")
-            ]
-            + list(extra),
-            "OnlineStoreConfig": online,
-        },
-        T0,
-    )
+    control.create_feature_group(_group(name, extra, online=online), T0)
 
 
 # Each record-level mutant's probe: PutRecords ("put", event time, values), an update adding
@@ -182,16 +157,7 @@ def observe_api(name: str) -> Any:
 
 
 def _group_request(name: str, **members: Any) -> dict[str, Any]:
-    return {
-        "FeatureGroupName": name,
-        "RecordIdentifierFeatureName": "id",
-        "EventTimeFeatureName": "t",
-        "FeatureDefinitions": [
-            {"FeatureName": "id", "FeatureType": "String"},
-            {"FeatureName": "t", "FeatureType": "String"},
-        ],
-        **members,
-    }
+    return create_request(name, {"id": "String", "t": "String"}, online=False, **members)
 
 
 def observe_evidence(name: str) -> Any:
@@ -305,19 +271,11 @@ def _iceberg_row_count_after_two_batches() -> int:
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="power-ice")
         sagemaker = boto3.client("sagemaker", region_name="us-east-1")
         runtime = boto3.client("sagemaker-featurestore-runtime", region_name="us-east-1")
+        offline = {"S3StorageConfig": {"S3Uri": "s3://power-ice/p"}, "TableFormat": "Iceberg"}
         sagemaker.create_feature_group(
-            FeatureGroupName="ice",
-            RecordIdentifierFeatureName="id",
-            EventTimeFeatureName="t",
-            FeatureDefinitions=[
-                {"FeatureName": "id", "FeatureType": "String"},
-                {"FeatureName": "t", "FeatureType": "String"},
-            ],
-            OfflineStoreConfig={
-                "S3StorageConfig": {"S3Uri": "s3://power-ice/p"},
-                "TableFormat": "Iceberg",
-            },
-            RoleArn=f"arn:aws:iam::{account}:role/r",
+            **_group_request(
+                "ice", OfflineStoreConfig=offline, RoleArn=f"arn:aws:iam::{account}:role/r"
+            )
         )
         for moment in ("2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z"):
             runtime.put_record(FeatureGroupName="ice", Record=_values(id="r", t=moment))

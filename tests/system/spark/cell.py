@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fsconformance.waiters import eventually
+from tests.helpers import create_request, wait_created
 
 REGION = "us-east-1"
 OFFLINE_BUCKET = "spark-offline-store"
@@ -38,27 +39,18 @@ def create_group(
     """A group with both stores (Glue format); its ARN once Created."""
 
     sagemaker = client("sagemaker")
-    storage: dict[str, Any] = {"S3Uri": f"s3://{OFFLINE_BUCKET}/store"}
-    if kms_key:
-        storage["KmsKeyId"] = kms_key
-    arn = sagemaker.create_feature_group(
-        FeatureGroupName=name,
+    request = create_request(
+        name,
+        dict(definitions),
+        offline=f"s3://{OFFLINE_BUCKET}/store",
+        role=ROLE,
         RecordIdentifierFeatureName=identifier,
         EventTimeFeatureName=event_time,
-        FeatureDefinitions=[{"FeatureName": n, "FeatureType": t} for n, t in definitions],
-        OnlineStoreConfig={"EnableOnlineStore": True},
-        OfflineStoreConfig={"S3StorageConfig": storage},
-        RoleArn=ROLE,
-    )["FeatureGroupArn"]
-    eventually(
-        lambda: (
-            sagemaker.describe_feature_group(FeatureGroupName=name)["FeatureGroupStatus"]
-            == "Created"
-        ),
-        timeout=30,
-        interval=0.05,
-        what=f"{name} created",
     )
+    if kms_key:
+        request["OfflineStoreConfig"]["S3StorageConfig"]["KmsKeyId"] = kms_key
+    arn = sagemaker.create_feature_group(**request)["FeatureGroupArn"]
+    wait_created(sagemaker, name, timeout=30, interval=0.05)
     return str(arn)
 
 
