@@ -12,6 +12,7 @@ import pytest
 
 from fsconformance import Delays, mock_featurestore
 from fsconformance.emulator.athena import catalog, statements, trino
+from fsconformance.emulator.athena import sql as parsing
 from fsconformance.waiters import eventually
 
 REGION = "us-east-1"
@@ -42,7 +43,7 @@ TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
     ],
 )
 def test_statements_are_classified(sql: str, statement_type: str, substatement: str) -> None:
-    statement = statements.classify(sql)
+    statement = parsing.classify(sql)
     assert not isinstance(statement, statements.Failed)
     assert (statement.statement_type, statement.substatement) == (statement_type, substatement)
 

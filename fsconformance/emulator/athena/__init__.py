@@ -4,7 +4,9 @@ sandboxed DuckDB over the Glue tables in moto.
 - ``service``: every Athena operation, dispatched: queries, catalogue, the rest to moto;
 - ``handlers``: the query operations and the QueryExecution state machine (worker threads);
 - ``metadata``: the catalogue operations, from the Glue Data Catalog;
-- ``statements``: SELECT, CTAS, UNLOAD, CREATE EXTERNAL TABLE, DROP TABLE, SHOW, DESCRIBE;
+- ``sql``: a query's text into its statement;
+- ``statements``: SELECT, SHOW, DESCRIBE, and the three steps every statement runs in;
+- ``writes``: CTAS, UNLOAD, CREATE EXTERNAL TABLE, DROP TABLE;
 - ``engine``: the sandbox (SQL-tree checks, a locked-down DuckDB, time bound);
 - ``catalog``: Glue tables read from their S3 objects (Parquet, CSV SerDes);
 - ``trino``: Trino functions sqlglot leaves to us;
