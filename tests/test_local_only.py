@@ -16,7 +16,8 @@ import pytest
 from conftest import Answer, Wire, make_group
 from fsconformance.backends.moto_server import reset_server
 from fsconformance.emulator import settings
-from fsconformance.emulator.transports.wsgi import EmulatorServer, is_loopback_host
+from fsconformance.emulator.transports.policy import is_loopback_host
+from fsconformance.emulator.transports.wsgi import EmulatorServer
 
 served = pytest.mark.parametrize("wire", ["serve"], indirect=True)
 
