@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from .. import moto_seam
 from ..offline.replication import split_s3_uri
-from . import catalog
+from . import catalog, types
 from .engine import EngineRun, QueryFailed
 from .statements import (
     Context,
@@ -108,7 +108,7 @@ class CreateTableAs(Statement):
         assert result is not None
         bucket, prefix = _require_empty(ctx, self.location, f"table '{self.name}'")
         path = _write_parquet(ctx, bucket, prefix, result)
-        columns = [{"Name": f.name, "Type": catalog.glue_type(f.type)} for f in result.schema]
+        columns = [{"Name": f.name, "Type": types.glue_type(f.type)} for f in result.schema]
         moto_seam.glue_create_table(
             ctx.account_id,
             ctx.region,
