@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 from fsconformance.backends import BackendUnavailable, make_backend
 from fsconformance.backends.endpoint import EndpointBackend, EndpointOptions, is_loopback_url
 from fsconformance.backends.moto_plain import MotoPlainBackend
+from fsconformance.backends.moto_server import reset_server
 from fsconformance.emulator import settings
 from fsconformance.emulator.transports.wsgi import EmulatorServer
 from fsconformance.model.control_plane import Delays
@@ -40,6 +41,7 @@ def serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
         "127.0.0.1", 0, Delays(create=0.02, update=0.02, delete=0, data_plane=0, offline=0)
     )
     url = server.start()
+    reset_server(url)  # servers of one process share moto's state: start from none of it
     try:
         yield url
     finally:
