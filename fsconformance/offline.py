@@ -14,6 +14,7 @@ from pyathena import connect
 from pyathena.connection import Connection
 
 from .backends.base import Backend
+from .s3_uri import split_s3_uri
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,11 @@ class OfflineStore:
 
     @property
     def bucket(self) -> str:
-        return self.s3_uri[len("s3://") :].partition("/")[0]
+        return split_s3_uri(self.s3_uri)[0]
 
     @property
     def prefix(self) -> str:
-        return self.s3_uri[len("s3://") :].partition("/")[2].rstrip("/")
+        return split_s3_uri(self.s3_uri)[1].rstrip("/")
 
 
 def quoted(name: str) -> str:

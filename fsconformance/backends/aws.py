@@ -31,6 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.retries import quota, standard
 from filelock import FileLock, Timeout
 
+from ..s3_uri import split_s3_uri
 from ..waiters import WaitTimeout, eventually
 from .base import Backend, BackendUnavailable, Budgets
 from .capabilities import FEATURES
@@ -177,8 +178,7 @@ def offline_prefix(description: dict[str, Any]) -> tuple[str, str] | None:
     name = description.get("FeatureGroupName", "")
     if not (resolved.startswith("s3://") and resolved.endswith("/data") and name):
         return None
-    folder = resolved[: -len("/data")]
-    bucket, _, prefix = folder[len("s3://") :].partition("/")
+    bucket, prefix = split_s3_uri(resolved[: -len("/data")])
     if not prefix or not prefix.rsplit("/", 1)[-1].startswith(f"{name}-"):
         return None
     return bucket, prefix + "/"
@@ -514,7 +514,7 @@ class AwsBackend(Backend):
             )
         left += self._delete_query_results()
         if self.athena_output != self._athena_root and self.athena_output.startswith("s3://"):
-            bucket, _, prefix = self.athena_output[len("s3://") :].partition("/")
+            bucket, prefix = split_s3_uri(self.athena_output)
             try:
                 delete_s3_prefix(self.s3, bucket, prefix)
             except (ClientError, BotoCoreError, RuntimeError) as error:
@@ -528,7 +528,7 @@ class AwsBackend(Backend):
             try:
                 execution = self.athena.get_query_execution(QueryExecutionId=query_id)
                 location = execution["QueryExecution"]["ResultConfiguration"]["OutputLocation"]
-                bucket, _, key = location[len("s3://") :].partition("/")
+                bucket, key = split_s3_uri(location)
                 if not key:
                     continue
                 self.s3.delete_objects(
@@ -578,5 +578,5 @@ class AwsBackend(Backend):
 def _default_athena_output(offline_s3_uri: str) -> str:
     if not offline_s3_uri.startswith("s3://"):
         return ""
-    bucket = offline_s3_uri[len("s3://") :].split("/", 1)[0]
+    bucket, _ = split_s3_uri(offline_s3_uri)
     return f"s3://{bucket}/athena-results/"

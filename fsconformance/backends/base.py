@@ -30,6 +30,19 @@ T = TypeVar("T")
 SERVICES = ("sagemaker", "sagemaker-featurestore-runtime", "s3", "glue", "athena", "sts", "iam")
 
 
+# The role Feature Store assumes to write the offline store: trusted by SageMaker alone.
+FEATURE_STORE_TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "sagemaker.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
 class BackendUnavailable(Exception):
     """The backend cannot run; the message is one line saying why and what to do."""
 

@@ -31,22 +31,12 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws import AwsBackend, AwsOptions, delete_s3_prefix
-from .base import BackendUnavailable, Budgets
+from .base import FEATURE_STORE_TRUST_POLICY, BackendUnavailable, Budgets
 
 FAKE_CREDENTIALS = {
     "aws_access_key_id": "testing",
     "aws_secret_access_key": "testing",
     "aws_session_token": "testing",
-}
-_TRUST_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "sagemaker.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
 }
 # Answers meaning "this service has no such operation" rather than "no such feature group".
 _UNKNOWN_OPERATION_CODES = {
@@ -211,7 +201,8 @@ class EndpointBackend(AwsBackend):
             )
         self._role_name = f"fsct-{self.run_id}-{self.worker}-feature-store"
         role = self.client("iam").create_role(
-            RoleName=self._role_name, AssumeRolePolicyDocument=json.dumps(_TRUST_POLICY)
+            RoleName=self._role_name,
+            AssumeRolePolicyDocument=json.dumps(FEATURE_STORE_TRUST_POLICY),
         )
         self.role_arn = role["Role"]["Arn"]
         self.offline_s3_uri = f"s3://{self._bucket}/offline-store"

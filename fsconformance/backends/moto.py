@@ -7,7 +7,7 @@ import os
 from typing import Protocol
 
 from ..mock import mock_featurestore
-from .base import Backend, Budgets
+from .base import FEATURE_STORE_TRUST_POLICY, Backend, Budgets
 from .capabilities import emulated_features
 
 
@@ -17,18 +17,6 @@ class _Mock(Protocol):
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
-
-
-_TRUST_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "sagemaker.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 
 
 class MotoBackend(Backend):
@@ -89,7 +77,8 @@ class MotoBackend(Backend):
         self.offline_s3_uri = f"s3://{bucket}/offline-store"
         self.athena_output = f"s3://{bucket}/athena-results/"
         role = self.client("iam").create_role(
-            RoleName="fsct-feature-store", AssumeRolePolicyDocument=json.dumps(_TRUST_POLICY)
+            RoleName="fsct-feature-store",
+            AssumeRolePolicyDocument=json.dumps(FEATURE_STORE_TRUST_POLICY),
         )
         self.role_arn = role["Role"]["Arn"]
 

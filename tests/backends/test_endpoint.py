@@ -42,7 +42,7 @@ def serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
         "127.0.0.1", 0, Delays(create=0.02, update=0.02, delete=0, data_plane=0, offline=0)
     )
     url = server.start()
-    reset_server(url)  # moto's state is the process's: start from none, whatever ran before
+    reset_server(url)  # servers of one process share moto's state: start from none of it
     try:
         yield url
     finally:

@@ -11,7 +11,8 @@ import pyarrow as pa
 import pytest
 
 from fsconformance import Delays, mock_featurestore
-from fsconformance.emulator.athena import catalog, statements, trino
+from fsconformance.emulator.athena import catalog, statements, trino, types
+from fsconformance.emulator.athena import sql as parsing
 from fsconformance.waiters import eventually
 
 REGION = "us-east-1"
@@ -42,7 +43,7 @@ TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
     ],
 )
 def test_statements_are_classified(sql: str, statement_type: str, substatement: str) -> None:
-    statement = statements.classify(sql)
+    statement = parsing.classify(sql)
     assert not isinstance(statement, statements.Failed)
     assert (statement.statement_type, statement.substatement) == (statement_type, substatement)
 
@@ -53,8 +54,8 @@ def test_teradata_patterns_become_strftime() -> None:
     assert trino.teradata_to_strftime("100%") == "100%%"
 
 
-def _schema(**types: str) -> pa.Schema:
-    return pa.schema([(name, catalog.glue_arrow_type(kind)) for name, kind in types.items()])
+def _schema(**columns: str) -> pa.Schema:
+    return pa.schema([(name, types.glue_arrow_type(kind)) for name, kind in columns.items()])
 
 
 def _open_csv(**parameters: str) -> dict[str, Any]:

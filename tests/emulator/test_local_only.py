@@ -15,7 +15,8 @@ import pytest
 
 from fsconformance.backends.moto_server import reset_server
 from fsconformance.emulator import settings
-from fsconformance.emulator.transports.wsgi import EmulatorServer, is_loopback_host
+from fsconformance.emulator.transports.policy import is_loopback_host
+from fsconformance.emulator.transports.wsgi import EmulatorServer
 from tests.helpers import Answer, Wire, make_group
 
 served = pytest.mark.parametrize("wire", ["serve"], indirect=True)

@@ -21,7 +21,6 @@ import contextlib
 import csv
 import datetime as dt
 import io
-import re
 from typing import Any
 
 import pyarrow as pa
@@ -30,6 +29,7 @@ import pyarrow.parquet as pq
 from .. import moto_seam
 from ..offline import flush, parsed_files
 from ..offline.replication import split_s3_uri
+from . import types
 from .engine import QueryFailed, first_line
 
 DEFAULT_CATALOG = "AwsDataCatalog"
@@ -40,8 +40,6 @@ PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
 PARQUET_OUTPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
 TEXT_INPUT = "org.apache.hadoop.mapred.TextInputFormat"
 TEXT_OUTPUT = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
-_VARCHAR = re.compile(r"^(varchar|char)(\(\d+\))?$")
-_DECIMAL = re.compile(r"^decimal\((\d+)\s*,\s*(\d+)\)$")
 
 
 def not_found(catalog: str, database: str, name: str) -> QueryFailed:
@@ -95,7 +93,9 @@ def load_table(
     if table_input is None:
         raise not_found(catalog, database, name)
     columns = table_columns(table_input)
-    schema = pa.schema([(c["Name"].lower(), glue_arrow_type(c.get("Type", ""))) for c in columns])
+    schema = pa.schema(
+        [(c["Name"].lower(), types.glue_arrow_type(c.get("Type", ""))) for c in columns]
+    )
     read_own_layout = flush.reader_for(table_input)
     if read_own_layout is not None:
         # A format with a layout of its own is read through its metadata (C-179).
@@ -302,62 +302,3 @@ def _timestamp_column(column: pa.ChunkedArray, target: pa.TimestampType) -> pa.C
         rounded = (ticks + factor // 2) // factor
         chunks.append(pa.array(rounded, type=pa.int64(), mask=chunk.is_null().to_numpy(False)))
     return pa.chunked_array(chunks, type=pa.int64()).cast(target)
-
-
-def glue_arrow_type(glue_type: str) -> pa.DataType:
-    """The Arrow type Athena reads a Glue (Hive) column type as."""
-    text = glue_type.strip().lower()
-    simple = {
-        "bigint": pa.int64(),
-        "int": pa.int32(),
-        "integer": pa.int32(),
-        "smallint": pa.int16(),
-        "tinyint": pa.int8(),
-        "double": pa.float64(),
-        "float": pa.float32(),
-        "real": pa.float32(),
-        "string": pa.string(),
-        "boolean": pa.bool_(),
-        "timestamp": pa.timestamp("ms"),
-        "date": pa.date32(),
-        "binary": pa.binary(),
-    }
-    if text in simple:
-        return simple[text]
-    if _VARCHAR.match(text):
-        return pa.string()
-    match = _DECIMAL.match(text)
-    if match:
-        return pa.decimal128(int(match.group(1)), int(match.group(2)))
-    if text.startswith("array<") and text.endswith(">"):
-        return pa.list_(glue_arrow_type(text[len("array<") : -1]))
-    return pa.string()
-
-
-def glue_type(kind: pa.DataType) -> str:
-    """The Glue (Hive) column type a CTAS writes for an Arrow result column."""
-    if pa.types.is_boolean(kind):
-        return "boolean"
-    if pa.types.is_int8(kind):
-        return "tinyint"
-    if pa.types.is_int16(kind):
-        return "smallint"
-    if pa.types.is_int32(kind):
-        return "int"
-    if pa.types.is_integer(kind):
-        return "bigint"
-    if pa.types.is_float32(kind):
-        return "float"
-    if pa.types.is_floating(kind):
-        return "double"
-    if pa.types.is_decimal(kind):
-        return f"decimal({kind.precision},{kind.scale})"
-    if pa.types.is_timestamp(kind):
-        return "timestamp"
-    if pa.types.is_date(kind):
-        return "date"
-    if pa.types.is_binary(kind):
-        return "binary"
-    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
-        return f"array<{glue_type(kind.value_type)}>"
-    return "string"

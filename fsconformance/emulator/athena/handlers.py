@@ -30,7 +30,8 @@ from ..state import FeatureStoreState
 from . import results
 from .catalog import DEFAULT_CATALOG
 from .engine import EngineRun, QueryCancelled, QueryFailed
-from .statements import Context, Statement, classify
+from .sql import classify
+from .statements import Context, Statement
 
 OPERATIONS = (
     "StartQueryExecution",

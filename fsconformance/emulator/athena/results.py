@@ -19,52 +19,14 @@ import pyarrow as pa
 
 from .. import moto_seam
 from ..offline.replication import split_s3_uri
+from . import types
 from .engine import QueryFailed
-
-
-def athena_type(kind: pa.DataType) -> tuple[str, int, int]:
-    """(Athena type name, precision, scale) of a result column."""
-    if pa.types.is_boolean(kind):
-        return "boolean", 0, 0
-    if pa.types.is_int8(kind):
-        return "tinyint", 3, 0
-    if pa.types.is_int16(kind):
-        return "smallint", 5, 0
-    if pa.types.is_int32(kind):
-        return "integer", 10, 0
-    if pa.types.is_integer(kind):
-        return "bigint", 19, 0
-    if pa.types.is_float32(kind):
-        return "float", 7, 0
-    if pa.types.is_floating(kind):
-        return "double", 17, 0
-    if pa.types.is_decimal(kind):
-        return "decimal", kind.precision, kind.scale
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return "varchar", 2147483647, 0
-    if pa.types.is_timestamp(kind):
-        return ("timestamp with time zone" if kind.tz else "timestamp"), 3, 0
-    if pa.types.is_date(kind):
-        return "date", 0, 0
-    if pa.types.is_time(kind):
-        return "time", 3, 0
-    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
-        return "array", 0, 0
-    if pa.types.is_struct(kind):
-        return "row", 0, 0
-    if pa.types.is_map(kind):
-        return "map", 0, 0
-    if pa.types.is_binary(kind):
-        return "varbinary", 1073741824, 0
-    if pa.types.is_null(kind):
-        return "unknown", 0, 0
-    return "varchar", 2147483647, 0
 
 
 def column_info(schema: pa.Schema) -> list[dict[str, Any]]:
     info = []
     for column in schema:
-        name, precision, scale = athena_type(column.type)
+        name, precision, scale = types.athena_type(column.type)
         info.append(
             {
                 "CatalogName": "hive",

@@ -47,6 +47,7 @@ from pyiceberg.types import (
     TimestamptzType,
 )
 
+from ... import s3_uri
 from ...model.control_plane import FeatureGroup
 from ...model.records import OfflineRow
 from .. import encryption, moto_seam
@@ -79,13 +80,6 @@ def table_location(group: FeatureGroup) -> str:
 # -- a FileIO over moto's S3, through the seam ---------------------------------------------
 
 
-def _split(location: str) -> tuple[str, str]:
-    if not location.startswith("s3://"):
-        raise ValueError(f"{location!r} is not an s3:// location")
-    bucket, _, key = location[len("s3://") :].partition("/")
-    return bucket, key
-
-
 class _Upload(io.BytesIO):
     """A buffer stored as one object when closed (Iceberg files are written whole)."""
 
@@ -105,7 +99,7 @@ class _SeamFile(InputFile, OutputFile):
     ) -> None:
         super().__init__(location)
         self._account, self._region = account_id, region
-        self._bucket, self._key = _split(location)
+        self._bucket, self._key = s3_uri.split_s3_uri(location)
         self._kms_key_id = kms_key_id
 
     def _body(self) -> bytes:
@@ -160,7 +154,7 @@ class SeamFileIO(FileIO):
 
     def delete(self, location: str | InputFile | OutputFile) -> None:
         path = location if isinstance(location, str) else location.location
-        bucket, key = _split(path)
+        bucket, key = s3_uri.split_s3_uri(path)
         moto_seam.s3_delete(self.properties[_ACCOUNT], self.properties[_REGION], bucket, key)
 
 

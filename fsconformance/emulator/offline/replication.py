@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ... import s3_uri
 from ...model.control_plane import FeatureGroup
 from ...model.records import OfflineRow
 from .. import encryption, moto_seam
@@ -45,9 +46,7 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """``s3://bucket/prefix`` -> (bucket, prefix without a trailing slash)."""
-    if not uri.startswith("s3://"):
-        raise ValueError(f"{uri!r} is not an s3:// URI")
-    bucket, _, prefix = uri[len("s3://") :].partition("/")
+    bucket, prefix = s3_uri.split_s3_uri(uri)
     return bucket, prefix.rstrip("/")
 
 

@@ -13,30 +13,35 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
-import ipaddress
 import json
 import logging
 import socket
 import ssl
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
-from unittest import mock
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-from werkzeug.test import EnvironBuilder
 
-from ...model.errors import ServiceError
 from ...model.lifecycle import Delays
 from .. import clock, determinism, moto_seam, routing, settings
 from ..state import all_states
-from ..wire import WireRequest, WireResponse, json_error
+from ..wire import WireRequest, WireResponse
 from . import bridge, shaping
 from .journal import Entry, Journal, answer_digest, changes_state
+from .policy import LocalPolicy, refusal, require_loopback
+from .replay import (
+    MAX_NOTICES,
+    QUERY_SECONDS,
+    Replayed,
+    close_result,
+    legacy_identifier,
+    no_write,
+    replay_environ,
+    starts_a_query,
+)
 
 log = logging.getLogger("fsconformance.server")
 
@@ -105,161 +110,6 @@ def _ticks(environ: dict[str, Any]) -> bool:
     return request.scope().service != "sagemaker"
 
 
-def _replay_environ(
-    method: str, path: str, headers: dict[str, str], body: bytes, scheme: str = "http"
-) -> dict[str, Any]:
-    """The WSGI environment of a journaled request, as the server first saw it."""
-    kept = {
-        k: v for k, v in headers.items() if k.lower() not in ("transfer-encoding", "content-length")
-    }
-    environ = EnvironBuilder(
-        path=path.split("?")[0],
-        query_string=path.partition("?")[2],
-        method=method,
-        headers=list(kept.items()),
-        data=body,
-    ).get_environ()
-    environ["RAW_URI"] = environ["REQUEST_URI"] = path  # as first sent, query included
-    environ["REMOTE_ADDR"] = "127.0.0.1"
-    environ["wsgi.url_scheme"] = scheme
-    return environ
-
-
-def _starts_a_query(entry: Entry) -> bool:
-    """Whether a journaled write is Athena's StartQueryExecution, in the json or the
-    rest-json protocol."""
-    if entry.headers.get("X-Amz-Target", "").endswith(".StartQueryExecution"):
-        return True
-    return (
-        entry.method == "POST" and entry.path.partition("?")[0].rstrip("/") == "/query-executions"
-    )
-
-
-@contextlib.contextmanager
-def _legacy_identifier(made_id: str | None) -> Iterator[None]:
-    """The first journal format kept no seeds, only the Athena query id it answered."""
-    if made_id is None:
-        yield
-        return
-    with mock.patch.object(uuid, "uuid4", return_value=uuid.UUID(made_id)):
-        yield
-
-
-def _no_write(data: bytes) -> None:
-    raise RuntimeError("this server's applications return their bodies")
-
-
-def _close(result: Iterable[bytes]) -> None:
-    close = getattr(result, "close", None)
-    if close is not None:
-        close()
-
-
-# A replay reports at most this many writes that answered differently, then a count.
-MAX_REPLAY_NOTICES = 10
-# How long a replayed Athena query may run before the replay moves on without it.
-QUERY_REPLAY_SECONDS = 120.0
-
-
-@dataclass
-class Replayed:
-    """What a start restored from its data directory."""
-
-    count: int = 0
-    differed: int = 0
-    seconds: float = 0.0
-    notices: list[str] = field(default_factory=list)
-
-
-def _refusal(status: int, code: str, message: str) -> WireResponse:
-    return json_error(ServiceError(code, message, status), "application/json")
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether a Host header's name (port removed) is a loopback address or name."""
-    name = host.strip().lower()
-    if name.startswith("["):
-        name = name[1:].partition("]")[0]
-    elif name.count(":") == 1:
-        name = name.partition(":")[0]
-    if name == "localhost" or name.endswith(".localhost"):  # RFC 6761: always loopback
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-@dataclass(frozen=True)
-class LocalPolicy:
-    """Who may talk to the server: loopback clients only, and no web page.
-
-    ``hosts`` are the Host values it answers besides loopback names (its own address);
-    ``cors_origins`` the browser origins it gives cross-origin access to (none by default).
-    """
-
-    hosts: frozenset[str] = frozenset()
-    cors_origins: frozenset[str] = frozenset()
-
-    def refusal(self, environ: dict[str, Any]) -> WireResponse | None:
-        """The AWS-shaped refusal of a request the server must not answer, else ``None``."""
-        length = environ.get("CONTENT_LENGTH")
-        if length and not (length.isascii() and length.isdigit()):
-            return _refusal(
-                400, "SerializationException", "Content-Length must be a non-negative integer."
-            )
-        host = environ.get("HTTP_HOST", "")
-        if host and host.lower() not in self.hosts and not is_loopback_host(host):
-            # DNS rebinding: a page's own name resolving to this address.
-            return _refusal(
-                403, "AccessDeniedException", "This server answers only its own loopback address."
-            )
-        origin = environ.get("HTTP_ORIGIN")
-        fetch_site = environ.get("HTTP_SEC_FETCH_SITE", "").lower()
-        own_page = origin is not None and origin.lower() in self.own_origins
-        if origin is not None and not own_page and origin not in self.cors_origins:
-            return _refusal(
-                403, "AccessDeniedException", "Requests from web pages are not answered."
-            )
-        if fetch_site in ("cross-site", "same-site") and origin not in self.cors_origins:
-            return _refusal(
-                403, "AccessDeniedException", "Requests from web pages are not answered."
-            )
-        if environ.get("PATH_INFO", "").startswith("/moto-api/"):
-            method = environ.get("REQUEST_METHOD", "GET")
-            browser = origin is not None or fetch_site not in ("", "none", "same-origin")
-            changes = method not in ("GET", "HEAD") and (
-                origin is not None or fetch_site not in ("", "none")
-            )
-            if browser or changes:
-                # moto's management endpoints (reset, state): for programs, never for a page.
-                return _refusal(
-                    403,
-                    "AccessDeniedException",
-                    "moto's management endpoints take no request from a web page.",
-                )
-        return None
-
-    @property
-    def own_origins(self) -> frozenset[str]:
-        return frozenset(f"http://{host}" for host in self.hosts if ":" in host)
-
-    def cors_headers(self, environ: dict[str, Any], headers: list[tuple[str, str]]) -> list:
-        """``headers`` without moto's CORS answers, plus ours for an allowed origin."""
-        kept = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
-        origin = environ.get("HTTP_ORIGIN")
-        if origin is not None and origin in self.cors_origins:
-            kept.append(("Access-Control-Allow-Origin", origin))
-            kept.append(("Vary", "Origin"))
-            if environ.get("REQUEST_METHOD") == "OPTIONS":
-                kept.append(("Access-Control-Allow-Methods", "GET, PUT, POST, DELETE, HEAD"))
-                asked = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
-                if asked:
-                    kept.append(("Access-Control-Allow-Headers", asked))
-            kept.append(("Access-Control-Expose-Headers", "x-amzn-RequestId, x-amzn-ErrorType"))
-        return kept
-
-
 class FeatureStoreMiddleware:
     """Answers Feature Store and Athena query requests; passes the rest to ``app``.
 
@@ -304,7 +154,7 @@ class FeatureStoreMiddleware:
         headers = request_headers(environ)
         with journal.lock:  # one write at a time: the journal's order is the order applied
             if journal.broken is not None:
-                refused = _refusal(503, "ServiceUnavailable", journal.broken)
+                refused = refusal(503, "ServiceUnavailable", journal.broken)
                 return self._send(environ, refused, start_response, time.perf_counter(), "")
             at = max(determinism.real_time(), journal.last_at)
             management = environ.get("PATH_INFO", "").startswith("/moto-api/")
@@ -346,7 +196,7 @@ class FeatureStoreMiddleware:
             "accepted until the server restarts."
         )
         log.error("%s: %s", journal.path, journal.broken)
-        refused = _refusal(500, "InternalFailure", journal.broken)
+        refused = refusal(500, "InternalFailure", journal.broken)
         return self._send(environ, refused, start_response, time.perf_counter(), "")
 
     def _apply(
@@ -394,32 +244,32 @@ class FeatureStoreMiddleware:
                 replayed.count += 1
                 if outcome is not None:
                     replayed.differed += 1
-                    if replayed.differed <= MAX_REPLAY_NOTICES:
+                    if replayed.differed <= MAX_NOTICES:
                         replayed.notices.append(outcome)
         finally:
             determinism.set_process_clock(None)
             settings.configure(delays)
             for state in all_states():
                 state.control_plane.delays = delays
-        if replayed.differed > MAX_REPLAY_NOTICES:
+        if replayed.differed > MAX_NOTICES:
             replayed.notices.append(
-                f"... and {replayed.differed - MAX_REPLAY_NOTICES} more writes replayed differently"
+                f"... and {replayed.differed - MAX_NOTICES} more writes replayed differently"
             )
         replayed.seconds = time.perf_counter() - started
         return replayed
 
     def _replay_one(self, entry: Entry) -> str | None:
         """Apply one journaled write; None if it answered as it first did, else why not."""
-        environ = _replay_environ(entry.method, entry.path, entry.headers, entry.body, entry.scheme)
+        environ = replay_environ(entry.method, entry.path, entry.headers, entry.body, entry.scheme)
         what = f"{entry.method} {entry.path[:120]} {entry.headers.get('X-Amz-Target', '')}"
         try:
-            with _legacy_identifier(entry.made_id):
+            with legacy_identifier(entry.made_id):
                 status, _, answer = self._apply(environ, entry.at, entry.seed)
         except Exception as error:  # noqa: BLE001 - one write's failure must not stop the rest
             log.debug("replaying %s", what, exc_info=True)
             return f"replaying {what.strip()} failed: {type(error).__name__}: {error}"
         code = int(status.split()[0])
-        if code == 200 and _starts_a_query(entry):
+        if code == 200 and starts_a_query(entry):
             self._wait_for_query(entry, answer)
         if entry.answer is not None and answer_digest(code, answer) != entry.answer:
             return f"replaying {what.strip()} answered {code}, not as first answered"
@@ -441,10 +291,10 @@ class FeatureStoreMiddleware:
             method, path, body = "POST", "/", json.dumps({"QueryExecutionId": query_id}).encode()
         else:
             method, path, body = "GET", f"/query-executions/{query_id}", b""
-        deadline = time.monotonic() + QUERY_REPLAY_SECONDS
+        deadline = time.monotonic() + QUERY_SECONDS
         pause = threading.Event()
         while time.monotonic() < deadline:
-            environ = _replay_environ(method, path, headers, body, entry.scheme)
+            environ = replay_environ(method, path, headers, body, entry.scheme)
             found = b"".join(self._answer(environ, lambda *args: None))
             try:
                 state = json.loads(found)["QueryExecution"]["Status"]["State"]
@@ -475,7 +325,7 @@ class FeatureStoreMiddleware:
             response: WireResponse | None = (
                 WireResponse(200, b"")
                 if environ.get("HTTP_ORIGIN") in policy.cors_origins
-                else _refusal(403, "AccessDeniedException", "No cross-origin access.")
+                else refusal(403, "AccessDeniedException", "No cross-origin access.")
             )
         else:
             response = routing.route(request)
@@ -504,7 +354,7 @@ class FeatureStoreMiddleware:
 
         def keep(status: str, headers: Any, *args: Any) -> Any:
             seen.append((status, list(headers)))
-            return _no_write
+            return no_write
 
         method = environ.get("REQUEST_METHOD", "GET")
         try:
@@ -514,7 +364,7 @@ class FeatureStoreMiddleware:
             status = int(seen[0][0].split()[0])
             if status >= 400 and method != "HEAD":
                 body = b"".join(result)
-                _close(result)
+                close_result(result)
                 if shaping.unshaped(method, status, seen[0][1], body):
                     return self._shape(environ, request, status, None, start_response, started)
                 result = [body]
@@ -592,16 +442,6 @@ class _QuietHandler(WSGIRequestHandler):
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
-
-
-def require_loopback(host: str) -> None:
-    """Refuse any address that is not a loopback one: the emulation never listens outside."""
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if not loopback:
-        raise ValueError(f"{host} is not a loopback address; the server binds only 127.0.0.1/::1")
 
 
 class EmulatorServer:

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...s3_uri import split_s3_uri
+
 # Keys never written, whatever their value (credentials and transport details).
 SECRET_KEYS = frozenset(
     {
@@ -79,14 +81,14 @@ class Normaliser:
                 if value.endswith("/"):
                     known[value.rstrip("/")] = placeholder.rstrip(">") + "-without-slash>"
         output = str(getattr(backend, "athena_output", "") or "")
-        if output.startswith("s3://") and "/" in output[len("s3://") :]:
+        if output.startswith("s3://"):
             # S3 calls name the output as a key: its prefix differs between backends.
-            key_prefix = output[len("s3://") :].split("/", 1)[1]
+            key_prefix = split_s3_uri(output)[1]
             if key_prefix:
                 known.setdefault(key_prefix, "<athena-output-key>/")
         uri = str(getattr(backend, "offline_s3_uri", "") or "")
         if uri.startswith("s3://"):  # tests that list the files name the bucket on its own
-            bucket = uri[len("s3://") :].split("/", 1)[0]
+            bucket = split_s3_uri(uri)[0]
             if bucket:
                 known.setdefault(bucket, "<offline-bucket>")
         return known
