@@ -108,6 +108,7 @@ def s3_keys(url: str, prefix: str = "") -> list[str]:
 # -- the account check ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("account", "message"),
     [("", "needs the account id"), ("999999999999", "belong to account 123456789012")],
@@ -139,6 +140,7 @@ def test_create(backend):
     assert listed_groups(endpoint) == []
 
 
+@pytest.mark.slow
 def test_the_right_account_passes_and_cleans_up_through_pytest(
     endpoint: str, pytester: pytest.Pytester
 ) -> None:
@@ -165,6 +167,7 @@ def test_create(backend):
     assert listed_groups(endpoint) == []
 
 
+@pytest.mark.slow
 def test_a_leftover_is_listed_at_the_end_and_fails_the_session(
     endpoint: str, pytester: pytest.Pytester
 ) -> None:

@@ -128,6 +128,7 @@ capabilities._installed = capabilities.ServiceModels(
 """
 
 
+@pytest.mark.slow
 def test_unmet_needs_are_reported_as_unsupported(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(FAKE_OLD_CONFTEST)
     pytester.makepyfile(
@@ -168,6 +169,7 @@ def test_unmet_needs_are_reported_as_unsupported(pytester: pytest.Pytester) -> N
     result.stdout.fnmatch_lines(["test_needs.py U.Us*"])
 
 
+@pytest.mark.slow
 def test_a_bad_requires_marker_stops_collection(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_bad="""

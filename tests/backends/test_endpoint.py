@@ -125,6 +125,7 @@ def test_an_endpoint_without_feature_store_is_refused(sts_only: str) -> None:
         make_backend("endpoint", "us-east-1", options)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("url", "message"),
     [
@@ -149,6 +150,7 @@ def test_bad_input_stops_the_run_with_one_line(
     assert "passed" not in "\n".join(result.outlines)
 
 
+@pytest.mark.slow
 def test_a_run_against_serve_creates_and_removes_its_bucket_and_role(
     pytester: pytest.Pytester, serve: str
 ) -> None:

@@ -8,6 +8,7 @@ import tracemalloc
 from typing import Any
 
 import boto3
+import pytest
 
 from fsconformance.emulator import clock, moto_seam
 from fsconformance.emulator.state import state_for
@@ -77,6 +78,7 @@ def _live(type_name: str) -> int:
     return sum(type(o).__name__ == type_name for o in gc.get_objects())
 
 
+@pytest.mark.slow
 def test_create_ingest_delete_cycles_do_not_grow() -> None:
     puts, cycles = 40, 8
     with mock_featurestore(FAST):

@@ -314,6 +314,7 @@ const options = { endpoint, region: "us-east-1",
 """
 
 
+@pytest.mark.slow
 @pytest.mark.clause("C-001", "C-184")
 def test_the_js_sdk_v3_queries_athena_through_serve(tmp_path: Path) -> None:
     """A client nobody here wrote, in its own protocol for Athena, against ``serve``."""

@@ -113,6 +113,7 @@ def test_only_loopback_addresses_are_served() -> None:
             require_loopback(address)
 
 
+@pytest.mark.slow
 def test_serve_command_prints_its_url_and_flushes_on_sigterm() -> None:
     delays = {"FSCONFORMANCE_DELAY_OFFLINE": "3600", "FSCONFORMANCE_DELAY_CREATE": "0"}
     process = serve("--debug", env=delays)
@@ -142,6 +143,7 @@ def test_serve_command_prints_its_url_and_flushes_on_sigterm() -> None:
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_serve_command_refuses_other_addresses() -> None:
     process = serve("--host", "0.0.0.0")
     out, err = process.communicate(timeout=30)

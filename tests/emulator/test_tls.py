@@ -95,6 +95,7 @@ def test_https_on_the_served_port_for_clients_that_trust_the_ca(tmp_path: Path) 
         server.shutdown()
 
 
+@pytest.mark.slow
 def test_serve_tls_prints_the_ca_bundle_and_stops_cleanly(tmp_path: Path) -> None:
     process = serve("--tls", env={"XDG_CONFIG_HOME": str(tmp_path)})
     try:

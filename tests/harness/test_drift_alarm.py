@@ -89,6 +89,7 @@ def test_the_command_reports_and_checks(capsys: pytest.CaptureFixture[str], tmp_
     assert json.loads(written.read_text()) == drift.digest()
 
 
+@pytest.mark.slow
 def test_a_failure_names_the_drift_first(pytester: pytest.Pytester) -> None:
     # The tested set as if Athena had spoken the query protocol: whatever botocore this cell
     # installs, its models differ from that.

@@ -27,6 +27,7 @@ def _expect(pytester: pytest.Pytester, body: str) -> None:
     (pytester.path / "expectations" / "moto.toml").write_text(body)
 
 
+@pytest.mark.slow
 def test_entries_are_strict_xfails(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_gaps=TESTS)
     _expect(
@@ -40,6 +41,7 @@ def test_entries_are_strict_xfails(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*XPASS(strict)*moto.toml: was broken*"])
 
 
+@pytest.mark.slow
 def test_an_entry_matching_no_test_stops_collection(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_gaps=TESTS)
     _expect(pytester, '[[expected_failure]]\ntest = "test_gaps.py::test_renamed"\nreason = "old"\n')
@@ -50,6 +52,7 @@ def test_an_entry_matching_no_test_stops_collection(pytester: pytest.Pytester) -
     )
 
 
+@pytest.mark.slow
 def test_entries_for_modules_outside_the_run_are_not_stale(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_gaps=TESTS, test_other="def test_x():\n    pass\n")
     _expect(

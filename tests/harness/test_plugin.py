@@ -12,6 +12,8 @@ import pytest
 
 from tests.helpers import REPO
 
+pytestmark = pytest.mark.slow  # every test here runs pytest in a child process
+
 FEATURE_GROUP_NAME = re.compile(r"[a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}")
 
 PASSING = """

@@ -163,6 +163,7 @@ def test_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert err.count("\n") == 2 and "missing.xml" in err and "cannot read" in err
 
 
+@pytest.mark.slow
 def test_the_plugin_records_the_properties(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_props="""

@@ -79,6 +79,7 @@ def test_the_packaged_settings_are_the_checkouts(tmp_path: Path) -> None:
     assert f"xfail_strict = {str(options['xfail_strict']).lower()}" in packaged
 
 
+@pytest.mark.slow
 def test_an_unknown_backend_is_one_line(tmp_path: Path) -> None:
     done = fsconformance("run", "--backend=bogus", cwd=tmp_path)
     assert done.returncode == 2
@@ -89,6 +90,7 @@ def test_an_unknown_backend_is_one_line(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_an_unreachable_endpoint_is_one_line(tmp_path: Path) -> None:
     # Port 9 (discard) on loopback: nothing listens there on a test machine.
     done = fsconformance(
@@ -101,6 +103,7 @@ def test_an_unreachable_endpoint_is_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in done.stdout + done.stderr
 
 
+@pytest.mark.slow
 def test_run_judges_the_packaged_suites_from_another_directory(tmp_path: Path) -> None:
     junit = tmp_path / "run.xml"
     done = fsconformance(

@@ -156,6 +156,7 @@ def _rows(markdown: str, clauses: tuple[str, ...]) -> dict[str, str]:
     return rows
 
 
+@pytest.mark.slow
 def test_the_page_rows_match_a_fresh_run(tmp_path: Path) -> None:
     page = (REPO / scoreboard.PAGE).read_text(encoding="utf-8")
     block = scoreboard.page_table(page)

@@ -266,6 +266,7 @@ def recording(serve: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
+@pytest.mark.slow
 def test_a_recording_through_the_aws_backend_replays_clean_on_moto(recording: Path) -> None:
     files = sorted(recording.glob("*/*.json"))
     assert len(files) == 3, files  # one per test
@@ -280,6 +281,7 @@ def test_a_recording_through_the_aws_backend_replays_clean_on_moto(recording: Pa
     assert "3 passed" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_mutant_of_the_emulation_fails_the_replay_naming_the_field(recording: Path) -> None:
     result = _pytest(
         PUT,
@@ -300,6 +302,7 @@ def test_a_mutant_of_the_emulation_fails_the_replay_naming_the_field(recording: 
     )
 
 
+@pytest.mark.slow
 def test_a_missing_or_corrupted_snapshot_fails_the_test(recording: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     write_manifest(broken)

@@ -51,6 +51,7 @@ def _section_line(lines: list[str], letter: str) -> list[int]:
     return [int(word) for word in line.split()[-4:]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", ["0", "2"])
 def test_summary_counts_clauses_per_section(fake_suite: pytest.Pytester, workers: str) -> None:
     out = fake_suite.path / "report"
@@ -75,6 +76,7 @@ def test_summary_counts_clauses_per_section(fake_suite: pytest.Pytester, workers
     assert (out / "conformance.html").is_file()
 
 
+@pytest.mark.slow
 def test_clauses_option_keeps_every_test_of_those_clauses(fake_suite: pytest.Pytester) -> None:
     result = fake_suite.runpytest_subprocess(
         "-p", "no:cacheprovider", "suites", "--clauses", "C-016,C-130"
@@ -82,6 +84,7 @@ def test_clauses_option_keeps_every_test_of_those_clauses(fake_suite: pytest.Pyt
     result.assert_outcomes(passed=2, failed=1, deselected=2)
 
 
+@pytest.mark.slow
 def test_an_unknown_clause_in_the_option_is_one_line(fake_suite: pytest.Pytester) -> None:
     result = fake_suite.runpytest_subprocess("-p", "no:cacheprovider", "--clauses", "C-999")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
