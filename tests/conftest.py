@@ -1,35 +1,22 @@
-"""Fixtures of the self-tests that speak raw wire: the same request in-process and over HTTP.
+"""The self-tests' hooks and fixtures: the ``slow`` tier, the ``wire`` fixture, a fresh account.
 
-``wire`` is one of two transports to the emulation: ``inprocess`` hands a ``WireRequest`` to
-the routing core directly (inside ``mock_featurestore``), ``serve`` sends the bytes to an
-``EmulatorServer`` on a loopback port. Either way ``wire.send`` returns the status, headers and
-body the client would see, or ``None`` where the in-process core leaves the request to moto.
+What the tests share besides fixtures (requests, clients, ``Wire``) is in ``tests/helpers.py``.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
 import random
-import shutil
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
-from botocore.client import BaseClient
-from botocore.config import Config
 
 from fsconformance.backends.moto_server import reset_server
-from fsconformance.emulator import routing, settings
+from fsconformance.emulator import settings
 from fsconformance.emulator.transports.wsgi import EmulatorServer
-from fsconformance.emulator.wire import WireRequest
 from fsconformance.mock import mock_featurestore
-from fsconformance.model.control_plane import Delays
-from fsconformance.waiters import eventually
+from tests.helpers import FAST, Wire
 
 # Many self-tests start pytest (or serve) in a child process. pytest rewrites the assertions of
 # every package with a pytest plugin (hypothesis's, this project's) and caches the result as
@@ -39,23 +26,33 @@ from fsconformance.waiters import eventually
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
+HERE = Path(__file__).resolve().parent
+SYSTEM = HERE / "system"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "slow: a self-test of a minute or more, run on its own (pytest -m slow)"
+        "markers",
+        "slow: a self-test that starts processes (serve, pytest, a browser, node, worker "
+        "pools) or runs for long; every test in tests/system/ is one. Left out of the default "
+        "run; `pytest tests -m slow -n 2` runs them (CI's slow stage)",
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m reads the markers
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Slow self-tests (the crash-consistency run) run only when a marker expression asks for
-    them (``pytest -m slow``); the default run leaves them out."""
+    """Every test under tests/system/ is slow. Slow self-tests run only when a marker
+    expression asks for them (``pytest -m slow``); the default run leaves them out."""
+    for item in items:
+        if SYSTEM in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.slow)
     if config.getoption("markexpr"):
         return
     # Only the self-tests here: in the suites, ``slow`` means slow on a real account.
-    here = Path(__file__).resolve().parent
     slow = [
         item
         for item in items
-        if item.get_closest_marker("slow") and here in Path(str(item.path)).resolve().parents
+        if item.get_closest_marker("slow") and HERE in Path(str(item.path)).resolve().parents
     ]
     if slow:
         config.hook.pytest_deselected(items=slow)
@@ -63,97 +60,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if id(item) not in chosen]
 
 
-FAST = Delays(create=0, update=0, delete=0, data_plane=0, offline=0)
-FAKE = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-ROLE = "arn:aws:iam::123456789012:role/fs"
-HOSTS = {
-    "sagemaker": "api.sagemaker.us-east-1.amazonaws.com",
-    "runtime": "featurestore-runtime.sagemaker.us-east-1.amazonaws.com",
-    "athena": "athena.us-east-1.amazonaws.com",
-}
-
-
-def create_request(**members: Any) -> dict[str, Any]:
-    """A valid CreateFeatureGroup request (online store only), with ``members`` over it."""
-    request: dict[str, Any] = {
-        "FeatureGroupName": "customers",
-        "RecordIdentifierFeatureName": "customer_id",
-        "EventTimeFeatureName": "event_time",
-        "FeatureDefinitions": [
-            {"FeatureName": "customer_id", "FeatureType": "String"},
-            {"FeatureName": "event_time", "FeatureType": "Fractional"},
-        ],
-        "OnlineStoreConfig": {"EnableOnlineStore": True},
-    }
-    request.update(members)
-    return request
-
-
-def signed_headers(service: str) -> dict[str, str]:
-    """An Authorization header whose scope names ``service`` (the routing reads only that)."""
-    signing = "athena" if service == "athena" else "sagemaker"
-    return {
-        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/"
-        f"{signing}/aws4_request, SignedHeaders=host, Signature=0"
-    }
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> dict[str, Any]:
-        return json.loads(self.body)
-
-
-@dataclass
-class Wire:
-    name: str
-    url: str | None = None  # the server's, for "serve"
-
-    def client(self, service: str) -> BaseClient:
-        config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1})
-        extra = {"endpoint_url": self.url} if self.url else {}
-        return boto3.client(service, region_name="us-east-1", config=config, **FAKE, **extra)
-
-    def send(
-        self,
-        method: str,
-        path: str,
-        body: bytes | str = b"",
-        *,
-        service: str = "runtime",
-        target: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        signed: bool = True,
-    ) -> Answer | None:
-        raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
-        sent: dict[str, str] = signed_headers(service) if signed else {}
-        if target is not None:
-            sent["X-Amz-Target"] = target
-            sent["Content-Type"] = "application/x-amz-json-1.1"
-        sent.update(headers or {})
-        if self.url is None:
-            url = f"https://{HOSTS[service]}{path}"
-            response = routing.route(WireRequest(method, url, sent, raw))
-            if response is None:
-                return None
-            return Answer(response.status, dict(response.headers), response.body)
-        host, port = self.url[len("http://") :].rsplit(":", 1)
-        connection = http.client.HTTPConnection(host, int(port), timeout=30)
-        try:
-            connection.putrequest(method, path, skip_accept_encoding=True, skip_host="Host" in sent)
-            for key, value in sent.items():
-                connection.putheader(key, value.encode())
-            if "Content-Length" not in sent:
-                connection.putheader("Content-Length", str(len(raw)))
-            connection.endheaders(raw)
-            reply = connection.getresponse()
-            return Answer(reply.status, dict(reply.getheaders()), reply.read())
-        finally:
-            connection.close()
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Under CI a slow self-test that cannot run fails instead of skipping: CI provides what
+    each one needs (.ci/run), and a skip there would hide that it did not."""
+    report = yield
+    if (
+        os.environ.get("CI")
+        and report.skipped
+        and not hasattr(report, "wasxfail")
+        and item.get_closest_marker("slow")
+    ):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"a slow self-test cannot skip under CI: {reason}"
+    return report
 
 
 @pytest.fixture(params=["inprocess", "serve"])
@@ -173,28 +96,6 @@ def wire(request: pytest.FixtureRequest) -> Iterator[Wire]:
         settings.configure(settings.delays_from_env())
 
 
-def make_group(wire: Wire, name: str = "g", *, ttl: dict[str, Any] | None = None) -> None:
-    """A created group ``name`` with an online and an offline store, and its bucket."""
-    wire.client("s3").create_bucket(Bucket="offline")
-    online: dict[str, Any] = {"EnableOnlineStore": True}
-    if ttl is not None:
-        online["TtlDuration"] = ttl
-    wire.client("sagemaker").create_feature_group(
-        FeatureGroupName=name,
-        RecordIdentifierFeatureName="id",
-        EventTimeFeatureName="t",
-        FeatureDefinitions=[
-            {"FeatureName": "id", "FeatureType": "String"},
-            {"FeatureName": "t", "FeatureType": "String"},
-            {"FeatureName": "n", "FeatureType": "Integral"},
-            {"FeatureName": "x", "FeatureType": "Fractional"},
-        ],
-        OnlineStoreConfig=online,
-        OfflineStoreConfig={"S3StorageConfig": {"S3Uri": "s3://offline/store"}},
-        RoleArn=ROLE,
-    )
-
-
 @pytest.fixture
 def fresh_account(monkeypatch: pytest.MonkeyPatch) -> str:
     """A random account id for this test: its emulated state is new even inside an outer mock
@@ -204,40 +105,20 @@ def fresh_account(monkeypatch: pytest.MonkeyPatch) -> str:
     return account_id
 
 
-ATHENA_TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
+# The moto services an in-process server of the emulation answers.
+MOTO_SERVICES = ("athena", "glue", "iam", "kms", "s3", "sagemaker", "sts")
 
 
-class AthenaSession:
-    """Clients of one emulated account with a bucket of its own for Athena's results."""
+def _import_motos_models() -> None:
+    """pytester unloads, when its test ends, every module imported during it. A moto models
+    module first imported by an in-process server there would come back on its next import as
+    a second set of classes, beside the ones moto's instance tracker registered; the tracker
+    then misses their instances (moto_seam.release_forgotten_models walks the registered
+    ones). Imported before pytester starts, they are kept."""
+    from moto.backends import get_backend
 
-    database = "default"
-
-    def __init__(self, account_id: str, bucket_prefix: str) -> None:
-        region = "us-east-1"
-        self.athena = boto3.client("athena", region_name=region)
-        self.s3 = boto3.client("s3", region_name=region)
-        self.sm = boto3.client("sagemaker", region_name=region)
-        self.rt = boto3.client("sagemaker-featurestore-runtime", region_name=region)
-        self.bucket = f"{bucket_prefix}-{account_id}"
-        self.s3.create_bucket(Bucket=self.bucket)
-
-    def start(self, sql: str, **kwargs: Any) -> str:
-        return self.athena.start_query_execution(
-            QueryString=sql,
-            QueryExecutionContext={"Database": self.database},
-            ResultConfiguration={"OutputLocation": f"s3://{self.bucket}/out/"},
-            **kwargs,
-        )["QueryExecutionId"]
-
-    def status(self, query_id: str) -> dict[str, Any]:
-        return self.athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
-
-    def wait(self, query_id: str, states: tuple[str, ...] = ATHENA_TERMINAL) -> dict[str, Any]:
-        def probe() -> dict[str, Any] | None:
-            execution = self.status(query_id)
-            return execution if execution["Status"]["State"] in states else None
-
-        return eventually(probe, timeout=30, interval=0.01, what=f"query {query_id} in {states}")
+    for service in MOTO_SERVICES:
+        get_backend(service)  # type: ignore[call-overload]
 
 
 @pytest.fixture(autouse=True)
@@ -245,24 +126,9 @@ def _inner_runs_are_conformance_runs(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A pytest run a self-test starts (``pytester``) opts into the conformance plugin, as
-    this checkout's own runs do through conftest.py; tests/test_plugin.py clears it to test
+    this checkout's own runs do through conftest.py; tests/harness/test_plugin.py clears it to test
     the entry point alone."""
     if "pytester" in request.fixturenames:
+        _import_motos_models()
         request.getfixturevalue("pytester")  # which clears PYTEST_ADDOPTS when it starts
         monkeypatch.setenv("PYTEST_ADDOPTS", "-p fsconformance.harness.conformance")
-
-
-def js_sdk(client: str = "client-s3") -> Path:
-    """A directory whose node_modules hold the AWS SDK for JavaScript v3 (its S3 and Athena
-    clients and lib-storage: ``FSCONFORMANCE_JS_SDK``); CI installs one (.ci/run)."""
-    found = os.environ.get("FSCONFORMANCE_JS_SDK")
-    if shutil.which("node") and found and (Path(found) / "node_modules/@aws-sdk" / client).is_dir():
-        return Path(found)
-    reason = (
-        "node and the JavaScript SDK v3 are needed (npm install --prefix DIR "
-        "@aws-sdk/client-s3 @aws-sdk/lib-storage @aws-sdk/client-athena; "
-        "FSCONFORMANCE_JS_SDK=DIR)"
-    )
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}, and CI must have them (.ci/run installs them)")
-    pytest.skip(reason)

@@ -11,7 +11,7 @@ environment::
     FSCONFORMANCE_MUTANT=put_merges PYTHONPATH=tests python -m pytest -p mutants suites/...
 
 Without ``-p mutants`` nothing here is imported, so the production code path is untouched. It
-lives beside the self-tests, outside the installed package: it needs a checkout. ``tests/test_suite_power.py`` runs the relevant suite modules once per mutant and
+lives beside the self-tests, outside the installed package: it needs a checkout. ``tests/system/test_suite_power.py`` runs the relevant suite modules once per mutant and
 asserts that every mutant makes at least one test fail; ``python tests/mutants.py`` prints the
 same catch table.
 """

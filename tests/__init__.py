@@ -1,0 +1,1 @@
+"""The self-tests of fsconformance: model, emulator, harness, backends and system (slow)."""
