@@ -39,6 +39,10 @@ BACKEND_TAG_PREFIX = "fsconformance:"  # the aws backend's bookkeeping tags
 
 _NAME = re.compile(r"fsct[-_]([a-z0-9]{1,8})[-_]([a-zA-Z0-9]{1,8})[-_](\d+)")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+# A random (version 4) UUID written without dashes, as pyarrow and pandas name the files they
+# write (``uuid4().hex``). The version and variant digits keep content hashes such as ETags
+# from matching, but for one in 64.
+_UUID4_HEX = re.compile(r"(?<![0-9a-f])[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}(?![0-9a-f])")
 _ACCOUNT_IN_ARN = re.compile(r"(arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:)\d{12}(?=:)")
 _EPOCH_SUFFIX = re.compile(r"(?<=[-_])1[5-9]\d{8}(?!\d)")  # 2017 .. 2033, seconds
 _PARQUET_FILE = re.compile(r"\d{8}T\d{6}Z_[A-Za-z0-9]{16}\.parquet")
@@ -114,6 +118,7 @@ class Normaliser:
                 value = value.replace(literal, known[literal])
         value = _NAME.sub(self._name, value)
         value = _UUID.sub("<uuid>", value)
+        value = _UUID4_HEX.sub("<uuid>", value)
         value = _ACCOUNT_IN_ARN.sub(r"\1<account>", value)
         value = _PARQUET_FILE.sub("<T>_<random16>.parquet", value)
         value = _ICEBERG_DATA_FOLDER.sub("<random8>", value)
