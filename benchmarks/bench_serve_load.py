@@ -2,7 +2,7 @@
 
 1, 4, 8 and 16 client processes each send the same seeded mix of requests: 70% PutRecord,
 20% GetRecord, 5% BatchGetRecord of 10 identifiers, 5% S3 ListObjectsV2. The floor is the same
-clients against a canned threaded server on serve's stack (werkzeug, threaded), answering
+clients against a canned threaded server on serve's stack (werkzeug's, with persistent connections), answering
 each operation with a body of the size the emulation's has (``floor_worker.py``). Both
 servers run at zero delays in processes of their own; the two are measured alternately at
 each concurrency. Reported per concurrency: aggregate requests/s of each and their ratio,

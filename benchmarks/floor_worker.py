@@ -13,7 +13,8 @@ only boto3 and answers commands on stdin, one per line, with one line on stdout:
 * ``quit``.
 
 ``python benchmarks/floor_worker.py --canned-server`` instead serves a canned 200 over HTTP
-with the same server stack as ``fsconformance serve`` (werkzeug, threaded) and prints its URL:
+with the same server stack as ``fsconformance serve`` (werkzeug's threaded server with
+persistent connections) and prints its URL:
 for each request what the emulation would answer it, in size and shape (``canned_answer``).
 """
 
@@ -142,11 +143,9 @@ def threaded(count: int, calls: int) -> float:
 
 
 def canned_server() -> None:
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    class Quiet(WSGIRequestHandler):
-        def log_request(self, *args: Any, **kwargs: Any) -> None:
-            pass
+    # serve's own server: werkzeug's, with persistent connections (imports neither moto nor
+    # botocore, so this process stays mock-free).
+    from fsconformance.emulator.transports.keepalive import KeepAliveServer
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
@@ -155,7 +154,7 @@ def canned_server() -> None:
         start_response("200 OK", headers)
         return [body]
 
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
+    server = KeepAliveServer("127.0.0.1", 0, app)
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
     server.serve_forever(poll_interval=None)  # no wake-ups: serve does not poll either
 

@@ -90,21 +90,62 @@ def forward(
     }
     data = _body_bytes(body)
     sent["Content-Length"] = str(len(data))
-    connection = http.client.HTTPConnection(
-        server.hostname or "127.0.0.1", server.port or 80, timeout=_TIMEOUT_SECONDS
-    )
+    address = (server.hostname or "127.0.0.1", server.port or 80)
     try:
-        connection.request(method, target_path(url), body=data, headers=sent)
-        response = connection.getresponse()
-        payload = response.read()
+        connection, reused = _connection(address)
+        try:
+            response = _exchange(connection, method, target_path(url), data, sent)
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            if not reused:
+                raise
+            # The server ended a connection that sat idle (serve closes them after a while)
+            # before this request reached it: the request was never read, so send it anew.
+            connection, _ = _connection(address, fresh=True)
+            response = _exchange(connection, method, target_path(url), data, sent)
     except OSError as exc:
+        _forget_connection()
         raise BridgeError(
             f"fsconformance: cannot reach the emulation at {endpoint} from process {os.getpid()} "
             f"({exc}); the request ({method} {url}) was not answered"
         ) from exc
-    finally:
-        connection.close()
-    return response.status, dict(response.getheaders()), payload
+    return response  # http.client itself reconnects after an answer with Connection: close
+
+
+# One connection per thread, kept open between requests as any SDK keeps its own; a forked
+# child never uses one its parent opened (the pid is part of the key).
+_connections = threading.local()
+
+
+def _connection(
+    address: tuple[str, int], *, fresh: bool = False
+) -> tuple[http.client.HTTPConnection, bool]:
+    key = (os.getpid(), address)
+    kept = getattr(_connections, "kept", None)
+    if kept is not None and kept[0] == key and not fresh:
+        return kept[1], True
+    _forget_connection()
+    connection = http.client.HTTPConnection(*address, timeout=_TIMEOUT_SECONDS)
+    _connections.kept = (key, connection)
+    return connection, False
+
+
+def _forget_connection() -> None:
+    kept = getattr(_connections, "kept", None)
+    _connections.kept = None
+    if kept is not None and kept[0][0] == os.getpid():
+        kept[1].close()
+
+
+def _exchange(
+    connection: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    data: bytes,
+    headers: dict[str, str],
+) -> tuple[int, dict[str, str], bytes]:
+    connection.request(method, path, body=data, headers=headers)
+    response = connection.getresponse()
+    return response.status, dict(response.getheaders()), response.read()
 
 
 class _RawResponse(io.BytesIO):

@@ -4,7 +4,8 @@ Every HTTP request becomes a ``WireRequest`` for ``routing.route``; what the emu
 answered here, everything else goes to moto's ``DomainDispatcherApplication`` unchanged. The
 in-process activation switch (``inprocess.activate``) plays no part: a server always serves.
 
-``EmulatorServer`` runs the wrapped application with werkzeug on a loopback address, in a
+``EmulatorServer`` runs the wrapped application on a loopback address (werkzeug's server, with
+persistent HTTP/1.1 connections: ``keepalive``), in a
 background thread (the ``moto-server`` backend) or in the foreground (``fsconformance serve``).
 """
 
@@ -23,14 +24,13 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
 from ...model.lifecycle import Delays
 from .. import clock, determinism, moto_seam, routing, settings
 from ..state import all_states
 from ..wire import WireRequest, WireResponse
 from . import bridge, shaping
 from .journal import Entry, Journal, answer_digest, changes_state
+from .keepalive import KeepAliveServer
 from .policy import LocalPolicy, refusal, require_loopback
 from .replay import (
     MAX_NOTICES,
@@ -437,13 +437,6 @@ def make_app(policy: LocalPolicy | None = None) -> WSGIApp:
     return FeatureStoreMiddleware(moto_seam.server_app(), policy)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """werkzeug's handler without its own access log (the middleware logs each request)."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
 class EmulatorServer:
     """moto plus the emulation over HTTP on a loopback address; port 0 picks a free one."""
 
@@ -469,7 +462,7 @@ class EmulatorServer:
         self._delays = delays
         self._cors_origins = frozenset(cors_origins)
         self._wrap = wrap  # e.g. the in-process bridge's gate, which closes with the mock
-        self._server: BaseWSGIServer | None = None
+        self._server: KeepAliveServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -502,13 +495,8 @@ class EmulatorServer:
                 + (f", {restored.differed} of them differently" if restored.differed else "")
             )
         self._journal = journal
-        self._server = make_server(
-            self.host,
-            self.port,
-            self._wrap(app) if self._wrap else app,
-            threaded=True,
-            request_handler=_QuietHandler,
-            ssl_context=self._ssl_context,
+        self._server = KeepAliveServer(
+            self.host, self.port, self._wrap(app) if self._wrap else app, self._ssl_context
         )
         port = self._server.server_address[1]
         own = {self.host.lower(), f"{self.host.lower()}:{port}", self.url.split("://", 1)[1]}
@@ -535,6 +523,7 @@ class EmulatorServer:
         """``shutdown()`` of the server, waking its blocked select by connecting to it (the
         flag is read before the connection is, so nothing answers it)."""
         assert self._server is not None
+        self._server.stop_connections()  # nothing is accepted after the stop, on any connection
         stopper = threading.Thread(target=self._server.shutdown, daemon=True)
         stopper.start()
         address = self._address()
