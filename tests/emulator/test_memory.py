@@ -41,6 +41,33 @@ def test_deleting_a_group_releases_its_records_and_written_rows() -> None:
         assert objects["KeyCount"] >= 3  # and the rows did reach S3 first
 
 
+@pytest.mark.parametrize("offline", [None, "s3://offline/store"])
+def test_a_group_whose_deletion_a_describe_saw_finish_releases_its_records(
+    offline: str | None,
+) -> None:
+    """A user waits for a deletion by polling DescribeFeatureGroup (C-189 ``wait_for_delete``);
+    the describe that finds the group gone is the one that finishes its deletion. The group's
+    records go all the same, on the next request that moves the clock, so a process doing
+    create/ingest/delete cycles does not keep every deleted group's online store."""
+    with mock_featurestore(FAST):
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="offline")
+        sagemaker = boto3.client("sagemaker", region_name="us-east-1")
+        runtime = boto3.client("sagemaker-featurestore-runtime", region_name="us-east-1")
+        state = state_for("123456789012", "us-east-1")
+        for cycle in range(2):
+            name = f"polled{cycle}"
+            sagemaker.create_feature_group(**create_request(name, ID_AND_TIME, offline=offline))
+            for i in range(20):
+                runtime.put_record(FeatureGroupName=name, Record=record(id=str(i), t="1"))
+            assert len(state.data_plane.data_for(state.control_plane.find(name)).online) == 20
+            sagemaker.delete_feature_group(FeatureGroupName=name)
+            with pytest.raises(sagemaker.exceptions.ResourceNotFound):
+                sagemaker.describe_feature_group(FeatureGroupName=name)
+            s3.list_objects_v2(Bucket="offline")  # any request outside SageMaker's own
+            assert state.data_plane._data == {}, "the deleted group's records are still held"
+
+
 def test_records_share_their_feature_names() -> None:
     one = OnlineRecord({"id": "a", "t": "1"}, 1.0, None)
     two = OnlineRecord({"id": "b", "t": "2"}, 2.0, None)
