@@ -50,7 +50,8 @@ def _apply(state: FeatureStoreState, now: float, *, force: bool) -> int:
         written = flush.flush_state(state, now, force=True, groups=deleting) if deleting else 0
         state.control_plane.advance(now)
         state.data_plane.expire_due(now)
-        if deleting:
-            flush.release_deleted(state)
+        # Not only when this tick finished a deletion: a SageMaker request finishes it as
+        # often (the describe that polls for it), and skips the tick (``routing``).
+        flush.release_deleted(state)
         flush.sync_tables(state)
         return written + flush.flush_state(state, now, force=force)

@@ -90,6 +90,9 @@ class ControlPlane:
         # every request while nothing is due. Lowered wherever a step is scheduled (an early
         # value only costs one pass, which recomputes it); never raised except by that pass.
         self._next_due = math.inf
+        # Deletions finished so far: the data plane forgets a deleted group's records when
+        # this moves, whichever request finished the deletion (``Expiry.release_deleted``).
+        self.deletions_finished = 0
 
     def _due(self, moment: float) -> None:
         self._next_due = min(self._next_due, moment)
@@ -105,6 +108,7 @@ class ControlPlane:
             if group.delete_done_at is not None:
                 if now >= group.delete_done_at:
                     del self._groups[key]
+                    self.deletions_finished += 1
                     continue
                 next_due = min(next_due, group.delete_done_at)
             pending = group.pending

@@ -19,6 +19,7 @@ class Expiry:
     _data: dict[str, Any]  # group ARN -> the group's stores (records.GroupData)
     _expiries: list[tuple[float, int, str, float, str]]
     _settled_features: dict[str, Any]
+    _deletions_seen: int  # ``control_plane.deletions_finished`` at the last release
 
     def _expiry_marker(self, arn: str, identifier: str, record: Any, now: float) -> Any:
         raise NotImplementedError
@@ -46,7 +47,15 @@ class Expiry:
     def release_deleted(self) -> list[tuple[str, float]]:
         """Forget the records of groups that no longer exist: the online ones at once, the
         rest once no offline row waits to be written (``offline`` empty). Returns the
-        (ARN, creation time) of each group forgotten entirely."""
+        (ARN, creation time) of each group forgotten entirely.
+
+        Called on every tick; it looks only when a deletion has finished since the last
+        look, which any request may have done (a DescribeFeatureGroup that finds the group
+        gone, C-189's ``wait_for_delete``), not only the tick itself."""
+        finished = self.control_plane.deletions_finished
+        if finished == self._deletions_seen:
+            return []
+        self._deletions_seen = finished
         live = {(g.arn, g.created) for g in self.control_plane.groups()}
         released = []
         for arn, data in list(self._data.items()):

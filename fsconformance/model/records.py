@@ -134,6 +134,7 @@ class DataPlane(Expiry):
         self._order = itertools.count()
         # Group ARN -> ((created, number of features, lag), its features once all are usable).
         self._settled_features: dict[str, tuple[tuple[float, int, float], dict[str, Any]]] = {}
+        self._deletions_seen = 0
 
     # -- TTL expiry (C-111, C-180) --------------------------------------------------------
 

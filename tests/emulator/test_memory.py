@@ -14,6 +14,7 @@ from fsconformance.emulator import clock, moto_seam
 from fsconformance.emulator.state import state_for
 from fsconformance.mock import mock_featurestore
 from fsconformance.model.records import OnlineRecord
+from fsconformance.waiters import eventually
 from tests.helpers import FAST, ID_AND_TIME, create_request, record
 
 
@@ -39,6 +40,81 @@ def test_deleting_a_group_releases_its_records_and_written_rows() -> None:
             assert state.data_plane._data == {}, "the deleted group's records are still held"
         objects = boto3.client("s3", region_name="us-east-1").list_objects_v2(Bucket="offline")
         assert objects["KeyCount"] >= 3  # and the rows did reach S3 first
+
+
+@pytest.mark.parametrize("offline", [None, "s3://offline/store"])
+def test_a_group_whose_deletion_a_describe_saw_finish_releases_its_records(
+    offline: str | None,
+) -> None:
+    """A user waits for a deletion by polling DescribeFeatureGroup (C-189 ``wait_for_delete``);
+    the describe that finds the group gone is the one that finishes its deletion. The group's
+    records go all the same, on the next request that moves the clock, so a process doing
+    create/ingest/delete cycles does not keep every deleted group's online store."""
+    with mock_featurestore(FAST):
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="offline")
+        sagemaker = boto3.client("sagemaker", region_name="us-east-1")
+        runtime = boto3.client("sagemaker-featurestore-runtime", region_name="us-east-1")
+        state = state_for("123456789012", "us-east-1")
+        for cycle in range(2):
+            name = f"polled{cycle}"
+            sagemaker.create_feature_group(**create_request(name, ID_AND_TIME, offline=offline))
+            for i in range(20):
+                runtime.put_record(FeatureGroupName=name, Record=record(id=str(i), t="1"))
+            assert len(state.data_plane.data_for(state.control_plane.find(name)).online) == 20
+            sagemaker.delete_feature_group(FeatureGroupName=name)
+            with pytest.raises(sagemaker.exceptions.ResourceNotFound):
+                sagemaker.describe_feature_group(FeatureGroupName=name)
+            s3.list_objects_v2(Bucket="offline")  # any request outside SageMaker's own
+            assert state.data_plane._data == {}, "the deleted group's records are still held"
+
+
+def test_a_query_keeps_its_result_rows_only_while_its_result_object_exists() -> None:
+    """GetQueryResults streams a result from the query results location in S3 (the Athena
+    model's documentation of it): once the teardown deletes ``<id>.csv`` there is nothing to
+    stream, and the emulation gives the rows back. The execution stays in the history; what
+    it ran (the parsed statement and the rows it loaded) goes as soon as it ends."""
+    from fsconformance.emulator.athena.handlers import AthenaState
+
+    with mock_featurestore(FAST):
+        s3 = boto3.client("s3", region_name="us-east-1")
+        athena = boto3.client("athena", region_name="us-east-1")
+        s3.create_bucket(Bucket="results")
+        state = state_for("123456789012", "us-east-1")
+        ids = []
+        for sql in ("SELECT 1 AS one UNION ALL SELECT 2", "SELECT * FROM no_such_table"):
+            ids.append(
+                athena.start_query_execution(
+                    QueryString=sql,
+                    ResultConfiguration={"OutputLocation": "s3://results/out/"},
+                )["QueryExecutionId"]
+            )
+        done, failed = ids
+
+        def ended(query_id: str) -> str | None:
+            status = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+            state_now = status["Status"]["State"]
+            return state_now if state_now in ("SUCCEEDED", "FAILED", "CANCELLED") else None
+
+        assert eventually(lambda: ended(done), timeout=30, interval=0.01) == "SUCCEEDED"
+        assert eventually(lambda: ended(failed), timeout=30, interval=0.01) == "FAILED"
+        executions = state.store("athena", AthenaState).executions
+        assert executions[done].statement is None and executions[failed].statement is None
+        rows = athena.get_query_results(QueryExecutionId=done)["ResultSet"]["Rows"]
+        assert [r["Data"][0]["VarCharValue"] for r in rows] == ["one", "1", "2"]
+
+        s3.delete_objects(
+            Bucket="results",
+            Delete={"Objects": [{"Key": f"out/{done}.csv"}, {"Key": f"out/{done}.csv.metadata"}]},
+        )
+        moto_seam.release_forgotten_models(force=True)
+        gc.collect()
+        assert executions[done].result is None, "the rows outlived their result object"
+        with pytest.raises(athena.exceptions.InvalidRequestException, match=f"{done}.csv"):
+            athena.get_query_results(QueryExecutionId=done)
+        assert ended(done) == "SUCCEEDED"  # the history stays
+        listed = athena.list_query_executions()["QueryExecutionIds"]
+        assert done in listed and failed in listed
 
 
 def test_records_share_their_feature_names() -> None:

@@ -8,6 +8,12 @@ runs the statement: ``RUNNING`` while the engine works, ``SUCCEEDED`` or ``FAILE
 
 The account's lock is held only to read the catalog and load rows and to store the outcome,
 never while the engine runs, so a long query blocks no other request.
+
+An execution is kept as history (GetQueryExecution, ListQueryExecutions), but what it ran
+goes once it ends: the parsed statement and its inputs at once, the result's rows when the
+result object goes from S3. GetQueryResults streams a result from the query results location
+(the Athena model's documentation of it), so a result whose object was deleted has nothing
+to give; the emulation keeps the rows only for as long as the object exists.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import os
 import threading
 import time
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +33,7 @@ import pyarrow as pa
 from ...model import pagination
 from ...model.errors import ServiceError
 from .. import clock
+from ..moto_seam import StoredObject
 from ..state import FeatureStoreState
 from . import results
 from .catalog import DEFAULT_CATALOG
@@ -64,7 +72,8 @@ class QueryExecution:
     context: dict[str, str]
     output_location: str
     submitted: float
-    statement: Statement
+    # The parsed statement and what it loaded, until the query ends (``finish``).
+    statement: Statement | None
     parameters: list[str] = field(default_factory=list)
     state: str = "QUEUED"
     reason: str | None = None
@@ -79,10 +88,30 @@ class QueryExecution:
     manifest: str | None = None
     run: EngineRun = field(default_factory=EngineRun)
     wake: threading.Event = field(default_factory=threading.Event)
+    statement_type: str = field(init=False)
+    substatement: str = field(init=False)
+    _result_version: weakref.ref[Any] | None = field(default=None, init=False, repr=False)
 
-    @property
-    def statement_type(self) -> str:
-        return self.statement.statement_type
+    def __post_init__(self) -> None:
+        assert self.statement is not None
+        self.statement_type = self.statement.statement_type
+        self.substatement = self.statement.substatement
+
+    def finish(self, state: str) -> None:
+        """Enter the terminal ``state``; what ran is no longer needed (history stays)."""
+        self.state, self.completed, self.statement = state, time.time(), None
+
+    def keep_result(self, table: pa.Table, stored: StoredObject) -> None:
+        """Hold ``table`` for GetQueryResults while S3 holds its result object ``stored``."""
+        self.result = table
+        this = weakref.ref(self)
+
+        def forget(_: object) -> None:
+            execution = this()
+            if execution is not None:
+                execution.result = None
+
+        self._result_version = weakref.ref(stored.handle, forget)
 
     def describe(self, now: float | None = None) -> dict[str, Any]:
         now = time.time() if now is None else now
@@ -128,7 +157,7 @@ class QueryExecution:
                 "SelectedEngineVersion": "AUTO",
                 "EffectiveEngineVersion": "Athena engine version 3",
             },
-            "SubstatementType": self.statement.substatement,
+            "SubstatementType": self.substatement,
         }
 
 
@@ -183,7 +212,7 @@ def _stop(execution: QueryExecution) -> None:
     """C-186: a queued or running query ends CANCELLED; a finished one is left alone."""
     if execution.state in TERMINAL:
         return
-    execution.state, execution.completed = "CANCELLED", time.time()
+    execution.finish("CANCELLED")
     execution.reason = "Query cancelled by user"
     execution.run.cancel()
     execution.wake.set()
@@ -256,9 +285,14 @@ def _results(athena: AthenaState, params: dict[str, Any]) -> dict[str, Any]:
     execution = _find(athena, params.get("QueryExecutionId"))
     if execution.state in ("QUEUED", "RUNNING"):
         raise invalid_request(f"Query has not yet finished. Current state: {execution.state}")
-    if execution.state != "SUCCEEDED" or execution.result is None:
+    if execution.state != "SUCCEEDED":
         raise invalid_request(
             f"Query did not finish successfully. Final query state: {execution.state}"
+        )
+    if execution.result is None:  # its result object was deleted (see the module's notes)
+        raise invalid_request(
+            f"The result of query {execution.id} is no longer in S3: "
+            f"{execution.output_location} was deleted."
         )
     limit = int(params.get("MaxResults") or MAX_RESULTS)
     if not 0 < limit <= MAX_RESULTS:
@@ -307,9 +341,9 @@ def _invalid_token() -> ServiceError:
 
 
 def _fail(execution: QueryExecution, failure: QueryFailed) -> None:
-    execution.state, execution.reason = "FAILED", str(failure)
+    execution.finish("FAILED")
+    execution.reason = str(failure)
     execution.error_category, execution.error_type = failure.category, failure.error_type
-    execution.completed = time.time()
 
 
 def _internal(error: Exception) -> QueryFailed:
@@ -352,11 +386,11 @@ def _stop_workers() -> None:
 
 
 def _run(state: FeatureStoreState, execution: QueryExecution) -> None:
-    if execution.state != "QUEUED":
+    statement = execution.statement
+    if statement is None or execution.state != "QUEUED":
         return
     # The emulated clock moves first: rows past their replication lag reach S3 (C-060).
     clock.tick()
-    statement = execution.statement
     ctx = Context(
         account_id=state.account_id,
         region=state.region_name,
@@ -389,7 +423,7 @@ def _run(state: FeatureStoreState, execution: QueryExecution) -> None:
             return
         try:
             outcome = statement.commit(ctx)
-            results.write_result(
+            stored = results.write_result(
                 ctx.account_id,
                 ctx.region,
                 execution.output_location,
@@ -400,7 +434,8 @@ def _run(state: FeatureStoreState, execution: QueryExecution) -> None:
         except QueryFailed as failure:
             _fail(execution, failure)
             return
-        execution.result, execution.header = outcome.table, outcome.header
+        execution.keep_result(outcome.table, stored)
+        execution.header = outcome.header
         execution.scanned_bytes, execution.update_count = outcome.scanned, outcome.update_count
         execution.manifest = outcome.manifest
-        execution.state, execution.completed = "SUCCEEDED", time.time()
+        execution.finish("SUCCEEDED")

@@ -137,17 +137,19 @@ def write_result(
     *,
     header: bool = True,
     text: bool = False,
-) -> None:
-    """Store a finished query's result (and its metadata) at ``output_location``."""
+) -> moto_seam.StoredObject:
+    """Store a finished query's result (and its metadata) at ``output_location``; the
+    result object as stored."""
     bucket, key = split_s3_uri(output_location)
     if not moto_seam.s3_bucket_exists(account_id, region, bucket):
         raise QueryFailed(
             f"Unable to verify/create output bucket {bucket}. Make sure the bucket exists."
         )
     body = text_result(table) if text else result_csv(table, header)
-    moto_seam.s3_put(account_id, region, bucket, key, body)
+    stored = moto_seam.s3_put(account_id, region, bucket, key, body)
     metadata = json.dumps({"ColumnInfo": column_info(table.schema)}).encode()
     moto_seam.s3_put(account_id, region, bucket, f"{key}.metadata", metadata)
+    return stored
 
 
 def write_manifest(account_id: str, region: str, location: str, paths: list[str]) -> None:
