@@ -192,6 +192,19 @@ def make_group(wire: Wire, name: str = "g", *, ttl: dict[str, Any] | None = None
 ATHENA_TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 
 
+def query_ended(
+    athena: BaseClient, query_id: str, states: tuple[str, ...] = ATHENA_TERMINAL
+) -> dict[str, Any]:
+    """The query's execution once its state is one of ``states`` (by default, once it has
+    left QUEUED and RUNNING), polled as users poll, with a deadline."""
+
+    def probe() -> dict[str, Any] | None:
+        execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+        return execution if execution["Status"]["State"] in states else None
+
+    return eventually(probe, timeout=30, interval=0.01, what=f"query {query_id} in {states}")
+
+
 class AthenaSession:
     """Clients of one emulated account with a bucket of its own for Athena's results."""
 
@@ -218,11 +231,7 @@ class AthenaSession:
         return self.athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
 
     def wait(self, query_id: str, states: tuple[str, ...] = ATHENA_TERMINAL) -> dict[str, Any]:
-        def probe() -> dict[str, Any] | None:
-            execution = self.status(query_id)
-            return execution if execution["Status"]["State"] in states else None
-
-        return eventually(probe, timeout=30, interval=0.01, what=f"query {query_id} in {states}")
+        return query_ended(self.athena, query_id, states)
 
 
 def serve(*args: str, env: Mapping[str, str] | None = None, stderr: Any = subprocess.PIPE) -> Any:

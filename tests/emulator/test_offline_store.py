@@ -23,10 +23,7 @@ from fsconformance.emulator.offline import flush, glue_tables, replication
 from fsconformance.emulator.settings import delays_from_env
 from fsconformance.emulator.state import state_for
 from fsconformance.model.records import OfflineRow
-from fsconformance.waiters import eventually
-from tests.helpers import create_request
-
-TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
+from tests.helpers import create_request, query_ended
 
 REGION = "us-east-1"
 # Creation/updates finish at once; offline rows wait a minute unless flushed.
@@ -81,14 +78,7 @@ class Session:
         )["QueryExecutionId"]
 
     def finished(self, query_id: str) -> dict[str, Any]:
-        """Poll GetQueryExecution, as users do, until the query leaves QUEUED/RUNNING."""
-
-        def probe() -> dict[str, Any] | None:
-            execution = self.athena.get_query_execution(QueryExecutionId=query_id)
-            status = execution["QueryExecution"]["Status"]["State"]
-            return execution["QueryExecution"] if status in TERMINAL else None
-
-        return eventually(probe, timeout=30, interval=0.01, what=f"query {query_id}")
+        return query_ended(self.athena, query_id)
 
     def rows(self, sql: str) -> list[list[str | None]]:
         query_id = self.start(sql)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from botocore.exceptions import ClientError
 from fsconformance.emulator import wire as decoder
 from fsconformance.emulator.transports.wsgi import EmulatorServer
 from fsconformance.emulator.wire import WireRequest
-from tests.helpers import FAKE, FAST, Wire, js_sdk
+from tests.helpers import FAKE, FAST, Wire, js_sdk, query_ended
 
 # Athena's json-protocol target prefix, as botocore's models up to 1.44.13 name it.
 ATHENA_JSON_PREFIX = "AmazonAthena"
@@ -90,22 +89,13 @@ def athena(request: pytest.FixtureRequest, wire: Wire, tmp_path: Path) -> Iterat
     yield client
 
 
-def finished(athena: Any, query_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while True:
-        status = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
-        if status["State"] not in ("QUEUED", "RUNNING") or time.monotonic() > deadline:
-            return status
-        time.sleep(0.02)  # a poll interval, not a wait for an outcome
-
-
 @pytest.mark.clause("C-001", "C-184")
 def test_a_query_runs_to_its_rows_whatever_the_protocol(athena: Any) -> None:
     query_id = athena.start_query_execution(
         QueryString="SELECT 1 AS x UNION ALL SELECT 2",
         ResultConfiguration={"OutputLocation": "s3://results/q/"},
     )["QueryExecutionId"]
-    assert finished(athena, query_id)["State"] == "SUCCEEDED"
+    assert query_ended(athena, query_id)["Status"]["State"] == "SUCCEEDED"
     # MaxResults travels in the query string over rest-json: an integer either way.
     first = athena.get_query_results(QueryExecutionId=query_id, MaxResults=2)
     assert [r["Data"] for r in first["ResultSet"]["Rows"]] == [

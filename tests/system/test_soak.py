@@ -19,19 +19,7 @@ import pytest
 from botocore.config import Config
 
 from fsconformance import flush_offline_store
-from fsconformance.waiters import eventually
-from tests.helpers import Wire, make_group
-
-
-def finished(athena: Any, query_id: str) -> dict[str, Any]:
-    """The query's status once it has left QUEUED and RUNNING (Athena runs on the clock)."""
-
-    def status() -> dict[str, Any] | None:
-        found = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
-        return found if found["State"] not in ("QUEUED", "RUNNING") else None
-
-    return eventually(status, timeout=30, interval=0.02, what=f"query {query_id} finished")
-
+from tests.helpers import Wire, make_group, query_ended
 
 WORKERS = 4
 OPERATIONS = 80  # per worker
@@ -118,7 +106,7 @@ def test_concurrent_load_keeps_every_rule(wire: Wire) -> None:
                     QueryExecutionContext={"Database": "sagemaker_featurestore"},
                     ResultConfiguration={"OutputLocation": "s3://offline/results/"},
                 )["QueryExecutionId"]
-                state = finished(athena, qid)
+                state = query_ended(athena, qid)["Status"]
                 if state["State"] != "SUCCEEDED":
                     errors.append(f"query {state}")
             except Exception as error:
@@ -149,6 +137,6 @@ def test_concurrent_load_keeps_every_rule(wire: Wire) -> None:
         QueryExecutionContext={"Database": "sagemaker_featurestore"},
         ResultConfiguration={"OutputLocation": "s3://offline/results/"},
     )["QueryExecutionId"]
-    assert finished(athena, qid)["State"] == "SUCCEEDED"
+    assert query_ended(athena, qid)["Status"]["State"] == "SUCCEEDED"
     rows = athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"]
     assert int(rows[1]["Data"][0]["VarCharValue"]) == sum(accepted)  # one row per accepted write
