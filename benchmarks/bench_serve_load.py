@@ -171,7 +171,8 @@ def main() -> None:
     serve = [sys.executable, "-m", "fsconformance", "serve", "--port", "0"]
     print(
         f"{'clients':>7} {'canned rps':>10} {'serve rps':>10} {'ratio':>6} "
-        f"{'p50 ms':>7} {'p99 ms':>7} {'p99/p50':>7} {'max ms':>7} {'failed':>6}"
+        f"{'p50 ms':>7} {'p99 ms':>7} {'p99/p50':>7} {'max ms':>7} {'failed':>6} "
+        f"{'canned p99/p50':>14}"
     )
     with started(canned) as canned_url, started(serve) as serve_url:
         prepare(serve_url)
@@ -182,7 +183,8 @@ def main() -> None:
                 f"{count:>7} {floor['rps']:>10.0f} {emulated['rps']:>10.0f} "
                 f"{emulated['rps'] / floor['rps']:>5.2f}x {emulated['p50']:>7.2f} "
                 f"{emulated['p99']:>7.2f} {emulated['p99'] / emulated['p50']:>6.2f}x "
-                f"{emulated['max']:>7.1f} {emulated['failures'] + floor['failures']:>6}",
+                f"{emulated['max']:>7.1f} {emulated['failures'] + floor['failures']:>6} "
+                f"{floor['p99'] / floor['p50']:>13.2f}x",
                 flush=True,
             )
     print(

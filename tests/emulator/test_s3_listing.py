@@ -1,0 +1,167 @@
+"""While the emulation is active, moto's S3 writes a ListObjectsV2 answer directly: the same
+status, headers and bytes as moto's own serializer, which is the oracle here, for the same
+listing of the same bucket; and moto is left exactly as it was when the last user leaves."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import botocore.handlers
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fsconformance.emulator.moto_seam import mock_aws
+from fsconformance.emulator.moto_seam.s3_listing import answer_listings_directly
+
+BUCKET = "listing-bucket"
+# Keys as an offline store writes them, and keys with what XML must escape or a client must
+# percent-encode.
+KEYS = [
+    "offline/year=2026/month=12/part-0001.parquet",
+    "offline/year=2026/month=12/part-0002.parquet",
+    "offline/year=2027/part 3 & <4>.parquet",
+    "other/\"quoted\" 'key'",
+    "é/ünïcode",
+    "top-level",
+]
+LISTINGS: list[dict[str, Any]] = [
+    {},
+    {"MaxKeys": 2},
+    {"MaxKeys": 0},
+    {"Prefix": "offline/"},
+    {"Prefix": "nothing-here/"},
+    {"Delimiter": "/"},
+    {"Delimiter": "/", "Prefix": "offline/year=2026/"},
+    {"StartAfter": "offline/year=2027", "FetchOwner": True},
+    {"FetchOwner": True, "MaxKeys": 3},
+]
+
+
+class Captured:
+    """The raw answers a client received, as the transport gave them."""
+
+    def __init__(self) -> None:
+        self.answers: list[tuple[int, dict[str, str], bytes]] = []
+
+    def __call__(self, response_dict: dict[str, Any] | None = None, **_: Any) -> None:
+        if response_dict is not None:
+            headers = {
+                name.lower(): value
+                for name, value in response_dict["headers"].items()
+                if name.lower() not in ("x-amzn-requestid", "date")  # differ call to call
+            }
+            self.answers.append((response_dict["status_code"], headers, response_dict["body"]))
+
+
+@pytest.fixture
+def moto_s3() -> Iterator[Any]:
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)
+        yield s3
+
+
+def unencoded(s3: Any) -> Any:
+    """A client that does not ask for url-encoded keys (boto3 asks by default), so the XML
+    itself must escape them."""
+    client = boto3.client("s3", region_name="us-east-1")
+    client.meta.events.unregister(
+        "before-parameter-build.s3.ListObjectsV2",
+        botocore.handlers.set_list_objects_encoding_type_url,
+    )
+    return client
+
+
+def both_answers(client: Any, listing: dict[str, Any]) -> tuple[Any, Any]:
+    """The same listing answered by moto's serializer, then by the direct writer (and checked
+    to be the writer's: moto's generic serializer must not run for it)."""
+    from moto.core.responses import ActionResult
+
+    captured = Captured()
+    client.meta.events.register("response-received.s3.ListObjectsV2", captured)
+    client.list_objects_v2(Bucket=BUCKET, **listing)
+    answer_listings_directly(True)
+    generic = ActionResult.execute_result
+    calls = []
+
+    def counted(self: Any, context: Any) -> Any:
+        calls.append(context)
+        return generic(self, context)
+
+    ActionResult.execute_result = counted  # type: ignore[method-assign]
+    try:
+        client.list_objects_v2(Bucket=BUCKET, **listing)
+    finally:
+        ActionResult.execute_result = generic  # type: ignore[method-assign]
+        answer_listings_directly(False)
+    client.meta.events.unregister("response-received.s3.ListObjectsV2", captured)
+    assert calls == [], "the listing went through moto's serializer"
+    moto_answer, direct_answer = captured.answers
+    return moto_answer, direct_answer
+
+
+@pytest.mark.parametrize("listing", LISTINGS, ids=lambda listing: repr(listing))
+@pytest.mark.parametrize("encoded", [True, False], ids=["url-encoded", "plain"])
+def test_a_listing_is_the_bytes_moto_writes(moto_s3: Any, listing: dict, encoded: bool) -> None:
+    for key in KEYS:
+        moto_s3.put_object(Bucket=BUCKET, Key=key, Body=key.encode())
+    client = moto_s3 if encoded else unencoded(moto_s3)
+    moto_answer, direct_answer = both_answers(client, listing)
+    assert direct_answer == moto_answer
+
+
+def test_the_next_page_and_an_empty_bucket_are_the_bytes_moto_writes(moto_s3: Any) -> None:
+    assert both_answers(moto_s3, {})[1] == both_answers(moto_s3, {})[0]
+    for key in KEYS:
+        moto_s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+    token = moto_s3.list_objects_v2(Bucket=BUCKET, MaxKeys=2)["NextContinuationToken"]
+    moto_answer, direct_answer = both_answers(moto_s3, {"ContinuationToken": token, "MaxKeys": 2})
+    assert direct_answer == moto_answer
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    keys=st.lists(
+        st.text(
+            st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=40
+        ),
+        min_size=1,
+        max_size=8,
+        unique=True,
+    ),
+    delimiter=st.sampled_from([None, "/", "a"]),
+)
+def test_any_keys_are_listed_in_the_bytes_moto_writes(
+    moto_s3: Any, keys: list[str], delimiter: str | None
+) -> None:
+    for key in keys:
+        moto_s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+    listing = {"Delimiter": delimiter} if delimiter else {}
+    for client in (moto_s3, unencoded(moto_s3)):
+        moto_answer, direct_answer = both_answers(client, listing)
+        assert direct_answer == moto_answer
+    for key in keys:
+        moto_s3.delete_object(Bucket=BUCKET, Key=key)
+
+
+def test_moto_is_as_it_was_once_the_last_user_leaves() -> None:
+    """In a process of its own: this one may hold a server, whose use lasts the process."""
+    check = """
+from moto.s3.responses import S3Response
+from fsconformance.emulator.moto_seam.s3_listing import answer_listings_directly
+before = S3Response.serialized
+answer_listings_directly(True)
+answer_listings_directly(True)
+answer_listings_directly(False)
+assert S3Response.serialized is not before, "one user is still there"
+answer_listings_directly(False)
+assert S3Response.serialized is before and "serialized" not in S3Response.__dict__
+"""
+    subprocess.run([sys.executable, "-c", check], check=True, timeout=120)
