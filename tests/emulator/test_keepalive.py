@@ -4,6 +4,7 @@ request that is not one: a body the application left unread, a chunked body, a s
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -121,7 +122,7 @@ def test_a_client_that_asks_to_close_is_closed(server: KeepAliveServer) -> None:
     assert response.getheader("Connection") == "close"
 
 
-def test_after_a_stop_an_open_connection_is_refused_and_an_idle_one_is_ended(
+def test_after_a_stop_an_late_is_refused_and_an_idle_one_is_ended(
     server: KeepAliveServer,
 ) -> None:
     busy = connect(server)
@@ -140,3 +141,38 @@ def test_after_a_stop_an_open_connection_is_refused_and_an_idle_one_is_ended(
     assert answer.startswith(b"HTTP/1.1 503")
     assert b"Connection: close" in answer
     assert b'"__type": "ServiceUnavailable"' in answer
+
+
+def failing_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    raise RuntimeError("a defect: nothing answered this request")
+
+
+def xml_error(environ: dict[str, Any], status: int, code: str, message: str) -> Any:
+    return [("Content-Type", "application/xml")], f"<Error><Code>{code}</Code></Error>".encode()
+
+
+def test_the_servers_own_answers_come_from_its_error_answer() -> None:
+    """A 500 for a failure nothing answered and a 503 after a stop, both in the shape the
+    server was given (serve gives the request's protocol's); one that fails falls back to JSON."""
+    served = KeepAliveServer("127.0.0.1", 0, failing_app, error_answer=xml_error)
+    thread = threading.Thread(target=served.serve_forever, daemon=True)
+    thread.start()
+    try:
+        status, body, _ = ask(connect(served), "GET", "/bucket")
+        assert (status, body) == (500, "<Error><Code>InternalFailure</Code></Error>")
+        served.stop_connections()
+        late = socket.create_connection(served.server_address[:2], timeout=5)
+        late.sendall(b"GET /late HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = late.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 503")
+        assert answer.endswith(b"<Error><Code>ServiceUnavailable</Code></Error>")
+
+        served.stopping = False
+        served.error_answer = failing_app  # type: ignore[assignment]  # raises on any call
+        status, body, _ = ask(connect(served), "GET", "/bucket")
+        assert status == 500
+        assert json.loads(body)["__type"] == "InternalFailure"
+    finally:
+        served.shutdown()
+        served.server_close()
+        thread.join(5)

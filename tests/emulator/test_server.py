@@ -149,3 +149,41 @@ def test_serve_command_refuses_other_addresses() -> None:
     out, err = process.communicate(timeout=30)
     assert process.returncode == 1
     assert err.strip().count("\n") == 0 and "loopback" in err
+
+
+def signed_for(service: str) -> str:
+    """An Authorization header whose SigV4 scope names ``service`` (serve checks no signature)."""
+    scope = f"testing/20261207/us-east-1/{service}/aws4_request"
+    return f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=0"
+
+
+@pytest.mark.parametrize(
+    ("service", "protocol"), [("s3", "rest-xml"), ("sagemaker", "json")], ids=["s3", "sagemaker"]
+)
+def test_a_request_after_a_stop_began_is_refused_in_its_own_protocol(
+    server: EmulatorServer, service: str, protocol: str
+) -> None:
+    """serve's own 503 (a request that arrives once the stop began, never applied) is an
+    error the client's parser reads, in the protocol the service speaks."""
+    import socket
+
+    from botocore.parsers import create_parser
+
+    host, port = server.url.removeprefix("http://").split(":")
+    server._server.stop_connections()  # type: ignore[union-attr]
+    connection = socket.create_connection((host, int(port)), timeout=5)
+    connection.sendall(
+        f"POST / HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: {signed_for(service)}\r\n"
+        "Content-Length: 0\r\n\r\n".encode()
+    )
+    answer = b""
+    while chunk := connection.recv(65536):
+        answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    assert lines[0].startswith("HTTP/1.1 503")
+    parsed = create_parser(protocol).parse(
+        {"status_code": 503, "headers": headers, "body": body}, None
+    )
+    assert parsed["Error"]["Code"] == "ServiceUnavailable"

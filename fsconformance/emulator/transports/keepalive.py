@@ -11,7 +11,9 @@ A request body the application did not read is read to its end before the next r
 parsed, so a short read can never be taken for the next request line. A connection idle for
 ``IDLE_SECONDS`` is closed. Once the server stops, an open connection's next request is
 answered 503 with ``Connection: close``, and idle connections are shut, so nothing is accepted
-after the stop (the journal is closed then).
+after the stop (the journal is closed then). The body of that 503, and of the 500 for a
+failure the application did not answer, comes from the server's ``error_answer``: serve's
+writes it in the protocol of the request (XML for S3); this module knows no AWS protocol.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from socketserver import ThreadingMixIn
 from typing import IO, Any, cast
 
@@ -35,6 +38,17 @@ log = logging.getLogger("fsconformance.server")
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+Headers = list[tuple[str, str]]
+# (the request's environ, status, error code, message) -> the answer's headers and body
+ErrorAnswer = Callable[[dict[str, Any], int, str, str], tuple[Headers, bytes]]
+
+
+def json_error(
+    environ: dict[str, Any], status: int, code: str, message: str
+) -> tuple[Headers, bytes]:
+    """An error in AWS's JSON shape, whatever the request: the default ``error_answer``."""
+    body = json.dumps({"__type": code, "message": message}).encode()
+    return [("Content-Type", "application/x-amz-json-1.1")], body
 
 
 class KeepAliveHandler(WSGIRequestHandler):
@@ -100,8 +114,9 @@ class KeepAliveHandler(WSGIRequestHandler):
             # else is a defect, answered in the same shape rather than with a dropped line.
             log.exception("fsconformance serve: failed on %s %s", self.command, self.path)
             self.close_connection = True
-            failure = _body("InternalFailure", "fsconformance serve failed on this request")
-            self._respond("500 Internal Server Error", _JSON, failure)
+            self._error(
+                environ, 500, "InternalFailure", "fsconformance serve failed on this request"
+            )
             return
         # What the application left of the body goes, so that the next request starts clean.
         while body.read(65536):
@@ -131,15 +146,17 @@ class KeepAliveHandler(WSGIRequestHandler):
 
     def _refuse(self) -> None:
         self.close_connection = True
-        body = _body("ServiceUnavailable", "fsconformance serve is stopping")
-        self._respond("503 Service Unavailable", _JSON, body)
+        self._error(
+            self.make_environ(), 503, "ServiceUnavailable", "fsconformance serve is stopping"
+        )
 
-
-_JSON = [("Content-Type", "application/x-amz-json-1.1")]
-
-
-def _body(error: str, message: str) -> bytes:
-    return json.dumps({"__type": error, "message": message}).encode()
+    def _error(self, environ: dict[str, Any], status: int, code: str, message: str) -> None:
+        try:
+            headers, body = self.server.error_answer(environ, status, code, message)
+        except Exception:  # the answer is owed all the same: in the shape that cannot fail
+            log.exception("fsconformance serve: no %s answer in the request's protocol", status)
+            headers, body = json_error(environ, status, code, message)
+        self._respond(f"{status} {HTTPStatus(status).phrase}", headers, body)
 
 
 class KeepAliveServer(ThreadingMixIn, BaseWSGIServer):
@@ -149,9 +166,15 @@ class KeepAliveServer(ThreadingMixIn, BaseWSGIServer):
     daemon_threads = True
 
     def __init__(
-        self, host: str, port: int, app: WSGIApp, ssl_context: ssl.SSLContext | None = None
+        self,
+        host: str,
+        port: int,
+        app: WSGIApp,
+        ssl_context: ssl.SSLContext | None = None,
+        error_answer: ErrorAnswer = json_error,
     ) -> None:
         self.stopping = False
+        self.error_answer = error_answer
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(host, port, app, handler=KeepAliveHandler, ssl_context=ssl_context)

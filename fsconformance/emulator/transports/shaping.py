@@ -174,6 +174,11 @@ def moto_failure(
     )
 
 
+def error(request: WireRequest, status: int, code: str, message: str) -> WireResponse:
+    """An error answer to ``request`` in the protocol it speaks (XML for S3)."""
+    return _shaped(request, _protocol(request), status, code, message)
+
+
 def _shaped(
     request: WireRequest, protocol: str, status: int, code: str, message: str
 ) -> WireResponse:

@@ -77,6 +77,17 @@ def request_headers(environ: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
+def shaped_error(
+    environ: dict[str, Any], status: int, code: str, message: str
+) -> tuple[list[tuple[str, str]], bytes]:
+    """The server's own error answers (a request after a stop began, a failure nothing
+    answered) in the protocol of the request, as every other answer of serve's."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    request = WireRequest(method, request_url(environ), request_headers(environ))
+    answer = shaping.error(request, status, code, message)
+    return list(answer.headers.items()), answer.body
+
+
 def _read_body(environ: dict[str, Any]) -> bytes:
     stream = environ.get("wsgi.input")
     if stream is None:
@@ -496,7 +507,11 @@ class EmulatorServer:
             )
         self._journal = journal
         self._server = KeepAliveServer(
-            self.host, self.port, self._wrap(app) if self._wrap else app, self._ssl_context
+            self.host,
+            self.port,
+            self._wrap(app) if self._wrap else app,
+            self._ssl_context,
+            error_answer=shaped_error,
         )
         port = self._server.server_address[1]
         own = {self.host.lower(), f"{self.host.lower()}:{port}", self.url.split("://", 1)[1]}
