@@ -1,18 +1,20 @@
 """``fsconformance serve`` under concurrent clients, against a canned server on its own stack.
 
-1, 4, 8 and 16 client processes each send the same seeded mix of requests: 70% PutRecord,
+1, 4, 8 and 16 client processes share a measurement's requests, each client a seeded mix: 70% PutRecord,
 20% GetRecord, 5% BatchGetRecord of 10 identifiers, 5% S3 ListObjectsV2. The floor is the same
 clients against a canned threaded server on serve's stack (werkzeug's, with persistent
 connections), answering each operation with a body of the size the emulation's has
 (``floor_worker.py``). Both servers run in processes of their own, serve at its default
-delays and then at zero; the two are measured alternately at each concurrency. Reported per
-concurrency: aggregate requests/s of each and their ratio, serve's p50/p99/max latency,
+delays and then at zero; at each concurrency the two are measured alternately, three rounds
+each, as a short window on this machine moves the canned server alone by 1.4x from run to run.
+Reported per concurrency: the median aggregate requests/s of each and the median of the
+rounds' ratios, serve's p50/p99/max latency over its rounds,
 failures, and the canned server's own p99/p50 (the clients' share of the tail: parsing a
 50-object listing costs a boto3 client several PutRecords).
 
 Targets (design section 5): aggregate throughput >= 0.7x the canned server's at every
 concurrency; p99 <= 3x p50 at 8 clients; no request fails and none takes longer than 1 s.
-Run: ``python benchmarks/bench_serve_load.py [--requests 300] [--clients 1,4,8,16]
+Run: ``python benchmarks/bench_serve_load.py [--total 2400] [--rounds 3] [--clients 1,4,8,16]
 [--delays default,zero]``.
 """
 
@@ -101,12 +103,12 @@ def load(url: str, seed: int, requests: int, barrier: Any, out: Any) -> None:
     out.put((started, time.perf_counter(), latencies, failures))
 
 
-def measure(url: str, count: int, requests: int) -> dict[str, float]:
+def measure(url: str, count: int, requests: int, seed: int = 0) -> dict[str, Any]:
     context = mp.get_context("spawn")  # no mock, no state of ours in the clients
     barrier, out = context.Barrier(count), context.Queue()
     workers = [
-        context.Process(target=load, args=(url, seed, requests, barrier, out))
-        for seed in range(count)
+        context.Process(target=load, args=(url, seed * 1000 + client, requests, barrier, out))
+        for client in range(count)
     ]
     for worker in workers:
         worker.start()
@@ -115,14 +117,36 @@ def measure(url: str, count: int, requests: int) -> dict[str, float]:
         worker.join()
     begin = min(r[0] for r in results)
     end = max(r[1] for r in results)
-    latencies = sorted(latency for r in results for latency in r[2])
+    latencies = [latency for r in results for latency in r[2]]
     return {
         "rps": len(latencies) / (end - begin),
-        "p50": statistics.median(latencies) * 1000,
-        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-        "max": latencies[-1] * 1000,
+        "latencies": latencies,
         "failures": sum(r[3] for r in results),
     }
+
+
+def alternated(canned_url: str, serve_url: str, count: int, total: int, rounds: int) -> tuple:
+    """``rounds`` alternating measurements of the canned server and serve at ``count`` clients,
+    ``total`` requests each: (median canned rps, median serve rps, median of the rounds' ratios,
+    the canned and serve latencies over every round in ms, failures)."""
+    requests = max(100, total // count)
+    floors, emulated = [], []
+    for round_number in range(rounds):
+        floors.append(measure(canned_url, count, requests, round_number))
+        emulated.append(measure(serve_url, count, requests, round_number))
+    ratios = [e["rps"] / f["rps"] for f, e in zip(floors, emulated, strict=True)]
+    return (
+        statistics.median(f["rps"] for f in floors),
+        statistics.median(e["rps"] for e in emulated),
+        statistics.median(ratios),
+        sorted(latency * 1000 for f in floors for latency in f["latencies"]),
+        sorted(latency * 1000 for e in emulated for latency in e["latencies"]),
+        sum(m["failures"] for m in floors + emulated),
+    )
+
+
+def percentile(ordered: list[float], fraction: float) -> float:
+    return ordered[max(0, int(len(ordered) * fraction) - 1)]
 
 
 @contextmanager
@@ -175,7 +199,8 @@ def prepare(url: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=300, help="requests per client")
+    parser.add_argument("--total", type=int, default=2400, help="requests per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
     parser.add_argument("--clients", default="1,4,8,16", help="concurrencies")
     parser.add_argument("--delays", default="default,zero", help="serve's delays: default, zero")
     args = parser.parse_args()
@@ -183,7 +208,7 @@ def main() -> None:
     canned = [sys.executable, str(HERE / "floor_worker.py"), "--canned-server"]
     serve = [sys.executable, "-m", "fsconformance", "serve", "--port", "0"]
     for delays in args.delays.split(","):
-        print(f"serve at {delays} delays")
+        print(f"serve at {delays} delays; {args.rounds} rounds of {args.total} requests each")
         print(
             f"{'clients':>7} {'canned rps':>10} {'serve rps':>10} {'ratio':>6} "
             f"{'p50 ms':>7} {'p99 ms':>7} {'p99/p50':>7} {'max ms':>7} {'failed':>6} "
@@ -192,14 +217,15 @@ def main() -> None:
         with started(canned, {}) as canned_url, started(serve, DELAYS[delays]) as serve_url:
             prepare(serve_url)
             for count in counts:
-                floor = measure(canned_url, count, args.requests)
-                emulated = measure(serve_url, count, args.requests)
+                floor_rps, serve_rps, ratio, floor_ms, serve_ms, failed = alternated(
+                    canned_url, serve_url, count, args.total, args.rounds
+                )
+                p50, p99 = percentile(serve_ms, 0.5), percentile(serve_ms, 0.99)
+                floor_tail = percentile(floor_ms, 0.99) / percentile(floor_ms, 0.5)
                 print(
-                    f"{count:>7} {floor['rps']:>10.0f} {emulated['rps']:>10.0f} "
-                    f"{emulated['rps'] / floor['rps']:>5.2f}x {emulated['p50']:>7.2f} "
-                    f"{emulated['p99']:>7.2f} {emulated['p99'] / emulated['p50']:>6.2f}x "
-                    f"{emulated['max']:>7.1f} {emulated['failures'] + floor['failures']:>6} "
-                    f"{floor['p99'] / floor['p50']:>13.2f}x",
+                    f"{count:>7} {floor_rps:>10.0f} {serve_rps:>10.0f} {ratio:>5.2f}x "
+                    f"{p50:>7.2f} {p99:>7.2f} {p99 / p50:>6.2f}x {serve_ms[-1]:>7.1f} "
+                    f"{failed:>6} {floor_tail:>13.2f}x",
                     flush=True,
                 )
     print(
