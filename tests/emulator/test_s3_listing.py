@@ -1,6 +1,7 @@
-"""While the emulation is active, moto's S3 writes a ListObjectsV2 answer directly: the same
-status, headers and bytes as moto's own serializer, which is the oracle here, for the same
-listing of the same bucket; and moto is left exactly as it was when the last user leaves."""
+"""While the emulation is active, moto's S3 finds a ListObjectsV2 page by bisection and
+writes its answer directly: the same page, token, status, headers and bytes as moto's own
+listing and serializer, which are the oracle here, for the same listing of the same bucket;
+and moto is left exactly as it was when the last user leaves."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fsconformance.emulator.moto_seam import mock_aws
-from fsconformance.emulator.moto_seam.s3_listing import answer_listings_directly
+from fsconformance.emulator.moto_seam.s3_listing import _list_page, answer_listings_directly
 
 BUCKET = "listing-bucket"
 # Keys as an offline store writes them, and keys with what XML must escape or a client must
@@ -151,11 +152,80 @@ def test_any_keys_are_listed_in_the_bytes_moto_writes(
         moto_s3.delete_object(Bucket=BUCKET, Key=key)
 
 
+NAMES = st.text("ab/-é", min_size=1, max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    keys=st.lists(NAMES, min_size=0, max_size=30, unique=True),
+    deleted=st.sets(st.integers(0, 29), max_size=6),
+    prefix=st.sampled_from(["", "a", "a/", "b/a", "é"]),
+    delimiter=st.sampled_from([None, "/", "a", "/-"]),
+    start_after=st.one_of(st.none(), st.text("ab/-", max_size=4)),
+    max_keys=st.integers(0, 8),
+)
+def test_a_page_is_the_page_moto_finds(
+    keys: list[str],
+    deleted: set[int],
+    prefix: str,
+    delimiter: str | None,
+    start_after: str | None,
+    max_keys: int,
+) -> None:
+    """Pages, folders, deleted keys (a versioned bucket's delete markers), StartAfter and the
+    continuation tokens moto hands out, page after page."""
+    from moto.s3.models import S3Backend, s3_backends
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        for key in keys:
+            s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+        for index in sorted(deleted):
+            if index < len(keys):
+                s3.delete_object(Bucket=BUCKET, Key=keys[index])
+        backend = next(iter(dict.values(s3_backends[s3_account()])))
+        bucket = backend.get_bucket(BUCKET)
+        answer_listings_directly(True)
+        try:
+            from fsconformance.emulator.moto_seam.s3_listing import _moto_listing
+
+            moto_listing = _moto_listing[0]
+            assert S3Backend.list_objects_v2 is not moto_listing
+            token, after = None, start_after
+            for _ in range(len(keys) + 2):
+                expected = moto_listing(backend, bucket, prefix, delimiter, token, after, max_keys)
+                found = _list_page(backend, bucket, prefix, delimiter, token, after, max_keys)
+                assert named(found) == named(expected)
+                token, after = found[2], None
+                if token is None:
+                    break
+        finally:
+            answer_listings_directly(False)
+
+
+def s3_account() -> str:
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    return DEFAULT_ACCOUNT_ID
+
+
+def named(listing: tuple[list[Any], bool, str | None]) -> tuple[list[str], bool, str | None]:
+    """A page with its keys by name (folders are names already)."""
+    page, truncated, token = listing
+    return (
+        [entry if isinstance(entry, str) else f"key:{entry.name}" for entry in page],
+        truncated,
+        token,
+    )
+
+
 def test_moto_is_as_it_was_once_the_last_user_leaves() -> None:
     """In a process of its own: this one may hold a server, whose use lasts the process."""
     check = """
 from moto.s3.responses import S3Response
-from fsconformance.emulator.moto_seam.s3_listing import answer_listings_directly
+from fsconformance.emulator.moto_seam.s3_listing import _list_page, answer_listings_directly
 before = S3Response.serialized
 answer_listings_directly(True)
 answer_listings_directly(True)
