@@ -155,7 +155,7 @@ def test_any_keys_are_listed_in_the_bytes_moto_writes(
 NAMES = st.text("ab/-é", min_size=1, max_size=6)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     keys=st.lists(NAMES, min_size=0, max_size=30, unique=True),
     deleted=st.sets(st.integers(0, 29), max_size=6),
