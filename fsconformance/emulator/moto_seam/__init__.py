@@ -4,8 +4,9 @@ Everything the emulation needs from moto goes through this package: here the per
 registry moto resets, the hook in front of moto's in-process request stubber, moto's server
 application, moto's own handlers called by name, and moto's instance tracker; in ``stores``
 the Glue, S3 and KMS backends the offline store and Athena read and write; in ``replay`` the
-routing of moto's clock and random draws for a journal's replay. A private access that
-changes between moto releases is fixed here and only here.
+routing of moto's clock and random draws for a journal's replay; in ``s3_listing`` S3's
+ListObjectsV2 made cheap (the same pages and bytes as moto's). A private access that changes
+between moto releases is fixed here and only here.
 """
 
 from __future__ import annotations
