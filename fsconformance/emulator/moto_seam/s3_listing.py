@@ -87,16 +87,31 @@ def _list_page(
 ) -> Any:
     """moto's ``S3Backend.list_objects_v2``: the same (page, truncated, token), in the order
     and with the quirks of moto's (a folder shows even if its only key is deleted)."""
+    listing = (backend, bucket, prefix, delimiter, continuation_token, start_after, max_keys)
+    try:
+        found = _page(*listing)
+    except AttributeError:  # a moto whose internals moved: its own listing answers
+        found = None
+    return found if found is not None else _moto_listing[0](*listing)
+
+
+def _page(
+    backend: Any,
+    bucket: Any,
+    prefix: str | None,
+    delimiter: str | None,
+    continuation_token: str | None,
+    start_after: str | None,
+    max_keys: int,
+) -> Any:
+    """The page by bisection, or None where moto's own listing must answer."""
     from moto.s3.models import FakeBucket, FakeDeleteMarker
 
-    moto_listing = _moto_listing[0]
     limit = (
         backend._pagination_tokens.get(continuation_token) if continuation_token else start_after
     )
     if type(bucket) is not FakeBucket or (continuation_token and limit is None):
-        return moto_listing(
-            backend, bucket, prefix, delimiter, continuation_token, start_after, max_keys
-        )
+        return None
     prefix = prefix or ""
     keys = bucket.keys
     names = sorted(dict.keys(keys))
@@ -137,7 +152,7 @@ def _list_objects_v2(service: str, result: object) -> bytes | None:
     parts = [_XML_DECLARATION, f'<{root} xmlns="{namespace}">']
     try:
         _members(parts, shape, result, timestamps)
-    except _Unknown:
+    except (_Unknown, AttributeError):  # AttributeError: a moto whose internals moved
         return None
     parts.append(f"</{root}>")
     return "".join(parts).encode("utf-8")
