@@ -35,7 +35,7 @@ _moto_listing: list[Any] = []  # S3Backend.list_objects_v2 as moto has it, while
 
 _XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
 # The ISO 8601 spellings datetime.fromisoformat reads exactly as botocore's parser does; any
-# other value (an epoch number, a datetime) takes botocore's path, as in moto's serializer.
+# other value (an epoch number, a datetime) leaves the answer to moto's serializer.
 _ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})\Z")
 
 
@@ -44,8 +44,8 @@ class _Unknown(Exception):
 
 
 def answer_listings_directly(on: bool) -> None:
-    """Count one more (``on``) or one fewer user; S3Response writes listings directly while
-    there is any, and is exactly as moto shipped it once there is none."""
+    """Count one more (``on``) or one fewer user; moto's S3 lists as here while there is any,
+    and is exactly as moto shipped it once there is none."""
     global _users, _moto_serialized, _defined_on_class
     from moto.s3.models import S3Backend
     from moto.s3.responses import S3Response
