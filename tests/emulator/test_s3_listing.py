@@ -224,14 +224,17 @@ def named(listing: tuple[list[Any], bool, str | None]) -> tuple[list[str], bool,
 def test_moto_is_as_it_was_once_the_last_user_leaves() -> None:
     """In a process of its own: this one may hold a server, whose use lasts the process."""
     check = """
+from moto.s3.models import S3Backend
 from moto.s3.responses import S3Response
-from fsconformance.emulator.moto_seam.s3_listing import _list_page, answer_listings_directly
-before = S3Response.serialized
+from fsconformance.emulator.moto_seam.s3_listing import answer_listings_directly
+before = S3Response.serialized, S3Backend.list_objects_v2
 answer_listings_directly(True)
 answer_listings_directly(True)
 answer_listings_directly(False)
-assert S3Response.serialized is not before, "one user is still there"
+assert S3Response.serialized is not before[0], "one user is still there"
+assert S3Backend.list_objects_v2 is not before[1], "one user is still there"
 answer_listings_directly(False)
-assert S3Response.serialized is before and "serialized" not in S3Response.__dict__
+assert (S3Response.serialized, S3Backend.list_objects_v2) == before
+assert "serialized" not in S3Response.__dict__
 """
     subprocess.run([sys.executable, "-c", check], check=True, timeout=120)
