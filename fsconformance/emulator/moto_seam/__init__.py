@@ -181,8 +181,8 @@ def install_request_hook(answer: Answer) -> None:
 
 
 def _adjust_moto(on: bool) -> None:
-    """While the emulation is active: Glue finds names in any case, and S3 writes its listings
-    without moto's generic serializer (same bytes, a tenth of the time)."""
+    """While the emulation is active: Glue finds names in any case, and S3 lists without
+    walking the whole bucket or moto's generic serializer (the same pages and bytes)."""
     fold_glue_names(on)
     answer_listings_directly(on)
 
