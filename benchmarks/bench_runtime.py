@@ -22,15 +22,14 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from floor_worker import GROUP, definitions, record  # noqa: E402
+from floor_worker import GROUP, definitions, listening, record  # noqa: E402
 
 from fsconformance import Delays, mock_featurestore  # noqa: E402
 
@@ -173,25 +172,13 @@ def delays_label(delays: Delays) -> str:
     return "zero" if delays == ZERO else "default"
 
 
-@contextmanager
-def server(command: list[str], env: dict[str, str]) -> Iterator[str]:
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        assert proc.stdout
-        line = proc.stdout.readline()
-        yield line.split()[-1].strip()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=300)  # serve writes every buffered row before it exits
-
-
 def over_serve(worker: Worker, delays: Delays, rounds: int, calls: int) -> dict:
     env = dict(os.environ)
     for step in ("create", "update", "delete", "data_plane", "offline"):
         env[f"FSCONFORMANCE_DELAY_{step.upper()}"] = str(getattr(delays, step))
     canned = [sys.executable, str(HERE / "floor_worker.py"), "--canned-server"]
     serve = [sys.executable, "-m", "fsconformance", "serve", "--port", "0"]
-    with server(canned, env) as canned_url, server(serve, env) as serve_url:
+    with listening(canned, env) as canned_url, listening(serve, env) as serve_url:
         kwargs = {
             "region_name": "us-east-1",
             "endpoint_url": serve_url,

@@ -27,9 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
+
+from floor_worker import listening
 
 ZERO = {
     f"FSCONFORMANCE_DELAY_{step}": "0"
@@ -174,28 +174,6 @@ def run_cases(session: Any, role: str, rows: int, rounds: int) -> list[tuple[str
     return results
 
 
-@contextmanager
-def served() -> Iterator[str]:
-    """``fsconformance serve`` on a free loopback port, in a process of its own."""
-    command = [
-        sys.executable,
-        "-m",
-        "fsconformance",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        yield process.stdout.readline().split()[-1].strip()
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
-
-
 def in_process(rows: int, rounds: int) -> list[tuple[str, float]]:
     from fsconformance import mock_featurestore
 
@@ -205,7 +183,8 @@ def in_process(rows: int, rounds: int) -> list[tuple[str, float]]:
 
 
 def over_serve(rows: int, rounds: int) -> list[tuple[str, float]]:
-    with served() as url:
+    serve = [sys.executable, "-m", "fsconformance", "serve", "--host", "127.0.0.1", "--port", "0"]
+    with listening(serve) as url:
         # The pool's clients are made by the SDK from the environment: botocore's own
         # AWS_ENDPOINT_URL gives them the server's address, as the session's clients have it.
         os.environ.update(

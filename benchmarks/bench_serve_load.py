@@ -25,18 +25,15 @@ import multiprocessing as mp
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from floor_worker import GROUP, definitions, record  # noqa: E402
+from floor_worker import GROUP, definitions, listening, record  # noqa: E402
 
 BUCKET = "bench-offline-store"
 IDENTIFIERS = 1000
@@ -149,18 +146,6 @@ def percentile(ordered: list[float], fraction: float) -> float:
     return ordered[max(0, int(len(ordered) * fraction) - 1)]
 
 
-@contextmanager
-def started(command: list[str], delays: dict[str, str]) -> Iterator[str]:
-    env = {**os.environ, **delays}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        assert process.stdout is not None
-        yield process.stdout.readline().split()[-1].strip()
-    finally:
-        process.terminate()
-        process.wait(timeout=300)
-
-
 def prepare(url: str) -> None:
     """The group (both stores) with every identifier written once, so reads find records
     and the bucket holds offline files to list."""
@@ -214,7 +199,8 @@ def main() -> None:
             f"{'p50 ms':>7} {'p99 ms':>7} {'p99/p50':>7} {'max ms':>7} {'failed':>6} "
             f"{'canned p99/p50':>14}"
         )
-        with started(canned, {}) as canned_url, started(serve, DELAYS[delays]) as serve_url:
+        serve_env = {**os.environ, **DELAYS[delays]}
+        with listening(canned) as canned_url, listening(serve, serve_env) as serve_url:
             prepare(serve_url)
             for count in counts:
                 floor_rps, serve_rps, ratio, floor_ms, serve_ms, failed = alternated(

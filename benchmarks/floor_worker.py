@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -140,6 +143,20 @@ def threaded(count: int, calls: int) -> float:
     for worker in workers:
         worker.join()
     return (time.perf_counter() - start) * calls / (each * count)
+
+
+@contextmanager
+def listening(command: list[str], env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Run a server in a process of its own (``fsconformance serve``, or this worker's
+    ``--canned-server``): the URL it prints as the last word of its first line, while it
+    runs. It is stopped on leaving, and waited for: serve writes every buffered row first."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().split()[-1].strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=300)
 
 
 def canned_server() -> None:
