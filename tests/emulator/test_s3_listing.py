@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -16,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fsconformance.emulator.moto_seam import mock_aws
+from fsconformance.emulator.moto_seam import mock_aws, s3_listing
 from fsconformance.emulator.moto_seam.s3_listing import _list_page, answer_listings_directly
 
 BUCKET = "listing-bucket"
@@ -78,30 +79,41 @@ def unencoded(s3: Any) -> Any:
     return client
 
 
+@contextmanager
+def listing_as(direct: bool) -> Iterator[None]:
+    """moto's S3 listing as moto shipped it, or as the seam adjusts it, whatever this process
+    holds (a server made here keeps the adjustment on); then as it was."""
+    was = bool(s3_listing._moto)
+    answer_listings_directly(direct)
+    try:
+        yield
+    finally:
+        answer_listings_directly(was)
+
+
 def both_answers(client: Any, listing: dict[str, Any]) -> tuple[Any, Any]:
     """The same listing answered by moto's serializer, then by the direct writer (and checked
-    to be the writer's: moto's generic serializer must not run for it)."""
+    to be each's: moto's generic serializer runs for the first only)."""
     from moto.core.responses import ActionResult
 
     captured = Captured()
     client.meta.events.register("response-received.s3.ListObjectsV2", captured)
-    client.list_objects_v2(Bucket=BUCKET, **listing)
-    answer_listings_directly(True)
     generic = ActionResult.execute_result
-    calls = []
+    calls: list[bool] = []
 
     def counted(self: Any, context: Any) -> Any:
-        calls.append(context)
+        calls.append(bool(s3_listing._moto))
         return generic(self, context)
 
     ActionResult.execute_result = counted  # type: ignore[method-assign]
     try:
-        client.list_objects_v2(Bucket=BUCKET, **listing)
+        for direct in (False, True):
+            with listing_as(direct):
+                client.list_objects_v2(Bucket=BUCKET, **listing)
     finally:
         ActionResult.execute_result = generic  # type: ignore[method-assign]
-        answer_listings_directly(False)
     client.meta.events.unregister("response-received.s3.ListObjectsV2", captured)
-    assert calls == [], "the listing went through moto's serializer"
+    assert calls == [False], "moto's serializer ran for the direct answer, or not for moto's"
     moto_answer, direct_answer = captured.answers
     return moto_answer, direct_answer
 
@@ -187,11 +199,8 @@ def test_a_page_is_the_page_moto_finds(
                 s3.delete_object(Bucket=BUCKET, Key=keys[index])
         backend = next(iter(dict.values(s3_backends[s3_account()])))
         bucket = backend.get_bucket(BUCKET)
-        answer_listings_directly(True)
-        try:
-            from fsconformance.emulator.moto_seam.s3_listing import _moto_listing
-
-            moto_listing = _moto_listing[0]
+        with listing_as(True):
+            moto_listing = s3_listing._moto["listing"]
             assert S3Backend.list_objects_v2 is not moto_listing
             token, after = None, start_after
             for _ in range(len(keys) + 2):
@@ -201,8 +210,6 @@ def test_a_page_is_the_page_moto_finds(
                 token, after = found[2], None
                 if token is None:
                     break
-        finally:
-            answer_listings_directly(False)
 
 
 def s3_account() -> str:
@@ -224,17 +231,19 @@ def named(listing: tuple[list[Any], bool, str | None]) -> tuple[list[str], bool,
 def test_moto_is_as_it_was_once_the_last_user_leaves() -> None:
     """In a process of its own: this one may hold a server, whose use lasts the process."""
     check = """
+from moto.glue.models import GlueBackend
 from moto.s3.models import S3Backend
 from moto.s3.responses import S3Response
-from fsconformance.emulator.moto_seam.s3_listing import answer_listings_directly
-before = S3Response.serialized, S3Backend.list_objects_v2
-answer_listings_directly(True)
-answer_listings_directly(True)
-answer_listings_directly(False)
-assert S3Response.serialized is not before[0], "one user is still there"
-assert S3Backend.list_objects_v2 is not before[1], "one user is still there"
-answer_listings_directly(False)
-assert (S3Response.serialized, S3Backend.list_objects_v2) == before
+from fsconformance.emulator.moto_seam import _adjust_moto
+def patched():
+    return S3Response.serialized, S3Backend.list_objects_v2, GlueBackend.get_table
+before = patched()
+_adjust_moto(True)
+_adjust_moto(True)
+_adjust_moto(False)
+assert all(now is not then for now, then in zip(patched(), before)), "one user is still there"
+_adjust_moto(False)
+assert patched() == before
 assert "serialized" not in S3Response.__dict__
 """
     subprocess.run([sys.executable, "-c", check], check=True, timeout=120)

@@ -180,11 +180,21 @@ def install_request_hook(answer: Answer) -> None:
         BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
 
 
+_adjustment_lock = threading.Lock()
+_adjustment_users = 0
+
+
 def _adjust_moto(on: bool) -> None:
-    """While the emulation is active: Glue finds names in any case, and S3 lists without
-    walking the whole bucket or moto's generic serializer (the same pages and bytes)."""
-    fold_glue_names(on)
-    answer_listings_directly(on)
+    """Count one more (``on``) or one fewer user of the emulation's adjustments to moto, in
+    force while there is any (a request hook installed, or a server app made in this
+    process): Glue finds names in any case, and S3 lists without walking the whole bucket or
+    moto's generic serializer (the same pages and bytes). Once there is none, moto is as it
+    shipped."""
+    global _adjustment_users
+    with _adjustment_lock:
+        _adjustment_users = max(0, _adjustment_users + (1 if on else -1))
+        fold_glue_names(_adjustment_users > 0)
+        answer_listings_directly(_adjustment_users > 0)
 
 
 def _share_model_loader() -> None:

@@ -20,18 +20,13 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-import threading
 from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
-_lock = threading.Lock()
-_users = 0
-# What S3Response.serialized was before (found through its bases), and whether S3Response
-# itself defined it, so the last user leaves the class exactly as it was.
-_moto_serialized: Any = None
-_defined_on_class = False
-_moto_listing: list[Any] = []  # S3Backend.list_objects_v2 as moto has it, while patched
+# moto's own, while patched: S3Backend.list_objects_v2, S3Response.serialized as found
+# through its bases, and whether S3Response itself defined it (so it is left as it was).
+_moto: dict[str, Any] = {}
 
 _XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
 # The ISO 8601 spellings datetime.fromisoformat reads exactly as botocore's parser does; any
@@ -44,55 +39,47 @@ class _Unknown(Exception):
 
 
 def answer_listings_directly(on: bool) -> None:
-    """Count one more (``on``) or one fewer user; moto's S3 lists as here while there is any,
-    and is exactly as moto shipped it once there is none."""
-    global _users, _moto_serialized, _defined_on_class
+    """Patch moto's S3 to list as here (``on``), or leave it exactly as moto shipped it. The
+    seam counts the users (``_adjust_moto``)."""
     from moto.s3.models import S3Backend
     from moto.s3.responses import S3Response
 
-    with _lock:
-        _users = max(0, _users + (1 if on else -1))
-        if _users and _moto_serialized is None:
-            moto_serialized = _moto_serialized = S3Response.serialized
-            _defined_on_class = "serialized" in S3Response.__dict__
-            _moto_listing.append(S3Backend.list_objects_v2)
-            S3Backend.list_objects_v2 = _list_page  # type: ignore[method-assign,assignment]
+    if on and not _moto:
+        moto_serialized = S3Response.serialized
+        _moto.update(
+            listing=S3Backend.list_objects_v2,
+            serialized=moto_serialized,
+            own_serialized="serialized" in S3Response.__dict__,
+        )
 
-            def serialized(self: Any, action_result: Any) -> Any:
-                if self._get_action() == "ListObjectsV2":
-                    body = _list_objects_v2(self.boto3_service_name, action_result.result)
-                    if body is not None:
-                        headers = {"Content-Type": "application/xml", **self.response_headers}
-                        return 200, {**headers, "status": 200}, body
-                return moto_serialized(self, action_result)
+        def serialized(self: Any, action_result: Any) -> Any:
+            if self._get_action() == "ListObjectsV2":
+                body = _list_objects_v2(self.boto3_service_name, action_result.result)
+                if body is not None:
+                    headers = {"Content-Type": "application/xml", **self.response_headers}
+                    return 200, {**headers, "status": 200}, body
+            return moto_serialized(self, action_result)
 
-            S3Response.serialized = serialized  # type: ignore[method-assign]
-        elif not _users and _moto_serialized is not None:
-            S3Backend.list_objects_v2 = _moto_listing.pop()  # type: ignore[method-assign]
-            if _defined_on_class:
-                S3Response.serialized = _moto_serialized  # type: ignore[method-assign]
-            else:
-                del S3Response.serialized
-            _moto_serialized = None
+        S3Backend.list_objects_v2 = _list_page  # type: ignore[method-assign]
+        S3Response.serialized = serialized  # type: ignore[method-assign]
+    elif not on and _moto:
+        S3Backend.list_objects_v2 = _moto["listing"]  # type: ignore[method-assign]
+        if _moto["own_serialized"]:
+            S3Response.serialized = _moto["serialized"]  # type: ignore[method-assign]
+        else:
+            del S3Response.serialized  # the one its bases define shows again
+        _moto.clear()
 
 
-def _list_page(
-    backend: Any,
-    bucket: Any,
-    prefix: str | None,
-    delimiter: str | None,
-    continuation_token: str | None,
-    start_after: str | None,
-    max_keys: int,
-) -> Any:
-    """moto's ``S3Backend.list_objects_v2``: the same (page, truncated, token), in the order
-    and with the quirks of moto's (a folder shows even if its only key is deleted)."""
-    listing = (backend, bucket, prefix, delimiter, continuation_token, start_after, max_keys)
+def _list_page(*args: Any, **kwargs: Any) -> Any:
+    """``S3Backend.list_objects_v2`` while patched (moto passes its arguments by name): the
+    page ``_page`` finds, else moto's own, in the order and with the quirks of moto's (a
+    folder shows even if its only key is deleted)."""
     try:
-        found = _page(*listing)
+        found = _page(*args, **kwargs)
     except AttributeError:  # a moto whose internals moved: its own listing answers
         found = None
-    return found if found is not None else _moto_listing[0](*listing)
+    return found if found is not None else _moto["listing"](*args, **kwargs)
 
 
 def _page(

@@ -22,16 +22,13 @@ def _glue(account_id: str, region: str) -> Any:
 # moto looks names up as given. While the emulation is active (a request hook installed, or a
 # server app made in this process), moto's Glue looks a name up as given, then ignoring case.
 _glue_originals: dict[str, Any] = {}
-_glue_folding_users = 0
 
 
 def fold_glue_names(on: bool) -> None:
-    """Count one more (``on``) or one fewer user of the folding; patch while there is any."""
-    global _glue_folding_users
+    """Patch moto's Glue to fold names (``on``), or leave it as moto shipped it. The seam
+    counts the users (``_adjust_moto``)."""
     from moto.glue.models import GlueBackend
 
-    _glue_folding_users = max(0, _glue_folding_users + (1 if on else -1))
-    on = _glue_folding_users > 0
     if on and not _glue_originals:
         get_database, get_table = GlueBackend.get_database, GlueBackend.get_table
 
